@@ -1,0 +1,288 @@
+//! One HTTP attempt: build the signed request, send it with ureq, and record what came back.
+
+use std::io::Read;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use serde::Serialize;
+use ureq::tls::{Certificate, PemItem, RootCerts, TlsConfig};
+use ureq::unversioned::transport::DefaultConnector;
+use ureq::Agent;
+
+use crate::config::Format;
+use crate::error::{Error, Result};
+use crate::settings::Settings;
+use crate::signing::{signature_header, Secret};
+use crate::ssrf::{Guard, GuardedResolver, Refused};
+
+/// The header naming the event slug.
+pub const EVENT_HEADER: &str = "x-webhook-event";
+/// The header numbering the attempt (1 = first try).
+pub const ATTEMPT_HEADER: &str = "x-webhook-attempt";
+
+/// What to send in one attempt.
+#[derive(Debug)]
+pub struct Request<'a> {
+    /// Target URL.
+    pub url: &'a str,
+    /// `webhook-id`: the event id, the same on every attempt.
+    pub event_id: &'a str,
+    /// Event slug.
+    pub event: &'a str,
+    /// When the event was accepted (ms), used by the envelope format.
+    pub event_timestamp_ms: i64,
+    /// The payload JSON as given.
+    pub payload: &'a [u8],
+    /// Body format.
+    pub format: Format,
+    /// Signing secrets (none: unsigned).
+    pub secrets: &'a [Secret],
+    /// 1-based attempt number.
+    pub attempt: u32,
+    /// `webhook-timestamp` of this attempt, seconds since the epoch.
+    pub now_s: i64,
+}
+
+/// What happened in one attempt.
+#[derive(Debug, Clone, Serialize, Default)]
+pub struct Outcome {
+    /// HTTP status code, if a response came back.
+    pub status: Option<u16>,
+    /// The status code's standard reason phrase.
+    pub reason: Option<String>,
+    /// The network error, if no response came back (or why a response is a failure).
+    pub error: Option<String>,
+    /// Wall time of the attempt.
+    pub duration_ms: u64,
+    /// The request headers sent (signature included; secrets never are).
+    pub request_headers: Vec<(String, String)>,
+    /// Response headers (at most 64, values cut at 512 bytes).
+    pub response_headers: Vec<(String, String)>,
+    /// The response body, cut at the configured excerpt size (lossy UTF-8).
+    pub response_excerpt: String,
+    /// Whether the body was longer than the excerpt.
+    pub response_truncated: bool,
+    /// `Retry-After` in seconds, from a 429 or 503.
+    #[serde(skip)]
+    pub retry_after_s: Option<u64>,
+}
+
+impl Outcome {
+    /// 2xx and nothing else.
+    pub fn delivered(&self) -> bool {
+        matches!(self.status, Some(200..=299))
+    }
+}
+
+/// The request body for `format`.
+pub fn body(format: Format, event: &str, event_timestamp_ms: i64, payload: &[u8]) -> Vec<u8> {
+    match format {
+        Format::Flat => payload.to_vec(),
+        Format::Envelope => {
+            let mut b = Vec::with_capacity(payload.len() + event.len() + 64);
+            b.extend_from_slice(b"{\"type\":");
+            b.extend_from_slice(serde_json::to_string(event).unwrap_or_default().as_bytes());
+            b.extend_from_slice(b",\"timestamp\":\"");
+            b.extend_from_slice(rfc3339(event_timestamp_ms).as_bytes());
+            b.extend_from_slice(b"\",\"data\":");
+            b.extend_from_slice(payload);
+            b.push(b'}');
+            b
+        }
+    }
+}
+
+/// `2024-01-02T03:04:05.678Z` for milliseconds since the epoch.
+pub fn rfc3339(ms: i64) -> String {
+    let (secs, milli) = (ms.div_euclid(1000), ms.rem_euclid(1000));
+    let (days, sod) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
+    // Civil from days (Howard Hinnant's algorithm).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + if m <= 2 { 1 } else { 0 };
+    format!("{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.{milli:03}Z", sod / 3600, sod % 3600 / 60, sod % 60)
+}
+
+/// Sends attempts. One per engine; shared by the delivery threads (connections are pooled).
+#[derive(Debug, Clone)]
+pub struct Deliverer {
+    agent: Agent,
+    excerpt: usize,
+}
+
+impl Deliverer {
+    /// A deliverer with the timeouts, guard, TLS roots and User-Agent of `settings`.
+    pub fn new(settings: &Settings) -> Result<Deliverer> {
+        let mut ua = format!("MultisiteWebhooks/{}", env!("CARGO_PKG_VERSION"));
+        if !settings.user_agent_suffix.is_empty() {
+            ua.push_str(" (");
+            ua.push_str(&settings.user_agent_suffix);
+            ua.push(')');
+        }
+        let mut tls = TlsConfig::builder();
+        if let Some(ca) = &settings.tls_ca_file {
+            let pem = std::fs::read(ca).map_err(|e| Error::Settings(format!("tls_ca_file: {}: {e}", ca.display())))?;
+            let certs: Vec<Certificate<'static>> = ureq::tls::parse_pem(&pem)
+                .filter_map(|i| match i {
+                    Ok(PemItem::Certificate(c)) => Some(c),
+                    _ => None,
+                })
+                .collect();
+            if certs.is_empty() {
+                return Err(Error::Settings(format!("tls_ca_file: {}: no PEM certificate in it", ca.display())));
+            }
+            tls = tls.root_certs(RootCerts::new_with_certs(&certs));
+        }
+        let config = Agent::config_builder()
+            .http_status_as_error(false)
+            .max_redirects(0)
+            .max_redirects_will_error(false)
+            .proxy(None)
+            .user_agent(ua)
+            .timeout_connect(Some(Duration::from_millis(settings.connect_timeout_ms)))
+            .timeout_global(Some(Duration::from_millis(settings.request_timeout_ms)))
+            .max_idle_connections(settings.concurrency * 4)
+            .max_idle_connections_per_host(settings.per_endpoint_concurrency.max(2))
+            .max_idle_age(Duration::from_secs(30))
+            .tls_config(tls.build())
+            .build();
+        let guard = Arc::new(Guard::new(settings.allow_networks()));
+        let agent = Agent::with_parts(config, DefaultConnector::default(), GuardedResolver::new(guard));
+        Ok(Deliverer { agent, excerpt: settings.response_excerpt_bytes })
+    }
+
+    /// Sends one attempt and reports what happened. Never panics on any response.
+    pub fn send(&self, req: &Request<'_>) -> Outcome {
+        let body = body(req.format, req.event, req.event_timestamp_ms, req.payload);
+        let mut headers: Vec<(String, String)> = vec![
+            ("content-type".into(), "application/json".into()),
+            ("webhook-id".into(), req.event_id.into()),
+            ("webhook-timestamp".into(), req.now_s.to_string()),
+        ];
+        if !req.secrets.is_empty() {
+            headers.push(("webhook-signature".into(), signature_header(req.secrets, req.event_id, req.now_s, &body)));
+        }
+        headers.push((EVENT_HEADER.into(), req.event.into()));
+        headers.push((ATTEMPT_HEADER.into(), req.attempt.to_string()));
+
+        let started = Instant::now();
+        let mut builder = self.agent.post(req.url);
+        for (k, v) in &headers {
+            builder = builder.header(k.as_str(), v.as_str());
+        }
+        let mut out = Outcome { request_headers: headers, ..Outcome::default() };
+        match builder.send(&body[..]) {
+            Ok(mut res) => {
+                let status = res.status();
+                out.status = Some(status.as_u16());
+                out.reason = status.canonical_reason().map(str::to_string);
+                for (k, v) in res.headers().iter().take(64) {
+                    let v = String::from_utf8_lossy(v.as_bytes());
+                    out.response_headers.push((k.as_str().to_string(), cut(&v, 512)));
+                }
+                if matches!(status.as_u16(), 429 | 503) {
+                    out.retry_after_s = res.headers().get("retry-after").and_then(|v| v.to_str().ok())
+                        .and_then(|v| crate::retry::parse_retry_after(v, crate::clock::Clock::now_ms(&crate::clock::SystemClock)));
+                }
+                let (excerpt, truncated, read_err) = read_excerpt(res.body_mut().as_reader(), self.excerpt);
+                out.response_excerpt = excerpt;
+                out.response_truncated = truncated;
+                if status.is_redirection() {
+                    let to = res.headers().get("location").and_then(|v| v.to_str().ok()).unwrap_or("");
+                    out.error = Some(format!("redirect not followed ({} to {})", status.as_u16(), cut(to, 256)));
+                } else if let Some(e) = read_err.filter(|_| status.is_success()) {
+                    out.error = Some(format!("response body: {e}"));
+                }
+            }
+            Err(e) => out.error = Some(describe(&e)),
+        }
+        out.duration_ms = started.elapsed().as_millis() as u64;
+        out
+    }
+}
+
+/// Reads at most `cap` bytes to keep, then drains at most 256 KiB more so the connection can
+/// be reused; a longer body is dropped with its connection. Returns the excerpt, whether it
+/// was cut, and a read error (e.g. a timeout while the body trickles).
+fn read_excerpt(mut r: impl Read, cap: usize) -> (String, bool, Option<String>) {
+    let mut kept = Vec::with_capacity(cap.min(4096));
+    let mut buf = [0u8; 8192];
+    let mut extra = 0usize;
+    loop {
+        match r.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => {
+                let room = cap.saturating_sub(kept.len());
+                kept.extend_from_slice(&buf[..n.min(room)]);
+                extra += n.saturating_sub(room);
+                if extra > 256 * 1024 {
+                    break;
+                }
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return (String::from_utf8_lossy(&kept).into_owned(), extra > 0, Some(e.to_string())),
+        }
+    }
+    (String::from_utf8_lossy(&kept).into_owned(), extra > 0, None)
+}
+
+fn cut(s: &str, max: usize) -> String {
+    if s.len() <= max {
+        return s.to_string();
+    }
+    let mut end = max;
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    s[..end].to_string()
+}
+
+/// A network error in words a network admin can act on.
+fn describe(e: &ureq::Error) -> String {
+    match e {
+        ureq::Error::Io(io) => match io.get_ref().and_then(|inner| inner.downcast_ref::<Refused>()) {
+            Some(refused) => refused.0.clone(),
+            None => format!("network: {io}"),
+        },
+        ureq::Error::Timeout(t) => format!("timeout: no answer in time ({t})"),
+        ureq::Error::HostNotFound => "dns: host not found".into(),
+        ureq::Error::ConnectionFailed => "network: connection failed".into(),
+        ureq::Error::BadUri(u) => format!("url: {u}"),
+        other => format!("network: {other}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn envelope_wraps_the_payload_verbatim() {
+        let b = body(Format::Envelope, "site_created", 1_700_000_000_123, br#"{"site_id":2}"#);
+        assert_eq!(std::str::from_utf8(&b).unwrap(),
+            r#"{"type":"site_created","timestamp":"2023-11-14T22:13:20.123Z","data":{"site_id":2}}"#);
+        assert_eq!(body(Format::Flat, "x", 0, b"{}"), b"{}");
+    }
+
+    #[test]
+    fn rfc3339_dates() {
+        assert_eq!(rfc3339(0), "1970-01-01T00:00:00.000Z");
+        assert_eq!(rfc3339(951_782_400_000), "2000-02-29T00:00:00.000Z");
+        assert_eq!(rfc3339(1_614_265_330_000), "2021-02-25T15:02:10.000Z");
+    }
+
+    #[test]
+    fn excerpt_is_capped() {
+        let big = vec![b'a'; 100_000];
+        let (e, cut, err) = read_excerpt(&big[..], 20_480);
+        assert_eq!((e.len(), cut, err), (20_480, true, None));
+        let (e, cut, _) = read_excerpt(&b"ok"[..], 20_480);
+        assert_eq!((e.as_str(), cut), ("ok", false));
+    }
+}

@@ -1,0 +1,424 @@
+//! The engine: what one process holds — settings, the spool, the endpoint snapshot it knows,
+//! its own queue segment, and the dispatcher thread — plus the process-wide handle the C API
+//! uses, which restarts the engine in a child after `fork`.
+
+use std::sync::atomic::Ordering;
+use std::sync::mpsc::Sender;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use serde::Deserialize;
+use serde_json::value::RawValue;
+use serde_json::json;
+
+use crate::clock::{new_id, Clock, Random, SplitMix, SystemClock};
+use crate::config::{check_event, Endpoint, EndpointSpec, Snapshot};
+use crate::delivery::{Deliverer, Request};
+use crate::error::{Error, Result};
+use crate::results::{self, header_map};
+use crate::settings::{Durability, Settings};
+use crate::spool::frame;
+use crate::spool::segment::{EventRecord, Kind, SegmentWriter, ROTATE_BYTES};
+use crate::spool::{FileStamp, Spool};
+use crate::worker::{self, Msg, Shared};
+
+/// One process's engine.
+#[derive(Debug)]
+pub struct Engine {
+    settings: Arc<Settings>,
+    raw_settings: Vec<u8>,
+    pid: u32,
+    spool: Spool,
+    clock: Arc<dyn Clock>,
+    rng: Arc<dyn Random>,
+    deliverer: Deliverer,
+    snapshot: Mutex<(FileStamp, Arc<Snapshot>)>,
+    writer: Mutex<Option<SegmentWriter>>,
+    synced: Mutex<u64>,
+    written: std::sync::atomic::AtomicU64,
+    last_emit_ms: std::sync::atomic::AtomicI64,
+    shared: Arc<Shared>,
+    tx: Mutex<Option<Sender<Msg>>>,
+}
+
+/// What `redeliver` takes.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RedeliverSpec {
+    event_id: String,
+    endpoint_id: u64,
+    event: String,
+    payload: Box<RawValue>,
+    #[serde(default)]
+    timestamp: Option<i64>,
+}
+
+/// What `send_test` takes.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TestSpec {
+    endpoint: EndpointSpec,
+    event: String,
+    payload: Box<RawValue>,
+}
+
+impl Engine {
+    /// Opens the spool and starts the dispatcher thread, with the system clock and OS randomness.
+    pub fn start(settings_json: &[u8]) -> Result<Arc<Engine>> {
+        Engine::start_with(settings_json, Arc::new(SystemClock), Arc::new(SplitMix::from_os()))
+    }
+
+    /// As `start`, with the clock and random source given (tests drive them).
+    pub fn start_with(settings_json: &[u8], clock: Arc<dyn Clock>, rng: Arc<dyn Random>) -> Result<Arc<Engine>> {
+        let settings = Arc::new(Settings::from_json(settings_json)?);
+        let spool = Spool::open(&settings.spool_dir)?;
+        let deliverer = Deliverer::new(&settings)?;
+        let engine = Arc::new(Engine {
+            raw_settings: settings_json.to_vec(),
+            pid: std::process::id(),
+            clock: clock.clone(),
+            rng: rng.clone(),
+            deliverer: deliverer.clone(),
+            snapshot: Mutex::new((FileStamp::default(), Arc::new(Snapshot::default()))),
+            writer: Mutex::new(None),
+            synced: Mutex::new(0),
+            written: Default::default(),
+            last_emit_ms: Default::default(),
+            shared: Arc::new(Shared::new()),
+            tx: Mutex::new(None),
+            settings: settings.clone(),
+            spool: spool.clone(),
+        });
+        let (tx, _handle) = worker::spawn(settings, spool, engine.shared.clone(), deliverer, clock, rng)
+            .map_err(|e| Error::Spool(format!("cannot start the delivery thread: {e}")))?;
+        *lock(&engine.tx) = Some(tx);
+        Ok(engine)
+    }
+
+    /// The settings this engine runs with.
+    pub fn settings(&self) -> &Settings {
+        &self.settings
+    }
+
+    fn send(&self, m: Msg) {
+        if let Some(tx) = lock(&self.tx).as_ref() {
+            let _ = tx.send(m);
+        }
+    }
+
+    fn wake(&self) {
+        if !self.shared.wake_pending.swap(true, Ordering::SeqCst) {
+            self.send(Msg::Wake);
+        }
+    }
+
+    /// The newest snapshot known, re-reading the spool copy if another process changed it.
+    fn snapshot(&self) -> Arc<Snapshot> {
+        let stamp = self.spool.snapshot_stamp();
+        let mut cur = lock(&self.snapshot);
+        if stamp != cur.0 {
+            if let Some(s) = self.spool.read_snapshot().and_then(|b| Snapshot::from_json(&b).ok()) {
+                if s.version >= cur.1.version {
+                    cur.1 = Arc::new(s);
+                }
+            }
+            cur.0 = stamp;
+        }
+        cur.1.clone()
+    }
+
+    /// Replaces the endpoint snapshot if `json` is newer than the newest known (in this process
+    /// or in the spool). Returns whether it was applied.
+    pub fn configure(&self, json: &[u8]) -> Result<bool> {
+        let snap = Snapshot::from_json(json)?;
+        let version = snap.version;
+        let stored = self.spool.store_snapshot(version, &snap.to_json(), |old| {
+            serde_json::from_slice::<serde_json::Value>(old).ok().and_then(|v| v["version"].as_u64()).unwrap_or(0)
+        })?;
+        if stored {
+            let mut cur = lock(&self.snapshot);
+            *cur = (self.spool.snapshot_stamp(), Arc::new(snap));
+            drop(cur);
+            self.wake();
+        }
+        Ok(stored)
+    }
+
+    /// The version of the newest snapshot known (0 = none).
+    pub fn configured_version(&self) -> u64 {
+        self.snapshot().version
+    }
+
+    /// Accepts an event: validates it, writes it to this process's segment, and returns its id.
+    /// An event no active endpoint hears is accepted and not written.
+    pub fn emit(&self, event: &str, payload: &[u8]) -> Result<String> {
+        check_event(event)?;
+        check_payload(payload, self.settings.max_payload_bytes)?;
+        let now = self.clock.now_ms();
+        let id = new_id("msg_", now, self.rng.as_ref());
+        if self.snapshot().listeners(event) == 0 {
+            self.shared.emitted.fetch_add(1, Ordering::SeqCst);
+            return Ok(id);
+        }
+        let rec = EventRecord { kind: Kind::Event, id, timestamp_ms: now, event: event.to_string(), target: 0, payload: payload.to_vec() };
+        self.append(&rec)?;
+        Ok(rec.id)
+    }
+
+    /// Queues `event_id` for delivery again to one endpoint (same id, same payload).
+    pub fn redeliver(&self, json: &[u8]) -> Result<()> {
+        let spec: RedeliverSpec = serde_json::from_slice(json).map_err(|e| Error::Json(e.to_string()))?;
+        check_event(&spec.event)?;
+        if spec.event_id.is_empty() || spec.event_id.len() > 64 || !spec.event_id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-') {
+            return Err(Error::Json("event_id: 1 to 64 characters of letters, digits, '_' and '-'".into()));
+        }
+        let payload = spec.payload.get().as_bytes();
+        check_payload(payload, self.settings.max_payload_bytes)?;
+        if !self.snapshot().endpoints.contains_key(&spec.endpoint_id) {
+            return Err(Error::NotFound(format!("endpoint {} is not in the configured snapshot", spec.endpoint_id)));
+        }
+        let rec = EventRecord { kind: Kind::Redeliver, id: spec.event_id, timestamp_ms: spec.timestamp.unwrap_or_else(|| self.clock.now_ms()),
+            event: spec.event, target: spec.endpoint_id, payload: payload.to_vec() };
+        self.append(&rec)
+    }
+
+    fn append(&self, rec: &EventRecord) -> Result<()> {
+        let framed = frame::encode(&rec.encode());
+        let seq;
+        let sync_file;
+        {
+            let mut w = lock(&self.writer);
+            let rotate = w.as_ref().is_none_or(|w| w.len() >= ROTATE_BYTES);
+            if rotate {
+                if let (Some(old), Durability::Power) = (w.as_ref(), self.settings.durability) {
+                    old.sync()?;
+                }
+                let name = format!("{}-{}.seg", new_id("", self.clock.now_ms(), self.rng.as_ref()), self.pid);
+                *w = Some(SegmentWriter::create(&self.spool.queue, &name)?);
+                if self.settings.durability == Durability::Power {
+                    sync_dir(&self.spool.queue)?;
+                }
+            }
+            let Some(writer) = w.as_mut() else { return Err(Error::Spool("no queue segment open".into())) };
+            if let Err(e) = writer.append(&framed) {
+                *w = None; // start a fresh segment next time
+                return Err(e);
+            }
+            seq = self.written.fetch_add(1, Ordering::SeqCst) + 1;
+            sync_file = if self.settings.durability == Durability::Power { writer.try_clone_file() } else { None };
+        }
+        if let Some(f) = sync_file {
+            // Group commit: one fdatasync covers every record written before it started.
+            let mut synced = lock(&self.synced);
+            if *synced < seq {
+                let upto = self.written.load(Ordering::SeqCst);
+                f.sync_data().map_err(|e| Error::spool("syncing the queue segment", e))?;
+                *synced = upto;
+            }
+        }
+        self.last_emit_ms.store(self.clock.now_ms(), Ordering::SeqCst);
+        self.shared.emitted.fetch_add(1, Ordering::SeqCst);
+        self.wake();
+        Ok(())
+    }
+
+    /// One synchronous attempt to the endpoint in `json` (`{"endpoint":{…},"event":…,"payload":{…}}`);
+    /// returns the outcome as JSON. The spool is not touched.
+    pub fn send_test(&self, json: &[u8]) -> Result<String> {
+        let spec: TestSpec = serde_json::from_slice(json).map_err(|e| Error::Json(e.to_string()))?;
+        check_event(&spec.event)?;
+        let payload = spec.payload.get().as_bytes();
+        check_payload(payload, self.settings.max_payload_bytes)?;
+        let endpoint = Endpoint::from_spec(spec.endpoint, "endpoint")?;
+        let now = self.clock.now_ms();
+        let id = new_id("msg_", now, self.rng.as_ref());
+        let o = self.deliverer.send(&Request {
+            url: &endpoint.spec.url, event_id: &id, event: &spec.event, event_timestamp_ms: now, payload,
+            format: endpoint.spec.format, secrets: &endpoint.secrets, attempt: 1, now_s: now.div_euclid(1000),
+        });
+        let v = json!({
+            "ok": o.delivered(), "event_id": id, "endpoint_id": endpoint.spec.id, "event": spec.event,
+            "url": endpoint.spec.url, "started_at": now, "duration_ms": o.duration_ms, "status": o.status,
+            "reason": o.reason, "error": o.error, "request_headers": header_map(&o.request_headers),
+            "response_headers": header_map(&o.response_headers), "response_excerpt": o.response_excerpt,
+            "response_truncated": o.response_truncated,
+            "body": String::from_utf8_lossy(&crate::delivery::body(endpoint.spec.format, &spec.event, now, payload)),
+        });
+        Ok(v.to_string())
+    }
+
+    /// Waits until nothing is due and nothing is in flight, or `timeout` passes. If no process
+    /// is delivering, this one takes over; if another is, waits for it to have read this
+    /// process's events and gone idle.
+    pub fn flush(&self, timeout: Duration) -> Result<()> {
+        let deadline = Instant::now() + timeout;
+        let target = self.shared.emitted.load(Ordering::SeqCst);
+        let since = self.last_emit_ms.load(Ordering::SeqCst);
+        self.send(Msg::TryLead);
+        self.wake();
+        let mut p = lock(&self.shared.progress);
+        loop {
+            if p.stopped {
+                return Err(Error::NotInitialized);
+            }
+            if p.leader && p.idle && p.seen_emits >= target {
+                return Ok(());
+            }
+            if !p.leader {
+                if let Some(s) = worker::read_stats(&self.spool) {
+                    if s.idle && s.scanned_at_ms > since && s.leader_pid != self.pid && leader_alive(s.leader_pid) {
+                        return Ok(());
+                    }
+                }
+            }
+            let now = Instant::now();
+            if now >= deadline {
+                return Err(Error::Timeout(format!("flush: deliveries still pending after {} ms", timeout.as_millis())));
+            }
+            let step = (deadline - now).min(Duration::from_millis(20));
+            p = self.shared.changed.wait_timeout(p, step).map(|(g, _)| g).unwrap_or_else(|e| e.into_inner().0);
+        }
+    }
+
+    /// Queue and delivery figures, as JSON.
+    pub fn stats(&self) -> String {
+        let p = lock(&self.shared.progress).clone();
+        let s = worker::read_stats(&self.spool).unwrap_or_default();
+        let pid_in_lock = self.spool.leader_pid();
+        let leader_pid = if p.leader { Some(self.pid) } else { pid_in_lock.filter(|pid| leader_alive(*pid)) };
+        json!({
+            "version": env!("CARGO_PKG_VERSION"),
+            "pid": self.pid,
+            "is_leader": p.leader,
+            "leader_pid": leader_pid,
+            "snapshot_version": self.configured_version(),
+            "emitted_here": self.shared.emitted.load(Ordering::SeqCst),
+            "queue_depth": s.queued + s.in_flight + s.retrying,
+            "queued": s.queued,
+            "in_flight": s.in_flight,
+            "retrying": s.retrying,
+            "unread_bytes": s.unread_bytes,
+            "spool_bytes": self.spool.queue_bytes(),
+            "segments": s.segments,
+            "delivered": s.counters.delivered,
+            "failed": s.counters.failed,
+            "cancelled": s.counters.cancelled,
+            "attempts": s.counters.attempts,
+            "idle": s.idle,
+            "stats_updated_at": s.updated_at_ms,
+            "results_dropped_files": s.results_dropped_files,
+            "endpoints_disabled": s.endpoints_disabled,
+            "last_error": s.last_error,
+            "spool_dir": self.settings.spool_dir,
+            "durability": match self.settings.durability { Durability::Process => "process", Durability::Power => "power" },
+        })
+        .to_string()
+    }
+
+    /// Takes up to `max` finished attempts not taken before, as a JSON array.
+    pub fn take_results(&self, max: usize) -> Result<String> {
+        results::take(&self.spool, max.clamp(1, 10_000))
+    }
+
+    /// Flushes with a deadline, then stops the dispatcher and releases leadership.
+    pub fn shutdown(&self, timeout: Duration) -> Result<()> {
+        let flushed = if timeout.is_zero() { Ok(()) } else { self.flush(timeout) };
+        self.send(Msg::Stop);
+        let deadline = Instant::now() + Duration::from_secs(2);
+        let mut p = lock(&self.shared.progress);
+        while !p.stopped && Instant::now() < deadline {
+            p = self.shared.changed.wait_timeout(p, Duration::from_millis(20)).map(|(g, _)| g).unwrap_or_else(|e| e.into_inner().0);
+        }
+        drop(p);
+        *lock(&self.tx) = None;
+        flushed
+    }
+
+    /// In a child after `fork`: closes this process's copies of the parent's locked files
+    /// (without touching threads that only exist in the parent).
+    fn abandon_after_fork(&self) {
+        if let Ok(mut l) = self.shared.leader_lock.try_lock() {
+            l.take();
+        }
+        if let Ok(mut w) = self.writer.try_lock() {
+            w.take();
+        }
+        if let Ok(mut tx) = self.tx.try_lock() {
+            tx.take();
+        }
+    }
+}
+
+fn check_payload(payload: &[u8], limit: usize) -> Result<()> {
+    if payload.len() > limit {
+        return Err(Error::TooLarge { what: "the payload", size: payload.len(), limit });
+    }
+    let first = payload.iter().find(|b| !b.is_ascii_whitespace());
+    if first != Some(&b'{') {
+        return Err(Error::Json("the payload must be a JSON object ({…})".into()));
+    }
+    serde_json::from_slice::<serde::de::IgnoredAny>(payload).map_err(|e| Error::Json(format!("the payload is not valid JSON: {e}")))?;
+    Ok(())
+}
+
+fn sync_dir(dir: &std::path::Path) -> Result<()> {
+    std::fs::File::open(dir).and_then(|f| f.sync_all()).map_err(|e| Error::spool(format!("syncing {}", dir.display()), e))
+}
+
+fn leader_alive(pid: u32) -> bool {
+    pid != 0 && std::path::Path::new(&format!("/proc/{pid}")).exists()
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// The process-wide engine the C API uses.
+static GLOBAL: Mutex<Option<Arc<Engine>>> = Mutex::new(None);
+
+/// Starts the process-wide engine, or keeps the running one if `settings_json` is unchanged
+/// (so calling it on every request is cheap). Different settings replace the engine.
+pub fn init_global(settings_json: &[u8]) -> Result<()> {
+    let mut g = lock(&GLOBAL);
+    if let Some(e) = g.as_ref() {
+        if e.pid == std::process::id() && e.raw_settings == settings_json {
+            return Ok(());
+        }
+        // Refuse bad settings before stopping an engine that works.
+        Settings::from_json(settings_json)?;
+        if e.pid == std::process::id() {
+            let _ = e.shutdown(Duration::ZERO);
+        } else {
+            e.abandon_after_fork();
+        }
+    }
+    *g = None;
+    *g = Some(Engine::start(settings_json)?);
+    Ok(())
+}
+
+/// The process-wide engine; restarted in a forked child (new pid, no threads).
+pub fn global() -> Result<Arc<Engine>> {
+    let mut g = lock(&GLOBAL);
+    let e = g.as_ref().ok_or(Error::NotInitialized)?.clone();
+    if e.pid == std::process::id() {
+        return Ok(e);
+    }
+    e.abandon_after_fork();
+    let fresh = Engine::start(&e.raw_settings)?;
+    *g = Some(fresh.clone());
+    Ok(fresh)
+}
+
+/// Stops and forgets the process-wide engine.
+pub fn shutdown_global(timeout: Duration) -> Result<()> {
+    let e = lock(&GLOBAL).take();
+    match e {
+        Some(e) if e.pid == std::process::id() => e.shutdown(timeout),
+        Some(e) => {
+            e.abandon_after_fork();
+            Ok(())
+        }
+        None => Err(Error::NotInitialized),
+    }
+}

@@ -1,0 +1,427 @@
+//! The C ABI: a thin membrane over [`crate::engine`].
+//!
+//! Every export checks its pointers, converts its arguments, calls one engine function inside
+//! `catch_unwind`, and maps the result to an `int32_t` status (0 = OK). Out-parameters are
+//! written only on success. The message of the last failure on the calling thread is read
+//! with `hooks_last_error`.
+//!
+//! Statuses (the header cannot carry constants PHP's FFI reads, so they are listed here and
+//! in README.md):
+//!
+//! | status | meaning |
+//! |---|---|
+//! | 0 | OK |
+//! | 1 | a required pointer argument is NULL |
+//! | 2 | a string argument is not valid UTF-8 |
+//! | 3 | invalid JSON, or JSON of the wrong shape |
+//! | 4 | payload larger than `max_payload_bytes` |
+//! | 5 | invalid engine settings |
+//! | 6 | invalid endpoint snapshot / endpoint |
+//! | 7 | called before `hooks_init` (or after `hooks_shutdown`) |
+//! | 8 | invalid event slug |
+//! | 9 | spool I/O failure (disk full, permissions, …) |
+//! | 10 | a deadline passed |
+//! | 11 | unknown id |
+//! | 99 | internal error (a caught panic); the process is unharmed |
+
+use std::cell::RefCell;
+use std::ffi::{c_char, CStr, CString};
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::time::Duration;
+
+use crate::engine;
+use crate::error::Error;
+
+/// Success.
+pub const HOOKS_OK: i32 = 0;
+/// A required pointer argument is NULL.
+pub const HOOKS_ERR_NULL: i32 = 1;
+/// A string argument is not valid UTF-8.
+pub const HOOKS_ERR_UTF8: i32 = 2;
+/// Invalid JSON, or JSON of the wrong shape.
+pub const HOOKS_ERR_JSON: i32 = 3;
+/// A payload is over the size limit.
+pub const HOOKS_ERR_TOO_LARGE: i32 = 4;
+/// Invalid engine settings.
+pub const HOOKS_ERR_SETTINGS: i32 = 5;
+/// Invalid endpoint snapshot or endpoint.
+pub const HOOKS_ERR_CONFIG: i32 = 6;
+/// The engine is not initialized.
+pub const HOOKS_ERR_NOT_INITIALIZED: i32 = 7;
+/// Invalid event slug.
+pub const HOOKS_ERR_EVENT: i32 = 8;
+/// Spool I/O failure.
+pub const HOOKS_ERR_SPOOL: i32 = 9;
+/// A deadline passed.
+pub const HOOKS_ERR_TIMEOUT: i32 = 10;
+/// Unknown id.
+pub const HOOKS_ERR_NOT_FOUND: i32 = 11;
+/// A panic was caught.
+pub const HOOKS_ERR_PANIC: i32 = 99;
+
+thread_local! {
+    static LAST_ERROR: RefCell<CString> = RefCell::new(CString::default());
+}
+
+fn set_last_error(msg: &str) {
+    let c = CString::new(msg.replace('\0', "\\0")).unwrap_or_default();
+    LAST_ERROR.with(|e| *e.borrow_mut() = c);
+}
+
+/// A failure: status and message.
+type Fail = (i32, String);
+
+fn status_of(e: &Error) -> i32 {
+    match e {
+        Error::Settings(_) => HOOKS_ERR_SETTINGS,
+        Error::Config(_) => HOOKS_ERR_CONFIG,
+        Error::Utf8(_) => HOOKS_ERR_UTF8,
+        Error::Json(_) => HOOKS_ERR_JSON,
+        Error::TooLarge { .. } => HOOKS_ERR_TOO_LARGE,
+        Error::Event(_) => HOOKS_ERR_EVENT,
+        Error::Spool(_) => HOOKS_ERR_SPOOL,
+        Error::NotInitialized => HOOKS_ERR_NOT_INITIALIZED,
+        Error::Timeout(_) => HOOKS_ERR_TIMEOUT,
+        Error::NotFound(_) => HOOKS_ERR_NOT_FOUND,
+    }
+}
+
+impl From<Error> for (i32, String) {
+    fn from(e: Error) -> Self {
+        (status_of(&e), e.to_string())
+    }
+}
+
+/// Runs `f`, catching panics, recording the message of a failure, and returning the status.
+fn guard(f: impl FnOnce() -> Result<(), Fail>) -> i32 {
+    match catch_unwind(AssertUnwindSafe(f)) {
+        Ok(Ok(())) => {
+            set_last_error("");
+            HOOKS_OK
+        }
+        Ok(Err((status, msg))) => {
+            set_last_error(&msg);
+            status
+        }
+        Err(panic) => {
+            let what = panic.downcast_ref::<&str>().map(|s| s.to_string())
+                .or_else(|| panic.downcast_ref::<String>().cloned()).unwrap_or_else(|| "unknown".into());
+            set_last_error(&format!("internal: a panic was caught ({what}); the process is unharmed, please report it"));
+            HOOKS_ERR_PANIC
+        }
+    }
+}
+
+fn null(name: &str) -> Fail {
+    (HOOKS_ERR_NULL, format!("argument: {name} is NULL"))
+}
+
+/// Borrows `len` bytes at `ptr`.
+///
+/// # Safety
+/// `ptr` must be NULL or point to `len` readable bytes that stay valid for the call.
+unsafe fn bytes_arg<'a>(ptr: *const c_char, len: usize, name: &str) -> Result<&'a [u8], Fail> {
+    if ptr.is_null() {
+        return Err(null(name));
+    }
+    // SAFETY: non-NULL, and the caller promises `len` readable bytes for the call's duration.
+    Ok(unsafe { std::slice::from_raw_parts(ptr.cast::<u8>(), len) })
+}
+
+/// Borrows `len` bytes at `ptr` as UTF-8.
+///
+/// # Safety
+/// As [`bytes_arg`].
+unsafe fn str_arg<'a>(ptr: *const c_char, len: usize, name: &str) -> Result<&'a str, Fail> {
+    // SAFETY: forwarded from the caller.
+    let b = unsafe { bytes_arg(ptr, len, name) }?;
+    std::str::from_utf8(b).map_err(|e| (HOOKS_ERR_UTF8, format!("utf-8: {name} is not valid UTF-8 (at byte {})", e.valid_up_to())))
+}
+
+/// Checks that both out-pointers are non-NULL before any work is done.
+fn check_out(out: *mut *mut c_char, out_len: *mut usize, name: &str) -> Result<(), Fail> {
+    if out.is_null() || out_len.is_null() {
+        return Err(null(name));
+    }
+    Ok(())
+}
+
+/// Hands `s` to the caller as an owned, NUL-terminated string.
+///
+/// # Safety
+/// `out` and `out_len` must be valid for writes (checked non-NULL by [`check_out`]).
+unsafe fn write_out(out: *mut *mut c_char, out_len: *mut usize, s: String) -> Result<(), Fail> {
+    let len = s.len();
+    let c = CString::new(s).map_err(|_| (HOOKS_ERR_JSON, "internal: output contains a NUL byte".to_string()))?;
+    // SAFETY: both pointers were checked non-NULL and the caller promises they are writable.
+    unsafe {
+        *out = c.into_raw();
+        *out_len = len;
+    }
+    Ok(())
+}
+
+/// The library version, e.g. `"0.1.0"`.
+///
+/// Ownership: returns borrowed; a static string, never freed.
+/// NULL and bad input: none; never NULL.
+/// Thread safety: any thread.
+#[no_mangle]
+pub extern "C" fn hooks_version() -> *const c_char {
+    static V: &CStr = match CStr::from_bytes_with_nul(concat!(env!("CARGO_PKG_VERSION"), "\0").as_bytes()) {
+        Ok(v) => v,
+        Err(_) => c"",
+    };
+    V.as_ptr()
+}
+
+/// Starts the engine of this process with engine settings JSON (`spool_dir` required; see
+/// README.md for every field). Calling it again with the same bytes is a cheap no-op; with
+/// other bytes the engine restarts with them. Delivery threads start here.
+///
+/// Ownership: borrows `settings` for the call.
+/// NULL and bad input: NULL → 1; invalid UTF-8 → 2; invalid JSON, unknown field or value out
+/// of range → 5; spool directory not creatable or writable → 9.
+/// Statuses: 0, 1, 2, 5, 9, 99.
+/// Thread safety: any thread; serialised internally.
+#[no_mangle]
+pub extern "C" fn hooks_init(settings: *const c_char, settings_len: usize) -> i32 {
+    guard(|| {
+        // SAFETY: the caller passes `settings_len` readable bytes.
+        let s = unsafe { str_arg(settings, settings_len, "settings") }?;
+        Ok(engine::init_global(s.as_bytes())?)
+    })
+}
+
+/// Gives the engine the endpoint snapshot JSON `{"version":N,"endpoints":[…]}`. Applied (and
+/// stored in the spool for every process) only if `version` is newer than the newest known;
+/// `*applied_out` (if not NULL) is set to 1 if applied, 0 if not.
+///
+/// Ownership: borrows `snapshot` for the call.
+/// NULL and bad input: NULL snapshot → 1; invalid UTF-8 → 2; invalid snapshot (bad URL,
+/// unknown field, bad secret, …) → 6 with the field named; before init → 7; spool → 9.
+/// Statuses: 0, 1, 2, 6, 7, 9, 99.
+/// Thread safety: any thread.
+#[no_mangle]
+pub extern "C" fn hooks_configure(snapshot: *const c_char, snapshot_len: usize, applied_out: *mut i32) -> i32 {
+    guard(|| {
+        // SAFETY: the caller passes `snapshot_len` readable bytes.
+        let s = unsafe { str_arg(snapshot, snapshot_len, "snapshot") }?;
+        let applied = engine::global()?.configure(s.as_bytes())?;
+        if !applied_out.is_null() {
+            // SAFETY: non-NULL and writable by the caller's promise.
+            unsafe { *applied_out = i32::from(applied) };
+        }
+        Ok(())
+    })
+}
+
+/// Writes the version of the newest endpoint snapshot known to `*version_out` (0 = none).
+///
+/// Ownership: writes to caller memory.
+/// NULL and bad input: NULL → 1; before init → 7.
+/// Statuses: 0, 1, 7, 99.
+/// Thread safety: any thread.
+#[no_mangle]
+pub extern "C" fn hooks_configured_version(version_out: *mut u64) -> i32 {
+    guard(|| {
+        if version_out.is_null() {
+            return Err(null("version_out"));
+        }
+        let v = engine::global()?.configured_version();
+        // SAFETY: checked non-NULL; writable by the caller's promise.
+        unsafe { *version_out = v };
+        Ok(())
+    })
+}
+
+/// Accepts an event: `event` is the slug, `payload` a JSON object. Returns once the event is
+/// in the spool (never touches the network). The event id (`msg_…`, 30 bytes) is returned in
+/// `*id_out`/`*id_len_out` unless both are NULL.
+///
+/// Ownership: borrows `event` and `payload`; returns owned `*id_out`, to be freed with
+/// `hooks_string_free`.
+/// NULL and bad input: NULL event/payload, or only one of the out-pointers → 1; invalid
+/// UTF-8 → 2; payload not a JSON object → 3; over `max_payload_bytes` → 4; bad slug → 8;
+/// before init → 7; spool full or unwritable → 9 (nothing is half-written).
+/// Statuses: 0, 1, 2, 3, 4, 7, 8, 9, 99.
+/// Thread safety: any thread.
+#[no_mangle]
+pub extern "C" fn hooks_emit(event: *const c_char, event_len: usize, payload: *const c_char, payload_len: usize,
+    id_out: *mut *mut c_char, id_len_out: *mut usize) -> i32 {
+    guard(|| {
+        let want_id = !(id_out.is_null() && id_len_out.is_null());
+        if want_id {
+            check_out(id_out, id_len_out, "id_out or id_len_out")?;
+        }
+        // SAFETY: the caller passes `event_len` / `payload_len` readable bytes.
+        let ev = unsafe { str_arg(event, event_len, "event") }?;
+        // SAFETY: as above.
+        let pl = unsafe { str_arg(payload, payload_len, "payload") }?;
+        let id = engine::global()?.emit(ev, pl.as_bytes())?;
+        if want_id {
+            // SAFETY: checked by check_out above.
+            unsafe { write_out(id_out, id_len_out, id) }?;
+        }
+        Ok(())
+    })
+}
+
+/// Sends one real, signed test request now and waits for it:
+/// `{"endpoint":{"id","url","events","secrets","format"},"event":"…","payload":{…}}`.
+/// The result JSON has `ok`, `status`, `reason`, `error`, `duration_ms`, `request_headers`,
+/// `response_headers`, `response_excerpt`, `body`. A refused or failed request is status 0
+/// with `ok: false`.
+///
+/// Ownership: borrows `request`; returns owned `*result_out` (free with `hooks_string_free`).
+/// NULL and bad input: NULL → 1; invalid UTF-8 → 2; bad JSON → 3; bad endpoint → 6; bad
+/// slug → 8; payload too large → 4; before init → 7.
+/// Statuses: 0, 1, 2, 3, 4, 6, 7, 8, 99.
+/// Thread safety: any thread; blocks the caller for at most the request timeout.
+#[no_mangle]
+pub extern "C" fn hooks_send_test(request: *const c_char, request_len: usize, result_out: *mut *mut c_char,
+    result_len_out: *mut usize) -> i32 {
+    guard(|| {
+        check_out(result_out, result_len_out, "result_out or result_len_out")?;
+        // SAFETY: the caller passes `request_len` readable bytes.
+        let r = unsafe { str_arg(request, request_len, "request") }?;
+        let out = engine::global()?.send_test(r.as_bytes())?;
+        // SAFETY: checked by check_out above.
+        unsafe { write_out(result_out, result_len_out, out) }
+    })
+}
+
+/// Waits until nothing is due and nothing is in flight, at most `timeout_ms`. If no process
+/// is delivering, this one becomes the leader and delivers. For CLI and cron processes before
+/// they exit.
+///
+/// Ownership: none.
+/// NULL and bad input: none; before init → 7.
+/// Statuses: 0, 7, 10 (still pending at the deadline; nothing is lost), 99.
+/// Thread safety: any thread; blocks the caller.
+#[no_mangle]
+pub extern "C" fn hooks_flush(timeout_ms: u32) -> i32 {
+    guard(|| Ok(engine::global()?.flush(Duration::from_millis(timeout_ms as u64))?))
+}
+
+/// Queue and delivery figures as JSON: `queue_depth`, `queued`, `in_flight`, `retrying`,
+/// `delivered`, `failed`, `leader_pid`, `is_leader`, `snapshot_version`, `last_error`, …
+///
+/// Ownership: returns owned `*stats_out` (free with `hooks_string_free`).
+/// NULL and bad input: NULL out-pointer → 1; before init → 7.
+/// Statuses: 0, 1, 7, 99.
+/// Thread safety: any thread.
+#[no_mangle]
+pub extern "C" fn hooks_stats(stats_out: *mut *mut c_char, stats_len_out: *mut usize) -> i32 {
+    guard(|| {
+        check_out(stats_out, stats_len_out, "stats_out or stats_len_out")?;
+        let s = engine::global()?.stats();
+        // SAFETY: checked by check_out above.
+        unsafe { write_out(stats_out, stats_len_out, s) }
+    })
+}
+
+/// Takes up to `max` (1–10000; 0 means 1000) finished attempts not taken before, by any
+/// process, as a JSON array of result objects (see README.md). At-least-once: use
+/// `attempt_id` to ignore a result seen before.
+///
+/// Ownership: returns owned `*results_out` (free with `hooks_string_free`).
+/// NULL and bad input: NULL out-pointer → 1; before init → 7; spool → 9.
+/// Statuses: 0, 1, 7, 9, 99.
+/// Thread safety: any thread; serialised across processes.
+#[no_mangle]
+pub extern "C" fn hooks_take_results(max: u32, results_out: *mut *mut c_char, results_len_out: *mut usize) -> i32 {
+    guard(|| {
+        check_out(results_out, results_len_out, "results_out or results_len_out")?;
+        let max = if max == 0 { 1000 } else { max as usize };
+        let s = engine::global()?.take_results(max)?;
+        // SAFETY: checked by check_out above.
+        unsafe { write_out(results_out, results_len_out, s) }
+    })
+}
+
+/// Queues an event for delivery again to one endpoint, with the same `webhook-id`:
+/// `{"event_id":"msg_…","endpoint_id":N,"event":"…","payload":{…},"timestamp":ms?}`.
+///
+/// Ownership: borrows `request`.
+/// NULL and bad input: NULL → 1; invalid UTF-8 → 2; bad JSON → 3; payload too large → 4;
+/// bad slug → 8; endpoint not in the snapshot → 11; before init → 7; spool → 9.
+/// Statuses: 0, 1, 2, 3, 4, 7, 8, 9, 11, 99.
+/// Thread safety: any thread.
+#[no_mangle]
+pub extern "C" fn hooks_redeliver(request: *const c_char, request_len: usize) -> i32 {
+    guard(|| {
+        // SAFETY: the caller passes `request_len` readable bytes.
+        let r = unsafe { str_arg(request, request_len, "request") }?;
+        Ok(engine::global()?.redeliver(r.as_bytes())?)
+    })
+}
+
+/// The message of the last failed call on this thread (empty after a success).
+///
+/// Ownership: returns borrowed; valid until the next `hooks_*` call on this thread. Never NULL.
+/// Thread safety: per thread.
+#[no_mangle]
+pub extern "C" fn hooks_last_error() -> *const c_char {
+    LAST_ERROR.with(|e| e.borrow().as_ptr())
+}
+
+/// Frees a string returned by this library. NULL is fine.
+///
+/// Ownership: takes `s`; it must come from this library and not be freed twice.
+/// Thread safety: any thread.
+#[no_mangle]
+pub extern "C" fn hooks_string_free(s: *mut c_char) {
+    if s.is_null() {
+        return;
+    }
+    let _ = catch_unwind(|| {
+        // SAFETY: `s` was produced by CString::into_raw in write_out and is freed once.
+        drop(unsafe { CString::from_raw(s) });
+    });
+}
+
+/// Flushes for at most `timeout_ms`, then stops this process's engine and releases delivery
+/// leadership. `hooks_init` may be called again afterwards.
+///
+/// Ownership: none.
+/// NULL and bad input: none; before init → 7.
+/// Statuses: 0, 7, 10 (stopped, but deliveries were still pending; nothing is lost), 99.
+/// Thread safety: any thread.
+#[no_mangle]
+pub extern "C" fn hooks_shutdown(timeout_ms: u32) -> i32 {
+    guard(|| Ok(engine::shutdown_global(Duration::from_millis(timeout_ms as u64))?))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn last_error() -> String {
+        // SAFETY: hooks_last_error never returns NULL and the string lives until the next call.
+        unsafe { CStr::from_ptr(hooks_last_error()) }.to_string_lossy().into_owned()
+    }
+
+    #[test]
+    fn a_panic_becomes_a_status() {
+        let status = guard(|| panic!("boom"));
+        assert_eq!(status, HOOKS_ERR_PANIC);
+        assert!(last_error().contains("a panic was caught (boom)"), "{}", last_error());
+        assert_eq!(guard(|| Ok(())), HOOKS_OK);
+        assert_eq!(last_error(), "");
+    }
+
+    #[test]
+    fn every_error_family_has_its_own_status() {
+        let all = [Error::Settings(String::new()), Error::Config(String::new()), Error::Utf8(String::new()),
+            Error::Json(String::new()), Error::TooLarge { what: "", size: 0, limit: 0 }, Error::Event(String::new()),
+            Error::Spool(String::new()), Error::NotInitialized, Error::Timeout(String::new()), Error::NotFound(String::new())];
+        let mut codes: Vec<i32> = all.iter().map(status_of).collect();
+        codes.push(HOOKS_ERR_NULL);
+        codes.push(HOOKS_ERR_PANIC);
+        let n = codes.len();
+        codes.sort();
+        codes.dedup();
+        assert_eq!(codes.len(), n);
+    }
+}
