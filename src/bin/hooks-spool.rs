@@ -1,1 +1,82 @@
-fn main(){}
+//! `hooks-spool`: drive an engine from the shell — enqueue, deliver, inspect a spool.
+//!
+//! ```text
+//! hooks-spool configure <settings> <snapshot>      store an endpoint snapshot
+//! hooks-spool emit <settings> <event> [count] [payload]
+//!                                                  accept events (no waiting for delivery)
+//! hooks-spool run <settings> [--until-idle] [--timeout-ms N]
+//!                                                  be a delivery candidate until idle / killed
+//! hooks-spool stats <settings>                     queue figures as JSON
+//! hooks-spool take <settings> [max]                finished attempts as JSON
+//! ```
+//! `<settings>` and `<snapshot>` are JSON text or a path to a JSON file.
+
+use std::process::ExitCode;
+use std::time::Duration;
+
+use multisite_webhooks::Engine;
+
+fn arg_json(s: &str) -> Result<Vec<u8>, String> {
+    if s.trim_start().starts_with('{') {
+        Ok(s.as_bytes().to_vec())
+    } else {
+        std::fs::read(s).map_err(|e| format!("{s}: {e}"))
+    }
+}
+
+fn run(args: &[String]) -> Result<(), String> {
+    let usage = "usage: hooks-spool configure|emit|run|stats|take <settings> …";
+    let (cmd, settings) = match args {
+        [cmd, settings, ..] => (cmd.as_str(), arg_json(settings)?),
+        _ => return Err(usage.into()),
+    };
+    let engine = Engine::start(&settings).map_err(|e| e.to_string())?;
+    let rest = &args[2..];
+    match cmd {
+        "configure" => {
+            let snap = arg_json(rest.first().ok_or(usage)?)?;
+            let applied = engine.configure(&snap).map_err(|e| e.to_string())?;
+            println!("{}", if applied { "applied" } else { "not newer: kept the stored snapshot" });
+        }
+        "emit" => {
+            let event = rest.first().ok_or(usage)?;
+            let count: usize = rest.get(1).map_or(Ok(1), |c| c.parse()).map_err(|_| "count: not a number")?;
+            let default_payload = r#"{"n":0}"#.to_string();
+            let payload = rest.get(2).unwrap_or(&default_payload);
+            for i in 0..count {
+                let p = payload.replacen("\"n\":0", &format!("\"n\":{i}"), 1);
+                engine.emit(event, p.as_bytes()).map_err(|e| e.to_string())?;
+            }
+            println!("{count}");
+        }
+        "run" => {
+            let until_idle = rest.iter().any(|a| a == "--until-idle");
+            let timeout = rest.iter().position(|a| a == "--timeout-ms").and_then(|i| rest.get(i + 1))
+                .and_then(|v| v.parse().ok()).unwrap_or(u64::MAX / 4);
+            if until_idle {
+                engine.flush(Duration::from_millis(timeout)).map_err(|e| e.to_string())?;
+            } else {
+                std::thread::sleep(Duration::from_millis(timeout));
+            }
+        }
+        "stats" => println!("{}", engine.stats()),
+        "take" => {
+            let max = rest.first().and_then(|m| m.parse().ok()).unwrap_or(1000);
+            println!("{}", engine.take_results(max).map_err(|e| e.to_string())?);
+        }
+        _ => return Err(usage.into()),
+    }
+    let _ = engine.shutdown(Duration::ZERO);
+    Ok(())
+}
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    match run(&args) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("hooks-spool: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
