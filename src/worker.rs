@@ -266,7 +266,9 @@ struct Dispatcher {
     health_dirty: bool,
     stats: SpoolStats,
     last_stats_write: i64,
+    last_stats_fingerprint: (bool, usize, usize, usize, u64, u64, u64, u64),
     last_dir_scan: i64,
+    last_emits: u64,
 }
 
 struct Work {
@@ -284,7 +286,7 @@ impl Dispatcher {
             snapshot: Arc::new(Snapshot::default()), snapshot_stamp: FileStamp::default(), segs: HashMap::new(),
             seg_ids: HashMap::new(), next_seg: 0, queues: HashMap::new(), queued: 0, in_flight: 0,
             retry: BinaryHeap::new(), rr: 0, results: None, health: HashMap::new(), health_dirty: false,
-            stats: SpoolStats::default(), last_stats_write: 0, last_dir_scan: 0 }
+            stats: SpoolStats::default(), last_stats_write: 0, last_stats_fingerprint: Default::default(), last_dir_scan: 0, last_emits: 0 }
     }
 
     fn run(&mut self, rx: Receiver<Msg>) {
@@ -304,10 +306,16 @@ impl Dispatcher {
             }
             self.shared.wake_pending.store(false, Ordering::SeqCst);
             let emits = self.shared.emitted.load(Ordering::SeqCst);
+            // A local emit may have created a segment this pass must see before it can say
+            // that everything this process emitted was read.
+            force_scan |= emits != self.last_emits;
+            self.last_emits = emits;
             let scan_start = self.clock.now_ms();
             self.pass(force_scan || scan_start - self.last_dir_scan >= self.settings.poll_interval_ms as i64);
             force_scan = false;
             let idle = self.is_idle();
+            // Stats first, so whoever wakes on `changed` reads figures at least this fresh.
+            self.write_stats(scan_start, idle);
             {
                 let mut p = self.shared.progress.lock().unwrap_or_else(|e| e.into_inner());
                 p.leader = true;
@@ -315,7 +323,6 @@ impl Dispatcher {
                 p.seen_emits = emits;
             }
             self.shared.changed.notify_all();
-            self.write_stats(scan_start, idle);
 
             let now = self.clock.now_ms();
             let mut wait = poll;
@@ -781,10 +788,16 @@ impl Dispatcher {
 
     fn write_stats(&mut self, scanned_at: i64, idle: bool) {
         let now = self.clock.now_ms();
-        let every = if idle { 1000 } else { 250 };
-        if now - self.last_stats_write < every && !(idle && !self.stats.idle) {
+        let c = &self.stats.counters;
+        let fingerprint = (idle, self.queued, self.in_flight, self.retry.len(), c.delivered, c.failed, c.cancelled, c.attempts);
+        let changed = fingerprint != self.last_stats_fingerprint;
+        let since = now - self.last_stats_write;
+        // Changes are written at once when the queue goes idle, at most 4 times a second while
+        // busy; a heartbeat once a second tells flushing processes the leader is alive.
+        if !(changed && (idle || since >= 250) || since >= 1000 || since < 0) {
             return;
         }
+        self.last_stats_fingerprint = fingerprint;
         self.last_stats_write = now;
         let unread: u64 = self.segs.values().map(|s| s.reader.size().saturating_sub(s.reader.scanned)).sum();
         let s = &mut self.stats;

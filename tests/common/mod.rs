@@ -224,3 +224,17 @@ pub fn snapshot(version: u64, endpoints: &[(u64, &str, &[&str])]) -> String {
     })).collect();
     serde_json::json!({"version": version, "endpoints": eps}).to_string()
 }
+
+/// Takes results until at least `n` arrived (or `timeout`), returning all taken.
+pub fn take_until(engine: &multisite_webhooks::Engine, n: usize, timeout: Duration) -> Vec<serde_json::Value> {
+    let end = Instant::now() + timeout;
+    let mut all = Vec::new();
+    loop {
+        let batch: Vec<serde_json::Value> = serde_json::from_str(&engine.take_results(1000).unwrap()).unwrap();
+        all.extend(batch);
+        if all.len() >= n || Instant::now() >= end {
+            return all;
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
