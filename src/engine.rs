@@ -358,7 +358,53 @@ fn check_payload(payload: &[u8], limit: usize) -> Result<()> {
         return Err(Error::Json("the payload must be a JSON object ({…})".into()));
     }
     serde_json::from_slice::<serde::de::IgnoredAny>(payload).map_err(|e| Error::Json(format!("the payload is not valid JSON: {e}")))?;
+    let depth = nesting_depth(payload);
+    if depth > MAX_DEPTH {
+        return Err(Error::Json(format!("the payload nests {depth} levels deep, the limit is {MAX_DEPTH}")));
+    }
     Ok(())
+}
+
+/// Deepest nesting of objects and arrays accepted in a payload.
+pub const MAX_DEPTH: usize = 64;
+
+/// How deeply `json` (already known to be valid) nests objects and arrays.
+fn nesting_depth(json: &[u8]) -> usize {
+    let (mut depth, mut max, mut in_str, mut escaped) = (0usize, 0usize, false, false);
+    for &b in json {
+        if in_str {
+            match b {
+                _ if escaped => escaped = false,
+                b'\\' => escaped = true,
+                b'"' => in_str = false,
+                _ => {}
+            }
+            continue;
+        }
+        match b {
+            b'"' => in_str = true,
+            b'{' | b'[' => {
+                depth += 1;
+                max = max.max(depth);
+            }
+            b'}' | b']' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    max
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nesting_depth_ignores_brackets_in_strings() {
+        assert_eq!(nesting_depth(br#"{"a":"[[[{{\"]]","b":[1,{"c":[]}]}"#), 4);
+        assert_eq!(nesting_depth(b"{}"), 1);
+        let deep = format!("{{\"a\":{}{}}}", "[".repeat(70), "]".repeat(70));
+        assert!(check_payload(deep.as_bytes(), 1 << 20).unwrap_err().to_string().contains("nests 71 levels"));
+    }
 }
 
 fn sync_dir(dir: &std::path::Path) -> Result<()> {

@@ -257,7 +257,7 @@ pub fn read_all(path: &Path) -> std::io::Result<Vec<u8>> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     fn rec(i: u32) -> EventRecord {

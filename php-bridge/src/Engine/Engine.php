@@ -1,0 +1,129 @@
+<?php
+/**
+ * The delivery engine as the rest of the plugin sees it.
+ *
+ * @package MultisiteWebhooks
+ */
+
+declare(strict_types=1);
+
+namespace MultisiteWebhooks\Engine;
+
+/**
+ * One process's webhook delivery engine.
+ *
+ * Every method except version() needs init() first. Every failure reported by the engine
+ * is thrown as an EngineException whose code is the engine's status (see its constants)
+ * and whose message is the engine's readable explanation.
+ *
+ * JSON arguments are built from PHP arrays; an empty array stands for the empty object
+ * `{}` wherever the engine expects an object (a payload, the settings).
+ */
+interface Engine
+{
+    /**
+     * The version of the loaded engine library, e.g. "0.1.0".
+     */
+    public function version(): string;
+
+    /**
+     * Starts the engine of this process. Cheap when called again with the same settings;
+     * other settings restart it.
+     *
+     * @param array<string, mixed> $settings Engine settings; `spool_dir` (absolute) is required.
+     *
+     * @throws EngineException INVALID_SETTINGS, SPOOL, INVALID_UTF8.
+     */
+    public function init(array $settings): void;
+
+    /**
+     * Gives the engine the endpoint snapshot `['version' => N, 'endpoints' => [...]]`.
+     *
+     * @param array<string, mixed> $snapshot
+     *
+     * @return bool True if applied; false if a snapshot of this version or newer is already known.
+     *
+     * @throws EngineException INVALID_CONFIG (the message names the field), NOT_INITIALIZED, SPOOL.
+     */
+    public function configure(array $snapshot): bool;
+
+    /**
+     * The version of the newest endpoint snapshot known (0 = none).
+     *
+     * @throws EngineException NOT_INITIALIZED.
+     */
+    public function configuredVersion(): int;
+
+    /**
+     * Accepts an event for delivery; returns once it is in the spool, never touches the network.
+     *
+     * @param string              $event   Event slug, e.g. "site_created".
+     * @param array<mixed>|string $payload The payload: an array (encoded as a JSON object) or
+     *                                     the JSON text of an object, sent byte for byte.
+     *
+     * @return string The event id (`msg_…`), which receivers see as `webhook-id`.
+     *
+     * @throws EngineException INVALID_EVENT, INVALID_JSON, INVALID_UTF8, TOO_LARGE, NOT_INITIALIZED, SPOOL.
+     */
+    public function emit(string $event, array|string $payload): string;
+
+    /**
+     * Sends one real, signed request now and waits for the answer.
+     *
+     * @param array<string, mixed> $request `['endpoint' => [...], 'event' => slug, 'payload' => array|json string]`.
+     *
+     * @return array<string, mixed> `ok`, `status`, `reason`, `error`, `duration_ms`,
+     *                              `request_headers`, `response_headers`, `response_excerpt`, `body`, …
+     *                              A refused or failed request is a result with `ok` false, not an exception.
+     *
+     * @throws EngineException INVALID_JSON, INVALID_CONFIG, INVALID_EVENT, TOO_LARGE, NOT_INITIALIZED.
+     */
+    public function sendTest(array $request): array;
+
+    /**
+     * Waits until nothing is due and nothing is in flight, at most $timeoutMs milliseconds.
+     *
+     * @return bool True when done; false when the deadline passed first (nothing is lost).
+     *
+     * @throws EngineException NOT_INITIALIZED.
+     */
+    public function flush(int $timeoutMs): bool;
+
+    /**
+     * Queue and delivery figures (`queue_depth`, `delivered`, `failed`, `leader_pid`, …).
+     *
+     * @return array<string, mixed>
+     *
+     * @throws EngineException NOT_INITIALIZED.
+     */
+    public function stats(): array;
+
+    /**
+     * Takes up to $max finished attempts that no process has taken before.
+     *
+     * @param int $max 1 to 10000.
+     *
+     * @return list<array<string, mixed>> Result objects; use `attempt_id` to skip one seen before.
+     *
+     * @throws EngineException NOT_INITIALIZED, SPOOL.
+     */
+    public function takeResults(int $max = 1000): array;
+
+    /**
+     * Queues an event again for one endpoint, with the same `webhook-id`.
+     *
+     * @param array<string, mixed> $request `['event_id', 'endpoint_id', 'event', 'payload', 'timestamp'?]`.
+     *
+     * @throws EngineException NOT_FOUND (endpoint not in the snapshot), INVALID_JSON, INVALID_EVENT,
+     *                         TOO_LARGE, NOT_INITIALIZED, SPOOL.
+     */
+    public function redeliver(array $request): void;
+
+    /**
+     * Flushes for at most $timeoutMs, then stops this process's engine. Deliveries still
+     * pending at the deadline stay in the spool for the next leader; that is not an error.
+     *
+     * @throws EngineException NOT_INITIALIZED.
+     */
+    public function shutdown(int $timeoutMs): void;
+}
