@@ -25,7 +25,7 @@ $ffi = FFI::cdef(file_get_contents($header), $lib);
 function check(FFI $ffi, int $status, string $what): void
 {
     if ($status !== 0) {
-        fwrite(STDERR, "$what: status $status: " . FFI::string($ffi->hooks_last_error()) . "\n");
+        fwrite(STDERR, "$what: status $status: " . $ffi->hooks_last_error() . "\n");
         exit(1);
     }
 }
@@ -88,7 +88,7 @@ echo json_encode([
     'max_ns' => $samples[$n - 1],
     'mean_ns' => (int) (array_sum($samples) / $n),
     'errors' => $errors,
-    'version' => FFI::string($ffi->hooks_version()),
+    'version' => $ffi->hooks_version(),
 ]), "\n";
 
 // Leave the events to whoever delivers next; do not wait for delivery here.

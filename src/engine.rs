@@ -22,6 +22,9 @@ use crate::spool::segment::{EventRecord, Kind, SegmentWriter, ROTATE_BYTES};
 use crate::spool::{FileStamp, Spool};
 use crate::worker::{self, Msg, Shared};
 
+/// How long stopping waits for attempts in flight.
+const STOP_GRACE: Duration = Duration::from_secs(2);
+
 /// One process's engine.
 #[derive(Debug)]
 pub struct Engine {
@@ -323,8 +326,10 @@ impl Engine {
     /// Flushes with a deadline, then stops the dispatcher and releases leadership.
     pub fn shutdown(&self, timeout: Duration) -> Result<()> {
         let flushed = if timeout.is_zero() { Ok(()) } else { self.flush(timeout) };
-        self.send(Msg::Stop);
-        let deadline = Instant::now() + Duration::from_secs(2);
+        // Attempts already on the wire get a moment to finish and be recorded.
+        let deadline = Instant::now() + STOP_GRACE;
+        self.send(Msg::Stop(deadline));
+        let deadline = deadline + Duration::from_millis(500);
         let mut p = lock(&self.shared.progress);
         while !p.stopped && Instant::now() < deadline {
             p = self.shared.changed.wait_timeout(p, Duration::from_millis(20)).map(|(g, _)| g).unwrap_or_else(|e| e.into_inner().0);

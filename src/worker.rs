@@ -37,8 +37,9 @@ pub enum Msg {
     Wake,
     /// Try to become the leader now (a flush waits).
     TryLead,
-    /// Stop: release leadership and end the thread.
-    Stop,
+    /// Stop: start no new attempt, record the ones in flight until the deadline, then
+    /// release leadership and end the thread.
+    Stop(std::time::Instant),
 }
 
 /// A finished attempt, from a delivery thread.
@@ -298,7 +299,7 @@ impl Dispatcher {
                 self.try_lead();
                 if !self.leader {
                     match rx.recv_timeout(lead_every) {
-                        Ok(Msg::Stop) | Err(RecvTimeoutError::Disconnected) => return,
+                        Ok(Msg::Stop(_)) | Err(RecvTimeoutError::Disconnected) => return,
                         _ => continue,
                     }
                 }
@@ -340,7 +341,8 @@ impl Dispatcher {
                     Msg::Done(d) => self.finish(*d),
                     Msg::Wake => force_scan = true,
                     Msg::TryLead => {}
-                    Msg::Stop => {
+                    Msg::Stop(deadline) => {
+                        self.drain(&rx, deadline);
                         self.step_down();
                         return;
                     }
@@ -390,6 +392,23 @@ impl Dispatcher {
         }
         self.work_tx = Some(wtx);
         self.leader = true;
+    }
+
+    /// Records attempts still in flight (so the next leader does not repeat them), until
+    /// `deadline`.
+    fn drain(&mut self, rx: &Receiver<Msg>, deadline: std::time::Instant) {
+        self.work_tx = None;
+        while self.in_flight > 0 {
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            match rx.recv_timeout(left) {
+                Ok(Msg::Done(d)) => self.finish(*d),
+                Ok(_) => {}
+                Err(_) => break,
+            }
+        }
+        let idle = self.is_idle();
+        self.last_stats_write = i64::MIN / 2;
+        self.write_stats(self.clock.now_ms(), idle);
     }
 
     fn step_down(&mut self) {

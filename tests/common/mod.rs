@@ -113,6 +113,7 @@ impl Drop for Server {
 }
 
 fn serve(conn: TcpStream, handler: Arc<Handler>, seen: Arc<Mutex<Vec<Seen>>>, count: Arc<AtomicUsize>, stop: Arc<AtomicBool>) {
+    let _ = conn.set_nodelay(true);
     let mut reader = BufReader::new(conn.try_clone().unwrap());
     let mut conn = conn;
     loop {
@@ -187,7 +188,9 @@ fn serve(conn: TcpStream, handler: Arc<Handler>, seen: Arc<Mutex<Vec<Seen>>>, co
                         head.push_str(&format!("{k}: {v}\r\n"));
                     }
                     head.push_str("\r\n");
-                    if conn.write_all(head.as_bytes()).and_then(|_| conn.write_all(&body)).is_err() {
+                    let mut all = head.into_bytes();
+                    all.extend_from_slice(&body);
+                    if conn.write_all(&all).is_err() {
                         return;
                     }
                     break;
