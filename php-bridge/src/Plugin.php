@@ -1,0 +1,196 @@
+<?php
+/**
+ * The plugin's composition root: builds the services once and attaches them to WordPress.
+ *
+ * @package MultisiteWebhooks
+ */
+
+declare(strict_types=1);
+
+namespace MultisiteWebhooks;
+
+use MultisiteWebhooks\Engine\Engine;
+use MultisiteWebhooks\Engine\Loader;
+use MultisiteWebhooks\Events\Catalog;
+use MultisiteWebhooks\Events\CoreEvents;
+use MultisiteWebhooks\Events\UltimateMultisite;
+use MultisiteWebhooks\Store\Deliveries;
+use MultisiteWebhooks\Store\Outbox;
+use MultisiteWebhooks\Store\Schema;
+use MultisiteWebhooks\Store\Webhooks;
+
+/**
+ * Holds the plugin's services. Everything is built lazily, so a page view that emits nothing
+ * only pays for attaching a few hooks.
+ */
+final class Plugin
+{
+    /** Plugin version. */
+    public const VERSION = '0.1.0';
+
+    /** The engine library version this plugin was built with. */
+    public const ENGINE_VERSION = '0.1.0';
+
+    /** Text domain. */
+    public const TEXT_DOMAIN = 'multisite-webhooks';
+
+    private static ?Plugin $instance = null;
+
+    private string $file;
+    private ?Loader $loader = null;
+    private ?Catalog $catalog = null;
+    private ?Dispatcher $dispatcher = null;
+    private ?Webhooks $webhooks = null;
+    private ?Deliveries $deliveries = null;
+    private ?Outbox $outbox = null;
+    private ?Importer $importer = null;
+
+    private function __construct(string $file)
+    {
+        $this->file = $file;
+    }
+
+    /**
+     * Creates the plugin and attaches it to WordPress. Called once from the main file.
+     */
+    public static function boot(string $file): void
+    {
+        if (self::$instance !== null) {
+            return;
+        }
+        self::$instance = new self($file);
+        self::$instance->attach();
+    }
+
+    /**
+     * The running plugin.
+     */
+    public static function instance(): self
+    {
+        if (self::$instance === null) {
+            throw new \LogicException('Multisite Webhooks is not booted.');
+        }
+        return self::$instance;
+    }
+
+    /**
+     * The main plugin file.
+     */
+    public function file(): string
+    {
+        return $this->file;
+    }
+
+    /**
+     * The plugin directory, without a trailing slash.
+     */
+    public function dir(): string
+    {
+        return dirname($this->file);
+    }
+
+    private function attach(): void
+    {
+        register_activation_hook($this->file, [Schema::class, 'activate']);
+        add_action('plugins_loaded', [$this, 'loadTextDomain']);
+        add_action('admin_init', [Schema::class, 'maybeUpgrade']);
+        CoreEvents::attach($this);
+        UltimateMultisite::attach($this);
+        Cron::attach($this);
+        Notices::attach($this);
+        /**
+         * Fires once Multisite Webhooks has attached its hooks.
+         *
+         * @since 0.1.0
+         *
+         * @param Plugin $plugin The plugin.
+         */
+        do_action('multisite_webhooks_loaded', $this);
+    }
+
+    /**
+     * Loads translations.
+     */
+    public function loadTextDomain(): void
+    {
+        load_plugin_textdomain(self::TEXT_DOMAIN, false, dirname(plugin_basename($this->file)) . '/languages');
+    }
+
+    /**
+     * The engine loader (knows the mode and, when degraded, why).
+     */
+    public function loader(): Loader
+    {
+        return $this->loader ??= new Loader($this->dir(), self::ENGINE_VERSION);
+    }
+
+    /**
+     * The engine of this process, started with the network's settings, or null in degraded mode.
+     */
+    public function engine(): ?Engine
+    {
+        return $this->loader()->engine(Settings::engine());
+    }
+
+    /**
+     * The event catalog.
+     */
+    public function catalog(): Catalog
+    {
+        if ($this->catalog === null) {
+            $this->catalog = new Catalog();
+            CoreEvents::register($this->catalog);
+            UltimateMultisite::register($this->catalog);
+            /**
+             * Fires when the event catalog is first needed: register custom event types here
+             * with hooks_register_event() or $catalog->register().
+             *
+             * @since 0.1.0
+             *
+             * @param Catalog $catalog The catalog.
+             */
+            do_action('multisite_webhooks_register_events', $this->catalog);
+        }
+        return $this->catalog;
+    }
+
+    /**
+     * Where events go.
+     */
+    public function dispatcher(): Dispatcher
+    {
+        return $this->dispatcher ??= new Dispatcher($this);
+    }
+
+    /**
+     * The webhooks table.
+     */
+    public function webhooks(): Webhooks
+    {
+        return $this->webhooks ??= new Webhooks();
+    }
+
+    /**
+     * The delivery log.
+     */
+    public function deliveries(): Deliveries
+    {
+        return $this->deliveries ??= new Deliveries();
+    }
+
+    /**
+     * The outbox used when this PHP process cannot reach the engine.
+     */
+    public function outbox(): Outbox
+    {
+        return $this->outbox ??= new Outbox();
+    }
+
+    /**
+     * Moves finished attempts from the engine into the delivery log.
+     */
+    public function importer(): Importer
+    {
+        return $this->importer ??= new Importer($this);
+    }
+}

@@ -1,0 +1,119 @@
+<?php
+/**
+ * Engine settings from WordPress: constants first, then filters.
+ *
+ * @package MultisiteWebhooks
+ */
+
+declare(strict_types=1);
+
+namespace MultisiteWebhooks;
+
+/**
+ * Builds the settings given to the engine.
+ *
+ * Constants (in wp-config.php), all optional:
+ * - MULTISITE_WEBHOOKS_SPOOL_DIR     absolute path of the spool directory (keep it outside the web root)
+ * - MULTISITE_WEBHOOKS_SSRF_ALLOW    comma-separated addresses/CIDRs webhooks may reach although private
+ * - MULTISITE_WEBHOOKS_DURABILITY    'process' (default) or 'power' (fsync every accepted event)
+ * - MULTISITE_WEBHOOKS_TIMEOUT       whole-request timeout in seconds (default 15, at most 30)
+ * - MULTISITE_WEBHOOKS_CONNECT_TIMEOUT connect timeout in seconds (default 5)
+ * - MULTISITE_WEBHOOKS_RETENTION_DAYS delivery log retention (default 30)
+ * - MULTISITE_WEBHOOKS_FLUSH_TIMEOUT seconds a CLI/cron process waits for its deliveries before exit (default 10)
+ */
+final class Settings
+{
+    /**
+     * The engine settings array (see README: engine settings).
+     *
+     * @return array<string, mixed>
+     */
+    public static function engine(): array
+    {
+        $settings = [
+            'spool_dir' => self::spoolDir(),
+            'durability' => self::constant('MULTISITE_WEBHOOKS_DURABILITY', 'process') === 'power' ? 'power' : 'process',
+            'connect_timeout_ms' => (int) round(1000 * (float) self::constant('MULTISITE_WEBHOOKS_CONNECT_TIMEOUT', 5)),
+            'request_timeout_ms' => (int) round(1000 * min(30.0, (float) self::constant('MULTISITE_WEBHOOKS_TIMEOUT', 15))),
+            'ssrf_allow' => self::ssrfAllow(),
+            'user_agent_suffix' => 'WordPress/' . get_bloginfo('version') . '; ' . network_home_url('/'),
+        ];
+        /**
+         * Filters the engine settings (retry_schedule_s, concurrency, per_endpoint_concurrency,
+         * max_payload_bytes, … — see README).
+         *
+         * @since 0.1.0
+         *
+         * @param array $settings Engine settings.
+         */
+        return (array) apply_filters('multisite_webhooks_engine_settings', $settings);
+    }
+
+    /**
+     * Addresses the SSRF guard lets through.
+     *
+     * @return list<string>
+     */
+    public static function ssrfAllow(): array
+    {
+        $list = array_values(array_filter(array_map('trim', explode(',', (string) self::constant('MULTISITE_WEBHOOKS_SSRF_ALLOW', '')))));
+        /**
+         * Filters the addresses and CIDR networks webhooks may reach although they are private.
+         *
+         * @since 0.1.0
+         *
+         * @param string[] $list e.g. ['10.0.0.0/8'].
+         */
+        return array_values(array_map('strval', (array) apply_filters('multisite_webhooks_ssrf_allow', $list)));
+    }
+
+    /**
+     * The spool directory: the constant, else a folder beside the WordPress directory, else
+     * one under the system temporary directory.
+     */
+    public static function spoolDir(): string
+    {
+        $dir = (string) self::constant('MULTISITE_WEBHOOKS_SPOOL_DIR', '');
+        if ($dir === '') {
+            $beside = dirname(rtrim(ABSPATH, '/')) . '/multisite-webhooks-spool';
+            if (is_dir($beside) ? is_writable($beside) : is_writable(dirname($beside))) {
+                $dir = $beside;
+            } else {
+                $dir = rtrim(sys_get_temp_dir(), '/') . '/multisite-webhooks-' . substr(md5(ABSPATH), 0, 10);
+            }
+        }
+        /**
+         * Filters the spool directory (absolute; outside the web root).
+         *
+         * @since 0.1.0
+         *
+         * @param string $dir Spool directory.
+         */
+        return (string) apply_filters('multisite_webhooks_spool_dir', $dir);
+    }
+
+    /**
+     * Days the delivery log is kept.
+     */
+    public static function retentionDays(): int
+    {
+        return max(1, (int) apply_filters('multisite_webhooks_retention_days', (int) self::constant('MULTISITE_WEBHOOKS_RETENTION_DAYS', 30)));
+    }
+
+    /**
+     * Milliseconds a CLI or cron process waits for its deliveries before it exits.
+     */
+    public static function flushTimeoutMs(): int
+    {
+        return (int) round(1000 * (float) self::constant('MULTISITE_WEBHOOKS_FLUSH_TIMEOUT', 10));
+    }
+
+    /**
+     * @param mixed $default
+     * @return mixed
+     */
+    private static function constant(string $name, $default)
+    {
+        return defined($name) ? constant($name) : $default;
+    }
+}

@@ -1,0 +1,224 @@
+<?php
+/**
+ * The delivery log: one row per attempt, and the payload of each event for redelivery.
+ *
+ * @package MultisiteWebhooks
+ */
+
+declare(strict_types=1);
+
+namespace MultisiteWebhooks\Store;
+
+/**
+ * Attempts as the engine reported them.
+ */
+final class Deliveries
+{
+    /** Longest response excerpt stored (the engine keeps at most 20 KB). */
+    private const EXCERPT_MAX = 20480;
+
+    /**
+     * Records one attempt result from the engine (idempotent: a result seen before is
+     * ignored). Returns whether it was new.
+     *
+     * @param array<string, mixed> $r A result object of hooks_take_results or hooks_send_test.
+     */
+    public function record(array $r): bool
+    {
+        global $wpdb;
+        $started = (int) ($r['started_at'] ?? 0);
+        $next = isset($r['next_attempt_at']) ? (int) $r['next_attempt_at'] : 0;
+        $error = isset($r['error']) && $r['error'] !== '' ? (string) $r['error'] : null;
+        $values = [
+            'attempt_id' => ['%s', (string) ($r['attempt_id'] ?? '')],
+            'event_id' => ['%s', (string) ($r['event_id'] ?? '')],
+            'webhook_id' => ['%d', (int) ($r['endpoint_id'] ?? 0)],
+            'event' => ['%s', (string) ($r['event'] ?? '')],
+            'attempt' => ['%d', (int) ($r['attempt'] ?? 0)],
+            'outcome' => ['%s', (string) ($r['outcome'] ?? '')],
+            'status_code' => ['%d', isset($r['status']) ? (int) $r['status'] : null],
+            'error' => ['%s', $error],
+            'duration_ms' => ['%d', (int) ($r['duration_ms'] ?? 0)],
+            'url' => ['%s', (string) ($r['url'] ?? '')],
+            'request_headers' => ['%s', (string) wp_json_encode((object) ($r['request_headers'] ?? []))],
+            'response_headers' => ['%s', (string) wp_json_encode((object) ($r['response_headers'] ?? []))],
+            'response_excerpt' => ['%s', mb_strcut((string) ($r['response_excerpt'] ?? ''), 0, self::EXCERPT_MAX)],
+            'next_attempt_at' => ['%s', $next > 0 ? gmdate('Y-m-d H:i:s', intdiv($next, 1000)) : null],
+            'is_test' => ['%d', !empty($r['test']) ? 1 : 0],
+            'is_redelivery' => ['%d', !empty($r['redelivery']) ? 1 : 0],
+            'date_created' => ['%s', gmdate('Y-m-d H:i:s', intdiv($started, 1000))],
+        ];
+        $placeholders = [];
+        $params = [];
+        foreach ($values as [$format, $value]) {
+            if ($value === null) {
+                $placeholders[] = 'NULL';
+            } else {
+                $placeholders[] = $format;
+                $params[] = $value;
+            }
+        }
+        $sql = 'INSERT IGNORE INTO ' . Schema::table('deliveries') . ' (' . implode(', ', array_keys($values)) . ') VALUES (' . implode(', ', $placeholders) . ')';
+        $wpdb->query($wpdb->prepare($sql, $params)); // phpcs:ignore WordPress.DB.PreparedSQL -- columns and table are constants.
+        return $wpdb->rows_affected === 1;
+    }
+
+    /**
+     * Keeps an event's payload (for the log view and for redelivery).
+     */
+    public function storePayload(string $eventId, string $event, string $payloadJson, int $timestampMs): void
+    {
+        global $wpdb;
+        $wpdb->query($wpdb->prepare('INSERT IGNORE INTO ' . Schema::table('events') . ' (event_id, event, payload, date_created) VALUES (%s, %s, %s, %s)', // phpcs:ignore WordPress.DB.PreparedSQL -- table name only.
+            $eventId, $event, $payloadJson, gmdate('Y-m-d H:i:s', intdiv(max(0, $timestampMs), 1000))));
+    }
+
+    /**
+     * The stored payload of an event (JSON text), or null.
+     */
+    public function payload(string $eventId): ?string
+    {
+        global $wpdb;
+        $p = $wpdb->get_var($wpdb->prepare('SELECT payload FROM ' . Schema::table('events') . ' WHERE event_id = %s', $eventId)); // phpcs:ignore WordPress.DB.PreparedSQL -- table name only.
+        return $p === null ? null : (string) $p;
+    }
+
+    /**
+     * One attempt, or null.
+     *
+     * @return array<string, mixed>|null
+     */
+    public function get(int $id): ?array
+    {
+        global $wpdb;
+        $row = $wpdb->get_row($wpdb->prepare('SELECT * FROM ' . Schema::table('deliveries') . ' WHERE id = %d', $id), ARRAY_A); // phpcs:ignore WordPress.DB.PreparedSQL -- table name only.
+        return $row ? self::shape($row) : null;
+    }
+
+    /**
+     * Attempts, newest first, filtered by webhook_id, event, event_id, status (delivered, failed,
+     * retrying, cancelled, or `failing` = failed or retrying), is_test, since/until (GMT dates).
+     *
+     * @param array<string, mixed> $args Filters plus per_page and page.
+     * @return list<array<string, mixed>>
+     */
+    public function list(array $args = []): array
+    {
+        global $wpdb;
+        [$where, $params] = $this->where($args);
+        $per = max(1, min(1000, (int) ($args['per_page'] ?? 50)));
+        $offset = max(0, ((int) ($args['page'] ?? 1) - 1) * $per);
+        $sql = 'SELECT * FROM ' . Schema::table('deliveries') . " WHERE {$where} ORDER BY date_created DESC, id DESC LIMIT %d OFFSET %d";
+        $rows = $wpdb->get_results($wpdb->prepare($sql, array_merge($params, [$per, $offset])), ARRAY_A); // phpcs:ignore WordPress.DB.PreparedSQL -- built from allow-listed parts.
+        return array_map([self::class, 'shape'], (array) $rows);
+    }
+
+    /**
+     * How many attempts match (same filters as list()).
+     *
+     * @param array<string, mixed> $args
+     */
+    public function count(array $args = []): int
+    {
+        global $wpdb;
+        [$where, $params] = $this->where($args);
+        $sql = 'SELECT COUNT(*) FROM ' . Schema::table('deliveries') . " WHERE {$where}";
+        return (int) $wpdb->get_var($params ? $wpdb->prepare($sql, $params) : $sql); // phpcs:ignore WordPress.DB.PreparedSQL -- built from allow-listed parts.
+    }
+
+    /**
+     * @param array<string, mixed> $args
+     * @return array{0:string,1:list<mixed>}
+     */
+    private function where(array $args): array
+    {
+        $where = ['1=1'];
+        $params = [];
+        if (!empty($args['webhook_id'])) {
+            $where[] = 'webhook_id = %d';
+            $params[] = (int) $args['webhook_id'];
+        }
+        foreach (['event' => 'event', 'event_id' => 'event_id'] as $arg => $col) {
+            if (!empty($args[$arg])) {
+                $where[] = "{$col} = %s";
+                $params[] = (string) $args[$arg];
+            }
+        }
+        $status = (string) ($args['status'] ?? '');
+        if ($status === 'failing') {
+            $where[] = "outcome IN ('failed','retrying')";
+        } elseif (in_array($status, ['delivered', 'failed', 'retrying', 'cancelled'], true)) {
+            $where[] = 'outcome = %s';
+            $params[] = $status;
+        }
+        if (isset($args['is_test']) && $args['is_test'] !== '') {
+            $where[] = 'is_test = %d';
+            $params[] = filter_var($args['is_test'], FILTER_VALIDATE_BOOLEAN) ? 1 : 0;
+        }
+        if (!empty($args['since'])) {
+            $where[] = 'date_created >= %s';
+            $params[] = gmdate('Y-m-d H:i:s', (int) strtotime((string) $args['since'] . ' UTC'));
+        }
+        if (!empty($args['until'])) {
+            $where[] = 'date_created <= %s';
+            $params[] = gmdate('Y-m-d H:i:s', (int) strtotime((string) $args['until'] . ' UTC'));
+        }
+        return [implode(' AND ', $where), $params];
+    }
+
+    /**
+     * Failed attempts in the last 24 hours per webhook id.
+     *
+     * @return array<int, int>
+     */
+    public function recentFailures(): array
+    {
+        global $wpdb;
+        $rows = $wpdb->get_results($wpdb->prepare('SELECT webhook_id, COUNT(*) AS n FROM ' . Schema::table('deliveries') . " WHERE outcome IN ('failed','retrying') AND is_test = 0 AND date_created >= %s GROUP BY webhook_id", gmdate('Y-m-d H:i:s', time() - DAY_IN_SECONDS)), ARRAY_A); // phpcs:ignore WordPress.DB.PreparedSQL -- table name only.
+        $out = [];
+        foreach ((array) $rows as $r) {
+            $out[(int) $r['webhook_id']] = (int) $r['n'];
+        }
+        return $out;
+    }
+
+    /**
+     * Deletes attempts and payloads older than `$days`, `$batch` rows at a time, for at most
+     * `$seconds`. Returns how many rows were deleted.
+     */
+    public function prune(int $days, int $batch = 1000, float $seconds = 5.0): int
+    {
+        global $wpdb;
+        $cutoff = gmdate('Y-m-d H:i:s', time() - $days * DAY_IN_SECONDS);
+        $end = microtime(true) + $seconds;
+        $deleted = 0;
+        foreach (['deliveries', 'events'] as $t) {
+            do {
+                $n = (int) $wpdb->query($wpdb->prepare('DELETE FROM ' . Schema::table($t) . ' WHERE date_created < %s LIMIT %d', $cutoff, $batch)); // phpcs:ignore WordPress.DB.PreparedSQL -- table name only.
+                $deleted += $n;
+            } while ($n === $batch && microtime(true) < $end);
+        }
+        return $deleted;
+    }
+
+    /**
+     * A row as the rest of the plugin sees it.
+     *
+     * @param array<string, mixed> $row
+     * @return array<string, mixed>
+     */
+    public static function shape(array $row): array
+    {
+        foreach (['id', 'webhook_id', 'attempt', 'duration_ms'] as $int) {
+            $row[$int] = (int) $row[$int];
+        }
+        $row['status_code'] = $row['status_code'] === null ? null : (int) $row['status_code'];
+        $row['is_test'] = (bool) (int) $row['is_test'];
+        $row['is_redelivery'] = (bool) (int) $row['is_redelivery'];
+        foreach (['request_headers', 'response_headers'] as $h) {
+            $decoded = json_decode((string) $row[$h], true);
+            $row[$h] = is_array($decoded) ? $decoded : [];
+        }
+        return $row;
+    }
+}

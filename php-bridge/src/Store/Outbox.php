@@ -1,0 +1,94 @@
+<?php
+/**
+ * The outbox: where events wait when the PHP process that raised them cannot reach the
+ * engine (FFI disabled in the web pool, spool unwritable). A CLI or cron process moves them in.
+ *
+ * @package MultisiteWebhooks
+ */
+
+declare(strict_types=1);
+
+namespace MultisiteWebhooks\Store;
+
+use MultisiteWebhooks\Engine\Engine;
+use MultisiteWebhooks\Engine\EngineException;
+
+/**
+ * A small table of events not yet handed to the engine.
+ */
+final class Outbox
+{
+    /**
+     * Stores an event; returns its row id.
+     */
+    public function add(string $event, string $payloadJson, string $reason): int
+    {
+        global $wpdb;
+        $ok = $wpdb->insert(Schema::table('outbox'), [
+            'event' => $event,
+            'payload' => $payloadJson,
+            'reason' => mb_substr($reason, 0, 255),
+            'date_created' => gmdate('Y-m-d H:i:s'),
+        ], ['%s', '%s', '%s', '%s']);
+        return $ok ? (int) $wpdb->insert_id : 0;
+    }
+
+    /**
+     * Events waiting.
+     */
+    public function count(): int
+    {
+        global $wpdb;
+        return (int) $wpdb->get_var('SELECT COUNT(*) FROM ' . Schema::table('outbox')); // phpcs:ignore WordPress.DB.PreparedSQL -- table name only.
+    }
+
+    /**
+     * The oldest waiting event's age in seconds (0 if none).
+     */
+    public function oldestAge(): int
+    {
+        global $wpdb;
+        $d = $wpdb->get_var('SELECT MIN(date_created) FROM ' . Schema::table('outbox')); // phpcs:ignore WordPress.DB.PreparedSQL -- table name only.
+        return $d ? max(0, time() - (int) strtotime($d . ' UTC')) : 0;
+    }
+
+    /**
+     * Moves up to `$max` events into the engine, oldest first. An event the engine refuses as
+     * invalid is dropped (it never could be sent) and reported; a spool failure stops the move
+     * and leaves the rest for later. Returns how many were moved.
+     */
+    public function drain(Engine $engine, int $max = 1000): int
+    {
+        global $wpdb;
+        $table = Schema::table('outbox');
+        // One mover at a time across the network's processes and servers.
+        if ((int) $wpdb->get_var("SELECT GET_LOCK('multisite_webhooks_outbox', 0)") !== 1) {
+            return 0;
+        }
+        try {
+            return $this->move($engine, $table, $max);
+        } finally {
+            $wpdb->query("SELECT RELEASE_LOCK('multisite_webhooks_outbox')");
+        }
+    }
+
+    private function move(Engine $engine, string $table, int $max): int
+    {
+        global $wpdb;
+        $rows = $wpdb->get_results($wpdb->prepare("SELECT id, event, payload FROM {$table} ORDER BY id ASC LIMIT %d", $max)); // phpcs:ignore WordPress.DB.PreparedSQL -- table name only.
+        $moved = 0;
+        foreach ((array) $rows as $row) {
+            try {
+                $engine->emit((string) $row->event, (string) $row->payload);
+                $moved++;
+            } catch (EngineException $e) {
+                if (in_array($e->getCode(), [EngineException::SPOOL, EngineException::NOT_INITIALIZED, EngineException::INTERNAL], true)) {
+                    break;
+                }
+                update_site_option('multisite_webhooks_last_error', sprintf('outbox event %d (%s) dropped: %s', $row->id, $row->event, $e->getMessage()));
+            }
+            $wpdb->delete($table, ['id' => (int) $row->id], ['%d']);
+        }
+        return $moved;
+    }
+}

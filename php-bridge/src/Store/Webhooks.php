@@ -1,0 +1,461 @@
+<?php
+/**
+ * The webhooks table: a superset of Ultimate Multisite's columns, plus events, secrets,
+ * payload format, failure count and the reason an endpoint was disabled.
+ *
+ * @package MultisiteWebhooks
+ */
+
+declare(strict_types=1);
+
+namespace MultisiteWebhooks\Store;
+
+/**
+ * Webhook records, validation, and the endpoint snapshot given to the engine.
+ */
+final class Webhooks
+{
+    /** Network option: increases whenever anything the engine needs changes. */
+    public const VERSION_OPTION = 'multisite_webhooks_config_version';
+
+    /** Seconds a rotated-out secret keeps signing. */
+    public const ROTATION_GRACE = DAY_IN_SECONDS;
+
+    /** Payload formats. */
+    public const FORMATS = ['flat', 'envelope'];
+
+    /** Columns a caller may set. */
+    private const FIELDS = ['name', 'webhook_url', 'events', 'active', 'hidden', 'integration', 'payload_format', 'migrated_from_id'];
+
+    /**
+     * A new signing secret: `whsec_` + base64 of 32 random bytes.
+     */
+    public static function newSecret(): string
+    {
+        return 'whsec_' . base64_encode(random_bytes(32));
+    }
+
+    /**
+     * The version of the webhook configuration (0 = never configured).
+     */
+    public function configVersion(): int
+    {
+        return (int) get_site_option(self::VERSION_OPTION, 0);
+    }
+
+    /**
+     * Marks the configuration changed, so every process and server re-reads it.
+     */
+    public function bumpVersion(): int
+    {
+        $next = max($this->configVersion() + 1, (int) floor(microtime(true) * 1000));
+        update_site_option(self::VERSION_OPTION, $next);
+        return $next;
+    }
+
+    /**
+     * Checks and normalises fields for create (`$partial` false) or update (true).
+     *
+     * @param array<string, mixed> $data
+     * @param callable(string):bool $eventExists Whether an event slug is known.
+     * @return array<string, mixed>|\WP_Error Normalised fields, or errors keyed by field.
+     */
+    public function validate(array $data, bool $partial, callable $eventExists)
+    {
+        $errors = new \WP_Error();
+        $out = [];
+        if (!$partial || array_key_exists('name', $data)) {
+            $name = trim(wp_strip_all_tags((string) ($data['name'] ?? '')));
+            if (mb_strlen($name) < 2) {
+                $errors->add('name', __('Give the webhook a name of at least 2 characters.', 'multisite-webhooks'));
+            } elseif (mb_strlen($name) > 191) {
+                $errors->add('name', __('The name is longer than 191 characters.', 'multisite-webhooks'));
+            }
+            $out['name'] = $name;
+        }
+        if (!$partial || array_key_exists('webhook_url', $data)) {
+            $url = trim((string) ($data['webhook_url'] ?? ''));
+            $error = self::urlError($url);
+            if ($error !== null) {
+                $errors->add('webhook_url', $error);
+            }
+            $out['webhook_url'] = $url;
+        }
+        if (!$partial || array_key_exists('events', $data) || array_key_exists('event', $data)) {
+            $events = $data['events'] ?? ($data['event'] ?? []);
+            if (is_string($events)) {
+                $events = array_filter(array_map('trim', explode(',', $events)));
+            }
+            $events = array_values(array_unique(array_map('strval', (array) $events)));
+            if ($events === []) {
+                $errors->add('events', __('Choose at least one event.', 'multisite-webhooks'));
+            }
+            foreach ($events as $e) {
+                if ($e !== '*' && !$eventExists($e)) {
+                    /* translators: %s: event slug */
+                    $errors->add('events', sprintf(__('There is no event called "%s".', 'multisite-webhooks'), $e));
+                }
+            }
+            $out['events'] = $events;
+        }
+        if (array_key_exists('payload_format', $data) || !$partial) {
+            $format = (string) ($data['payload_format'] ?? 'flat');
+            if (!in_array($format, self::FORMATS, true)) {
+                $errors->add('payload_format', __('The payload format is "flat" or "envelope".', 'multisite-webhooks'));
+            }
+            $out['payload_format'] = $format;
+        }
+        foreach (['active', 'hidden'] as $flag) {
+            if (array_key_exists($flag, $data)) {
+                $out[$flag] = filter_var($data[$flag], FILTER_VALIDATE_BOOLEAN) ? 1 : 0;
+            } elseif (!$partial) {
+                $out[$flag] = $flag === 'active' ? 1 : 0;
+            }
+        }
+        if (array_key_exists('integration', $data) || !$partial) {
+            $integration = sanitize_key((string) ($data['integration'] ?? 'manual'));
+            $out['integration'] = $integration === '' ? 'manual' : $integration;
+        }
+        if (array_key_exists('migrated_from_id', $data)) {
+            $out['migrated_from_id'] = max(0, (int) $data['migrated_from_id']);
+        }
+        return $errors->has_errors() ? $errors : $out;
+    }
+
+    /**
+     * Why `$url` cannot be a webhook URL, or null if it can (the address itself is judged by
+     * the engine's SSRF guard when a request is made).
+     */
+    public static function urlError(string $url): ?string
+    {
+        if ($url === '') {
+            return __('Enter the URL that should receive the events.', 'multisite-webhooks');
+        }
+        $parts = wp_parse_url($url);
+        $scheme = strtolower((string) ($parts['scheme'] ?? ''));
+        if (!in_array($scheme, ['http', 'https'], true) || empty($parts['host'])) {
+            return __('The URL must start with http:// or https:// and name a host.', 'multisite-webhooks');
+        }
+        if (strlen($url) > 2048) {
+            return __('The URL is longer than 2048 characters.', 'multisite-webhooks');
+        }
+        if (preg_match('/\s/', $url)) {
+            return __('The URL must not contain spaces.', 'multisite-webhooks');
+        }
+        return null;
+    }
+
+    /**
+     * Creates a webhook from validated fields; returns its id and its secret (shown once).
+     *
+     * @param array<string, mixed> $fields Output of validate().
+     * @return array{id:int, secret:string}
+     */
+    public function create(array $fields): array
+    {
+        global $wpdb;
+        $now = gmdate('Y-m-d H:i:s');
+        $secret = self::newSecret();
+        $row = [
+            'name' => $fields['name'],
+            'webhook_url' => $fields['webhook_url'],
+            'event' => (string) ($fields['events'][0] ?? ''),
+            'events' => (string) wp_json_encode(array_values($fields['events'])),
+            'active' => (int) ($fields['active'] ?? 1),
+            'hidden' => (int) ($fields['hidden'] ?? 0),
+            'integration' => (string) ($fields['integration'] ?? 'manual'),
+            'payload_format' => (string) ($fields['payload_format'] ?? 'flat'),
+            'migrated_from_id' => (int) ($fields['migrated_from_id'] ?? 0),
+            'secrets' => (string) wp_json_encode([['secret' => $secret, 'created' => time(), 'expires' => null]]),
+            'revision' => 1,
+            'date_created' => $now,
+            'date_modified' => $now,
+        ];
+        $wpdb->insert(Schema::table('webhooks'), $row);
+        $id = (int) $wpdb->insert_id;
+        $this->bumpVersion();
+        /**
+         * Fires after a webhook is created.
+         *
+         * @since 0.1.0
+         *
+         * @param int   $id     Webhook id.
+         * @param array $fields Its fields.
+         */
+        do_action('multisite_webhooks_webhook_created', $id, $fields);
+        return ['id' => $id, 'secret' => $secret];
+    }
+
+    /**
+     * Updates a webhook with validated fields. Saving clears an engine-side disable (the admin
+     * looked at it) and starts a new revision.
+     *
+     * @param array<string, mixed> $fields Output of validate(..., true).
+     */
+    public function update(int $id, array $fields): bool
+    {
+        global $wpdb;
+        $row = [];
+        foreach (self::FIELDS as $f) {
+            if (!array_key_exists($f, $fields)) {
+                continue;
+            }
+            if ($f === 'events') {
+                $row['events'] = (string) wp_json_encode(array_values($fields['events']));
+                $row['event'] = (string) ($fields['events'][0] ?? '');
+            } else {
+                $row[$f] = $fields[$f];
+            }
+        }
+        $row['date_modified'] = gmdate('Y-m-d H:i:s');
+        $row['disabled_reason'] = null;
+        $row['date_disabled'] = null;
+        $ok = $wpdb->update(Schema::table('webhooks'), $row, ['id' => $id]);
+        $wpdb->query($wpdb->prepare('UPDATE ' . Schema::table('webhooks') . ' SET revision = revision + 1 WHERE id = %d', $id)); // phpcs:ignore WordPress.DB.PreparedSQL -- table name only.
+        $this->bumpVersion();
+        do_action('multisite_webhooks_webhook_updated', $id, $fields);
+        return $ok !== false;
+    }
+
+    /**
+     * Deletes a webhook (its delivery log stays until it ages out).
+     */
+    public function delete(int $id): bool
+    {
+        global $wpdb;
+        $ok = (bool) $wpdb->delete(Schema::table('webhooks'), ['id' => $id], ['%d']);
+        if ($ok) {
+            $this->bumpVersion();
+            do_action('multisite_webhooks_webhook_deleted', $id);
+        }
+        return $ok;
+    }
+
+    /**
+     * One webhook as an array (secrets excluded unless asked for), or null.
+     *
+     * @return array<string, mixed>|null
+     */
+    public function get(int $id, bool $withSecrets = false): ?array
+    {
+        global $wpdb;
+        $row = $wpdb->get_row($wpdb->prepare('SELECT * FROM ' . Schema::table('webhooks') . ' WHERE id = %d', $id), ARRAY_A); // phpcs:ignore WordPress.DB.PreparedSQL -- table name only.
+        return $row ? self::shape($row, $withSecrets) : null;
+    }
+
+    /**
+     * Webhooks matching `$args` (search, event, active, integration, orderby, order, per_page, page).
+     *
+     * @param array<string, mixed> $args
+     * @return list<array<string, mixed>>
+     */
+    public function list(array $args = []): array
+    {
+        global $wpdb;
+        [$where, $params] = $this->where($args);
+        $orderby = in_array($args['orderby'] ?? '', ['id', 'name', 'webhook_url', 'event', 'event_count', 'failure_count', 'active', 'date_created', 'date_modified', 'date_last_delivery'], true) ? $args['orderby'] : 'id';
+        $order = strtoupper((string) ($args['order'] ?? 'ASC')) === 'DESC' ? 'DESC' : 'ASC';
+        $per = max(1, min(1000, (int) ($args['per_page'] ?? 1000)));
+        $offset = max(0, ((int) ($args['page'] ?? 1) - 1) * $per);
+        $sql = 'SELECT * FROM ' . Schema::table('webhooks') . " WHERE {$where} ORDER BY {$orderby} {$order}, id ASC LIMIT %d OFFSET %d";
+        $rows = $wpdb->get_results($wpdb->prepare($sql, array_merge($params, [$per, $offset])), ARRAY_A); // phpcs:ignore WordPress.DB.PreparedSQL -- built from allow-listed parts.
+        return array_map(static fn (array $r): array => self::shape($r, false), (array) $rows);
+    }
+
+    /**
+     * How many webhooks match `$args` (same filters as list()).
+     *
+     * @param array<string, mixed> $args
+     */
+    public function count(array $args = []): int
+    {
+        global $wpdb;
+        [$where, $params] = $this->where($args);
+        $sql = 'SELECT COUNT(*) FROM ' . Schema::table('webhooks') . " WHERE {$where}";
+        return (int) $wpdb->get_var($params ? $wpdb->prepare($sql, $params) : $sql); // phpcs:ignore WordPress.DB.PreparedSQL -- built from allow-listed parts.
+    }
+
+    /**
+     * @param array<string, mixed> $args
+     * @return array{0:string,1:list<mixed>}
+     */
+    private function where(array $args): array
+    {
+        global $wpdb;
+        $where = ['1=1'];
+        $params = [];
+        if (!empty($args['search'])) {
+            $like = '%' . $wpdb->esc_like((string) $args['search']) . '%';
+            $where[] = '(name LIKE %s OR webhook_url LIKE %s OR events LIKE %s OR integration LIKE %s)';
+            array_push($params, $like, $like, $like, $like);
+        }
+        if (!empty($args['event'])) {
+            $where[] = 'events LIKE %s';
+            $params[] = '%' . $wpdb->esc_like('"' . $args['event'] . '"') . '%';
+        }
+        if (isset($args['active']) && $args['active'] !== '') {
+            $where[] = 'active = %d';
+            $params[] = filter_var($args['active'], FILTER_VALIDATE_BOOLEAN) ? 1 : 0;
+        }
+        if (!empty($args['integration'])) {
+            $where[] = 'integration = %s';
+            $params[] = (string) $args['integration'];
+        }
+        if (isset($args['hidden']) && $args['hidden'] !== '') {
+            $where[] = 'hidden = %d';
+            $params[] = filter_var($args['hidden'], FILTER_VALIDATE_BOOLEAN) ? 1 : 0;
+        }
+        return [implode(' AND ', $where), $params];
+    }
+
+    /**
+     * A row as the rest of the plugin sees it.
+     *
+     * @param array<string, mixed> $row
+     * @return array<string, mixed>
+     */
+    private static function shape(array $row, bool $withSecrets): array
+    {
+        $events = json_decode((string) ($row['events'] ?? '[]'), true);
+        $row['events'] = is_array($events) ? array_values(array_map('strval', $events)) : [];
+        foreach (['id', 'migrated_from_id', 'event_count', 'failure_count', 'revision'] as $int) {
+            $row[$int] = (int) ($row[$int] ?? 0);
+        }
+        $row['active'] = (bool) (int) $row['active'];
+        $row['hidden'] = (bool) (int) $row['hidden'];
+        $row['disabled_reason'] = (string) ($row['disabled_reason'] ?? '');
+        $row['status'] = $row['disabled_reason'] !== '' ? 'disabled' : ($row['active'] ? 'active' : 'inactive');
+        $secrets = json_decode((string) ($row['secrets'] ?? '[]'), true);
+        $secrets = is_array($secrets) ? $secrets : [];
+        unset($row['secrets']);
+        if ($withSecrets) {
+            $row['secrets'] = $secrets;
+        }
+        $row['secret_rotating'] = count($secrets) > 1;
+        return $row;
+    }
+
+    /**
+     * Starts signing with a new secret; the old one keeps signing for 24 hours. Returns the
+     * new secret (shown once).
+     */
+    public function rotateSecret(int $id): ?string
+    {
+        global $wpdb;
+        $hook = $this->get($id, true);
+        if ($hook === null) {
+            return null;
+        }
+        $now = time();
+        $keep = [];
+        foreach ($hook['secrets'] as $s) {
+            if (empty($s['expires']) || (int) $s['expires'] > $now) {
+                $s['expires'] = min((int) ($s['expires'] ?: PHP_INT_MAX), $now + self::ROTATION_GRACE);
+                $keep[] = $s;
+            }
+        }
+        $secret = self::newSecret();
+        array_unshift($keep, ['secret' => $secret, 'created' => $now, 'expires' => null]);
+        $wpdb->update(Schema::table('webhooks'), ['secrets' => wp_json_encode($keep), 'date_modified' => gmdate('Y-m-d H:i:s')], ['id' => $id]);
+        $this->bumpVersion();
+        return $secret;
+    }
+
+    /**
+     * Drops secrets past their grace period; returns whether any was dropped.
+     */
+    public function expireSecrets(): bool
+    {
+        global $wpdb;
+        $rows = $wpdb->get_results('SELECT id, secrets FROM ' . Schema::table('webhooks') . " WHERE secrets LIKE '%\"expires\":1%'", ARRAY_A); // phpcs:ignore WordPress.DB.PreparedSQL -- constant query.
+        $changed = false;
+        foreach ((array) $rows as $r) {
+            $secrets = (array) json_decode((string) $r['secrets'], true);
+            $keep = array_values(array_filter($secrets, static fn ($s): bool => empty($s['expires']) || (int) $s['expires'] > time()));
+            if (count($keep) !== count($secrets)) {
+                $wpdb->update(Schema::table('webhooks'), ['secrets' => wp_json_encode($keep)], ['id' => (int) $r['id']]);
+                $changed = true;
+            }
+        }
+        if ($changed) {
+            $this->bumpVersion();
+        }
+        return $changed;
+    }
+
+    /**
+     * Records that the engine disabled a webhook, and why.
+     */
+    public function markDisabled(int $id, string $reason): void
+    {
+        global $wpdb;
+        $wpdb->update(Schema::table('webhooks'), ['disabled_reason' => $reason, 'date_disabled' => gmdate('Y-m-d H:i:s')], ['id' => $id]);
+        $this->bumpVersion();
+        /**
+         * Fires when a webhook is disabled because its endpoint answered 410 Gone or failed
+         * continuously for days.
+         *
+         * @since 0.1.0
+         *
+         * @param int    $id     Webhook id.
+         * @param string $reason Why.
+         */
+        do_action('multisite_webhooks_webhook_disabled', $id, $reason);
+    }
+
+    /**
+     * Adds delivery figures from imported attempts.
+     */
+    public function addCounts(int $id, int $sent, int $failures, ?string $lastFailed, ?string $lastDelivery, ?string $lastStatus): void
+    {
+        global $wpdb;
+        $sql = 'UPDATE ' . Schema::table('webhooks') . ' SET event_count = event_count + %d, failure_count = failure_count + %d';
+        $params = [$sent, $failures];
+        if ($lastFailed !== null) {
+            $sql .= ', date_last_failed = GREATEST(COALESCE(date_last_failed, %s), %s)';
+            array_push($params, $lastFailed, $lastFailed);
+        }
+        if ($lastDelivery !== null) {
+            $sql .= ', date_last_delivery = GREATEST(COALESCE(date_last_delivery, %s), %s), last_status = %s';
+            array_push($params, $lastDelivery, $lastDelivery, (string) $lastStatus);
+        }
+        $sql .= ' WHERE id = %d';
+        $params[] = $id;
+        $wpdb->query($wpdb->prepare($sql, $params)); // phpcs:ignore WordPress.DB.PreparedSQL -- table name only.
+    }
+
+    /**
+     * The endpoint snapshot for the engine: every webhook, with its signing secrets.
+     *
+     * @return array{version:int, endpoints:list<array<string,mixed>>}
+     */
+    public function snapshot(): array
+    {
+        global $wpdb;
+        $rows = $wpdb->get_results('SELECT id, webhook_url, events, secrets, active, disabled_reason, payload_format, revision FROM ' . Schema::table('webhooks'), ARRAY_A); // phpcs:ignore WordPress.DB.PreparedSQL -- table name only.
+        $now = time();
+        $endpoints = [];
+        foreach ((array) $rows as $r) {
+            $events = json_decode((string) $r['events'], true);
+            $secrets = [];
+            foreach ((array) json_decode((string) $r['secrets'], true) as $s) {
+                if (!empty($s['secret']) && (empty($s['expires']) || (int) $s['expires'] > $now)) {
+                    $secrets[] = (string) $s['secret'];
+                }
+            }
+            if (!is_array($events) || $events === [] || self::urlError((string) $r['webhook_url']) !== null) {
+                continue; // Never let one bad row stop every other webhook.
+            }
+            $endpoints[] = [
+                'id' => (int) $r['id'],
+                'url' => (string) $r['webhook_url'],
+                'events' => array_values(array_map('strval', $events)),
+                'secrets' => $secrets,
+                'active' => (int) $r['active'] === 1 && (string) $r['disabled_reason'] === '',
+                'format' => in_array($r['payload_format'], self::FORMATS, true) ? $r['payload_format'] : 'flat',
+                'revision' => (int) $r['revision'],
+            ];
+        }
+        return ['version' => $this->configVersion(), 'endpoints' => $endpoints];
+    }
+}
