@@ -166,6 +166,7 @@ pub fn take(spool: &Spool, max: usize) -> Result<String> {
     lock.lock().map_err(|e| Error::spool("locking results/take.lock", e))?;
     let cursor_path = spool.results.join("cursor");
     let mut cur: Cursor = segment::read_all(&cursor_path).ok().and_then(|b| serde_json::from_slice(&b).ok()).unwrap_or_default();
+    let taken_from = (cur.seq, cur.offset);
     let files = list(&spool.results);
     let newest = files.last().copied().unwrap_or(0);
     let mut out = String::from("[");
@@ -206,8 +207,10 @@ pub fn take(spool: &Spool, max: usize) -> Result<String> {
         }
     }
     out.push(']');
-    let bytes = serde_json::to_vec(&cur).map_err(|e| Error::Json(e.to_string()))?;
-    replace_private(&cursor_path, &bytes).map_err(|e| Error::spool("writing results/cursor", e))?;
+    if (cur.seq, cur.offset) != taken_from {
+        let bytes = serde_json::to_vec(&cur).map_err(|e| Error::Json(e.to_string()))?;
+        replace_private(&cursor_path, &bytes).map_err(|e| Error::spool("writing results/cursor", e))?;
+    }
     Ok(out)
 }
 

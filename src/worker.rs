@@ -560,6 +560,9 @@ impl Dispatcher {
                 if recs.is_empty() {
                     break;
                 }
+                // A snapshot stored before these records were written must be the one they
+                // are matched against: look again now that they are read.
+                self.refresh_snapshot();
                 for (off, rec) in recs {
                     self.fan_out(id, off as u32, &rec);
                 }

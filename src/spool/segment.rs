@@ -91,11 +91,18 @@ pub struct SegmentWriter {
 }
 
 impl SegmentWriter {
-    /// Creates a new segment named `name` in `dir` and locks it.
+    /// Creates a new segment named `name` in `dir` and locks it. The file is created and
+    /// locked under a temporary name and only then renamed into place, so a reader never
+    /// sees a segment whose writer does not hold the lock yet (it would take it for sealed).
     pub fn create(dir: &Path, name: &str) -> Result<SegmentWriter> {
         let path = dir.join(name);
-        let file = open_append(&path, true).map_err(|e| Error::spool(format!("creating {}", path.display()), e))?;
-        file.try_lock().map_err(|e| Error::Spool(format!("locking {}: {e}", path.display())))?;
+        let tmp = dir.join(format!("{name}.new"));
+        let file = open_append(&tmp, true).map_err(|e| Error::spool(format!("creating {}", tmp.display()), e))?;
+        file.try_lock().map_err(|e| Error::Spool(format!("locking {}: {e}", tmp.display())))?;
+        std::fs::rename(&tmp, &path).map_err(|e| {
+            let _ = std::fs::remove_file(&tmp);
+            Error::spool(format!("creating {}", path.display()), e)
+        })?;
         Ok(SegmentWriter { file, path, len: 0 })
     }
 

@@ -183,10 +183,38 @@ final class ErrorStatusTest extends EngineTestCase
         $this->addToAssertionCount(1);
     }
 
+    public function testAStringPayloadInARequestMustBeOneJsonObject(): void
+    {
+        $engine = $this->initialized();
+        $request = ['endpoint' => ['id' => 1, 'url' => 'http://127.0.0.1:9/', 'events' => ['x']], 'event' => 'x'];
+        foreach (['[1]', '{}, "extra": 1', '{"a":'] as $payload) {
+            $e = $this->thrown(static fn () => $engine->sendTest($request + ['payload' => $payload]));
+            $this->assertStatus(EngineException::INVALID_JSON, 'INVALID_JSON', '/^json: /', $e);
+        }
+        $e = $this->thrown(static fn () => $engine->redeliver(['event_id' => 'msg_1', 'endpoint_id' => 1, 'event' => 'x', 'payload' => "{\"a\":\"\xFF\"}"]));
+        $this->assertStatus(EngineException::INVALID_UTF8, 'INVALID_UTF8', '/^json: /', $e);
+    }
+
+    public function testArgumentsOutsideTheCRangeAreRefusedBeforeTheCall(): void
+    {
+        $engine = $this->initialized();
+        foreach ([static fn () => $engine->flush(-1), static fn () => $engine->shutdown(-1),
+            static fn () => $engine->takeResults(0), static fn () => $engine->takeResults(10001)] as $call) {
+            try {
+                $call();
+                $this->fail('expected an InvalidArgumentException');
+            } catch (\InvalidArgumentException $e) {
+                $this->assertMatchesRegularExpression('/must be/', $e->getMessage());
+            }
+        }
+        $this->assertTrue($engine->flush(5000), 'the engine is unharmed');
+    }
+
     public function testFlushPastItsDeadlineReturnsFalse(): void
     {
         $receiver = $this->receiver();
-        $engine = $this->initialized();
+        $engine = $this->engine();
+        $engine->init($this->settings());
         $engine->configure(self::snapshot($receiver->url('/sleep/1500'), null));
         $engine->emit('site_created', ['site_id' => 1]);
         $started = microtime(true);

@@ -19,6 +19,7 @@ Control:
 
     GET /_requests           JSON array of the recorded requests, oldest first
     DELETE /_requests        forgets them
+    POST /_secrets           {"secret": "whsec_..."}: also verify with this secret
     GET /                    an HTML page listing them, newest first
 
 Usage:
@@ -57,6 +58,10 @@ class Recorder:
         self.seq_counts: dict[str, int] = {}
         self.verifiers = [Webhook(s) for s in secrets] if secrets else []
         self.log = open(log_path, "a", encoding="utf-8") if log_path else None
+
+    def add_secret(self, secret: str) -> None:
+        with self.lock:
+            self.verifiers.append(Webhook(secret))
 
     def verify(self, body: bytes, headers: dict[str, str]) -> bool | None:
         if not self.verifiers:
@@ -164,6 +169,9 @@ pre {{ background: #f6f7f7; padding: .75em; overflow: auto; }}
 class Handler(BaseHTTPRequestHandler):
     server_version = "TestReceiver/1"
     protocol_version = "HTTP/1.1"
+    # Headers and body go out in separate writes: without this, Nagle's algorithm and the
+    # client's delayed ACK add 40 ms to every answer.
+    disable_nagle_algorithm = True
     recorder: Recorder  # set on the class by make_server()
     verbose = False
 
@@ -216,6 +224,12 @@ class Handler(BaseHTTPRequestHandler):
         except ValueError:
             return self._send(413, b"too large")
         path = self.path.split("?", 1)[0]
+        if path == "/_secrets":
+            try:
+                self.recorder.add_secret(json.loads(body)["secret"])
+            except Exception as e:  # noqa: BLE001 - report any bad control request
+                return self._send(400, str(e).encode())
+            return self._send(204)
         self.recorder.record("POST", self.path, self._headers(), body)
 
         m = re.fullmatch(r"/status/(\d{3})", path)
@@ -251,11 +265,23 @@ class Handler(BaseHTTPRequestHandler):
     do_PUT = do_PATCH = _other
 
 
+class Server(ThreadingHTTPServer):
+    daemon_threads = True
+    verbose = False
+
+    def handle_error(self, request, client_address):
+        # A client that hangs up mid-answer (a sender that gave up or exited) is normal here.
+        exc = sys.exc_info()[1]
+        if isinstance(exc, ConnectionError) and not self.verbose:
+            return
+        print(f"receiver: error handling a request from {client_address[0]}: {exc!r}", file=sys.stderr)
+
+
 def make_server(port: int, secrets: list[str], log_path: str | None, verbose: bool = False) -> ThreadingHTTPServer:
     recorder = Recorder(secrets, log_path)
     handler = type("BoundHandler", (Handler,), {"recorder": recorder, "verbose": verbose})
-    server = ThreadingHTTPServer(("127.0.0.1", port), handler)
-    server.daemon_threads = True
+    server = Server(("127.0.0.1", port), handler)
+    server.verbose = verbose
     return server
 
 

@@ -83,9 +83,12 @@ interface Engine
     /**
      * Waits until nothing is due and nothing is in flight, at most $timeoutMs milliseconds.
      *
+     * @param int $timeoutMs 0 to 4294967295.
+     *
      * @return bool True when done; false when the deadline passed first (nothing is lost).
      *
-     * @throws EngineException NOT_INITIALIZED.
+     * @throws EngineException           NOT_INITIALIZED.
+     * @throws \InvalidArgumentException When $timeoutMs is out of range.
      */
     public function flush(int $timeoutMs): bool;
 
@@ -105,7 +108,8 @@ interface Engine
      *
      * @return list<array<string, mixed>> Result objects; use `attempt_id` to skip one seen before.
      *
-     * @throws EngineException NOT_INITIALIZED, SPOOL.
+     * @throws EngineException           NOT_INITIALIZED, SPOOL.
+     * @throws \InvalidArgumentException When $max is out of range.
      */
     public function takeResults(int $max = 1000): array;
 
@@ -123,7 +127,10 @@ interface Engine
      * Flushes for at most $timeoutMs, then stops this process's engine. Deliveries still
      * pending at the deadline stay in the spool for the next leader; that is not an error.
      *
-     * @throws EngineException NOT_INITIALIZED.
+     * @param int $timeoutMs 0 to 4294967295.
+     *
+     * @throws EngineException           NOT_INITIALIZED.
+     * @throws \InvalidArgumentException When $timeoutMs is out of range.
      */
     public function shutdown(int $timeoutMs): void;
 }

@@ -118,7 +118,7 @@ final class FfiEngine implements Engine
             $this->check($this->ffi->hooks_emit($event, strlen($event), $payload, strlen($payload), \FFI::addr($out), \FFI::addr($len)));
             return \FFI::string($out, $len->cdata);
         } finally {
-            // removed
+            $this->ffi->hooks_string_free($out);
         }
     }
 
@@ -131,7 +131,7 @@ final class FfiEngine implements Engine
             $this->check($this->ffi->hooks_send_test($json, strlen($json), \FFI::addr($out), \FFI::addr($len)));
             $result = \FFI::string($out, $len->cdata);
         } finally {
-            // removed
+            $this->ffi->hooks_string_free($out);
         }
         return self::decode($result);
     }
@@ -154,7 +154,7 @@ final class FfiEngine implements Engine
             $this->check($this->ffi->hooks_stats(\FFI::addr($out), \FFI::addr($len)));
             $json = \FFI::string($out, $len->cdata);
         } finally {
-            // removed
+            $this->ffi->hooks_string_free($out);
         }
         return self::decode($json);
     }
@@ -170,7 +170,7 @@ final class FfiEngine implements Engine
             $this->check($this->ffi->hooks_take_results($max, \FFI::addr($out), \FFI::addr($len)));
             $json = \FFI::string($out, $len->cdata);
         } finally {
-            // removed
+            $this->ffi->hooks_string_free($out);
         }
         return self::decode($json);
     }

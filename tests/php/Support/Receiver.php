@@ -98,6 +98,17 @@ final class Receiver
         return array_keys($ids);
     }
 
+    /** Makes the receiver also verify signatures with `$secret` (a webhook created later). */
+    public function addSecret(string $secret): void
+    {
+        $ctx = stream_context_create(['http' => ['method' => 'POST', 'timeout' => 10, 'ignore_errors' => true,
+            'header' => "Content-Type: application/json\r\n", 'content' => json_encode(['secret' => $secret])]]);
+        $body = file_get_contents($this->url('/_secrets'), false, $ctx);
+        if (false === $body || !str_contains($http_response_header[0] ?? '', ' 204')) {
+            throw new \RuntimeException('receiver: POST /_secrets failed: ' . $body);
+        }
+    }
+
     /** Forgets every request recorded. */
     public function clear(): void
     {

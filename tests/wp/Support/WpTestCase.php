@@ -1,0 +1,203 @@
+<?php
+/**
+ * Base of the end-to-end tests: a real WordPress multisite (tools/wp/up.sh) with the plugin
+ * network-activated, a real receiver, and PHP run inside WordPress through tools/wp/wp-php.sh.
+ */
+
+declare(strict_types=1);
+
+namespace MultisiteWebhooks\Tests\Wp;
+
+use MultisiteWebhooks\Tests\Support\Receiver;
+use PHPUnit\Framework\TestCase;
+
+abstract class WpTestCase extends TestCase
+{
+    /** @var array<string, string> Facts written by tools/wp/up.sh. */
+    protected static array $env = [];
+
+    protected Receiver $receiver;
+
+    public static function setUpBeforeClass(): void
+    {
+        $state = getenv('MWH_STATE') ?: '/var/lib/mwh-dev';
+        $json = @file_get_contents($state . '/env.json');
+        if ($json === false) {
+            throw new \RuntimeException("tests/wp: no $state/env.json: bring the network up with tools/wp/up.sh");
+        }
+        self::$env = json_decode($json, true, 512, JSON_THROW_ON_ERROR);
+        // Test-only must-use plugin (never shipped) and Ultimate Multisite's catalog beside it.
+        $mu = self::$env['WP_CONTENT_DIR'] . '/mu-plugins';
+        if (!is_dir($mu)) {
+            mkdir($mu, 0755, true);
+        }
+        copy(__DIR__ . '/../fixtures/mwh-e2e-fixtures.php', $mu . '/mwh-e2e-fixtures.php');
+        copy(self::umCatalogPath(), $mu . '/mwh-e2e-um-catalog.json');
+    }
+
+    /** Ultimate Multisite's event catalog with example payloads (shared data). */
+    protected static function umCatalogPath(): string
+    {
+        foreach ([getenv('MWH_SHARED_DATA') ?: '', HOOKS_TEST_ROOT . '/../shared/data'] as $dir) {
+            if ($dir !== '' && is_file($dir . '/ultimate-multisite-events.json')) {
+                return $dir . '/ultimate-multisite-events.json';
+            }
+        }
+        throw new \RuntimeException('tests/wp: ultimate-multisite-events.json not found (set MWH_SHARED_DATA)');
+    }
+
+    protected function setUp(): void
+    {
+        self::wp('foreach (MultisiteWebhooks\Plugin::instance()->webhooks()->list() as $h) { MultisiteWebhooks\Plugin::instance()->webhooks()->delete($h["id"]); }');
+        $this->receiver = new Receiver();
+    }
+
+    protected function tearDown(): void
+    {
+        $this->receiver->stop();
+    }
+
+    /**
+     * Runs PHP code inside WordPress (as the site at `$url`) and returns what it printed.
+     */
+    protected static function wp(string $code, string $url = 'http://localhost/', array $ini = []): string
+    {
+        $cmd = [HOOKS_TEST_ROOT . '/tools/wp/wp-php.sh', '--url=' . $url];
+        foreach ($ini as $i) {
+            array_push($cmd, '-d', $i);
+        }
+        array_push($cmd, '-r', $code);
+        $proc = proc_open($cmd, [0 => ['file', '/dev/null', 'r'], 1 => ['pipe', 'w'], 2 => ['pipe', 'w']], $pipes);
+        $out = stream_get_contents($pipes[1]);
+        $err = stream_get_contents($pipes[2]);
+        fclose($pipes[1]);
+        fclose($pipes[2]);
+        $status = proc_close($proc);
+        if ($status !== 0) {
+            throw new \RuntimeException("wp-php.sh exited $status\ncode: $code\nstdout: $out\nstderr: $err");
+        }
+        return (string) $out;
+    }
+
+    /**
+     * Runs PHP code whose last output line is JSON, and decodes it.
+     *
+     * @return mixed
+     */
+    protected static function wpJson(string $code, string $url = 'http://localhost/')
+    {
+        $out = trim(self::wp($code, $url));
+        $lines = explode("\n", $out);
+        try {
+            return json_decode((string) end($lines), true, 512, JSON_THROW_ON_ERROR);
+        } catch (\JsonException $e) {
+            throw new \RuntimeException("not JSON from: $code\noutput: $out", 0, $e);
+        }
+    }
+
+    /**
+     * Creates a webhook to `$path` on this test's receiver; the receiver learns its secret.
+     *
+     * @param string[] $events
+     * @return array{id:int, secret:string}
+     */
+    protected function createWebhook(string $name, string $path, array $events, bool $active = true, string $format = 'flat'): array
+    {
+        $fields = var_export(['name' => $name, 'webhook_url' => $this->receiver->url($path), 'events' => $events, 'active' => $active, 'payload_format' => $format], true);
+        $r = self::wpJson('$p = MultisiteWebhooks\Plugin::instance();
+            $f = $p->webhooks()->validate(' . $fields . ', false, [$p->catalog(), "has"]);
+            if (is_wp_error($f)) { fwrite(STDERR, implode("; ", $f->get_error_messages())); exit(1); }
+            echo json_encode($p->webhooks()->create($f));');
+        $this->receiver->addSecret($r['secret']);
+        return $r;
+    }
+
+    /**
+     * POSTs recorded on `$path`.
+     *
+     * @return list<array<string, mixed>>
+     */
+    protected function posts(string $path): array
+    {
+        return array_values(array_filter($this->receiver->requests(), static fn (array $r): bool => $r['method'] === 'POST' && $r['path'] === $path));
+    }
+
+    /**
+     * Waits until at least `$n` POSTs arrived on `$path`.
+     *
+     * @return list<array<string, mixed>>
+     */
+    protected function waitForPosts(string $path, int $n, float $timeout = 20.0): array
+    {
+        $end = microtime(true) + $timeout;
+        do {
+            $got = $this->posts($path);
+            if (count($got) >= $n) {
+                return $got;
+            }
+            usleep(50_000);
+        } while (microtime(true) < $end);
+        $this->fail(sprintf('waited %.0f s for %d request(s) on %s, got %d: %s', $timeout, $n, $path, count($got), json_encode($this->receiver->requests())));
+    }
+
+    /**
+     * Asserts a received request is a signed delivery of `$event` that an independent
+     * Standard Webhooks verifier accepts.
+     *
+     * @param array<string, mixed> $r
+     */
+    protected function assertSignedDelivery(array $r, string $event): void
+    {
+        $this->assertSame('application/json', $r['headers']['content-type'] ?? null);
+        $this->assertSame($event, $r['headers']['x-webhook-event'] ?? null);
+        $this->assertMatchesRegularExpression('/^msg_[0-9A-Z]{26}$/', $r['headers']['webhook-id'] ?? '');
+        $this->assertTrue($r['signature_valid'], 'the standardwebhooks verifier accepts the signature');
+    }
+
+    /** Logs the super admin in over HTTP; returns the cookie jar path. */
+    protected static function login(string $url = 'http://localhost/'): string
+    {
+        $jar = tempnam(sys_get_temp_dir(), 'mwh-jar-');
+        exec(escapeshellarg(HOOKS_TEST_ROOT . '/tools/wp/login.sh') . ' ' . escapeshellarg($jar) . ' --url=' . escapeshellarg($url) . ' 2>&1', $out, $status);
+        if ($status !== 0) {
+            throw new \RuntimeException('login failed: ' . implode("\n", $out));
+        }
+        return $jar;
+    }
+
+    /**
+     * An HTTP request with curl's cookie jar; returns [status, body].
+     *
+     * @param array<string, string>|null $post
+     * @return array{0:int,1:string}
+     */
+    protected static function http(string $url, string $jar, ?array $post = null): array
+    {
+        $ch = curl_init($url);
+        curl_setopt_array($ch, [CURLOPT_RETURNTRANSFER => true, CURLOPT_COOKIEFILE => $jar, CURLOPT_COOKIEJAR => $jar, CURLOPT_TIMEOUT => 60, CURLOPT_FOLLOWLOCATION => false]);
+        if ($post !== null) {
+            curl_setopt($ch, CURLOPT_POST, true);
+            curl_setopt($ch, CURLOPT_POSTFIELDS, http_build_query($post));
+        }
+        $body = (string) curl_exec($ch);
+        $status = (int) curl_getinfo($ch, CURLINFO_RESPONSE_CODE);
+        curl_close($ch);
+        return [$status, $body];
+    }
+
+    /** The value of a hidden input in an HTML page. */
+    protected static function hiddenInput(string $html, string $name): string
+    {
+        if (!preg_match('/name="' . preg_quote($name, '/') . '"\s+value="([^"]*)"/', $html, $m)
+            && !preg_match('/value="([^"]*)"\s+name="' . preg_quote($name, '/') . '"/', $html, $m)) {
+            throw new \RuntimeException("no hidden input $name in the page");
+        }
+        return html_entity_decode($m[1]);
+    }
+
+    /** Imports finished attempts into the delivery log (as the cron tick does). */
+    protected static function importResults(): void
+    {
+        self::wp('MultisiteWebhooks\Plugin::instance()->importer()->run(5.0);');
+    }
+}
