@@ -101,6 +101,7 @@ pub struct ResultsWriter {
     seq: u64,
     len: u64,
     max_bytes: u64,
+    buf: Vec<u8>,
     /// Results dropped because nobody took them before the cap was reached.
     pub dropped_files: u64,
 }
@@ -111,18 +112,32 @@ impl ResultsWriter {
         let seq = list(&spool.results).last().map_or(1, |s| s + 1);
         let path = spool.results.join(file_name(seq));
         let file = segment::open_append(&path, true).map_err(|e| Error::spool(format!("creating {}", path.display()), e))?;
-        Ok(ResultsWriter { dir: spool.results.clone(), file, seq, len: 0, max_bytes, dropped_files: 0 })
+        Ok(ResultsWriter { dir: spool.results.clone(), file, seq, len: 0, max_bytes, buf: Vec::new(), dropped_files: 0 })
     }
 
-    /// Appends one result.
+    /// Adds one result; it reaches the file at the next `flush` (or once 1 MiB is waiting).
     pub fn append(&mut self, r: &AttemptResult) -> Result<()> {
         let body = serde_json::to_vec(r).map_err(|e| Error::Json(e.to_string()))?;
-        let framed = frame::encode(&body);
-        if let Err(e) = self.file.write_all(&framed) {
+        self.buf.extend_from_slice(&frame::encode(&body));
+        if self.buf.len() >= 1 << 20 {
+            self.flush()?;
+        }
+        Ok(())
+    }
+
+    /// Writes what `append` gathered, in one write.
+    pub fn flush(&mut self) -> Result<()> {
+        if self.buf.is_empty() {
+            return Ok(());
+        }
+        let res = self.file.write_all(&self.buf);
+        if let Err(e) = res {
             let _ = self.file.set_len(self.len);
+            self.buf.clear();
             return Err(Error::spool("writing results", e));
         }
-        self.len += framed.len() as u64;
+        self.len += self.buf.len() as u64;
+        self.buf.clear();
         if self.len >= ROTATE_BYTES {
             self.rotate()?;
         }
@@ -232,13 +247,17 @@ mod tests {
         let spool = Spool::open(&dir).unwrap();
         let mut w = ResultsWriter::open(&spool, 1 << 30).unwrap();
         for i in 0..5 { w.append(&result(i)).unwrap(); }
+        w.flush().unwrap();
         w.rotate().unwrap();
         for i in 5..8 { w.append(&result(i)).unwrap(); }
+        w.flush().unwrap();
         let parse = |s: String| -> Vec<u32> { serde_json::from_str::<Vec<AttemptResult>>(&s).unwrap().iter().map(|r| r.attempt).collect() };
         assert_eq!(parse(take(&spool, 3).unwrap()), vec![0, 1, 2]);
         assert_eq!(parse(take(&spool, 100).unwrap()), vec![3, 4, 5, 6, 7]);
         assert_eq!(parse(take(&spool, 100).unwrap()), Vec::<u32>::new());
         w.append(&result(8)).unwrap();
+        assert_eq!(parse(take(&spool, 100).unwrap()), Vec::<u32>::new(), "nothing before the flush");
+        w.flush().unwrap();
         assert_eq!(parse(take(&spool, 100).unwrap()), vec![8]);
         assert_eq!(list(&spool.results).len(), 1, "fully taken old files are removed");
         let _ = fs::remove_dir_all(dir);

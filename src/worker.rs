@@ -44,6 +44,7 @@ pub enum Msg {
 
 /// A finished attempt, from a delivery thread.
 pub struct Done {
+    worker: usize,
     job: Job,
     record: Arc<EventRecord>,
     url: String,
@@ -156,6 +157,8 @@ fn load_states(path: &std::path::Path) -> HashMap<(u32, u64), (u16, StateKind, i
 struct Seg {
     reader: SegmentReader,
     state: Option<File>,
+    /// State records not yet written (flushed after each batch of outcomes).
+    state_buf: Vec<u8>,
     /// Until the segment is fully read: the state log as loaded at start.
     states: HashMap<(u32, u64), (u16, StateKind, i64)>,
     outstanding: u64,
@@ -165,6 +168,75 @@ struct Seg {
 struct EpQueue {
     ready: VecDeque<Job>,
     in_flight: usize,
+    /// Jobs held while the endpoint's breaker is open (they keep their attempt count).
+    parked: Vec<Parked>,
+}
+
+/// A job waiting for its endpoint to come back: 12 bytes.
+#[derive(Debug, Clone, Copy)]
+struct Parked {
+    seg: u32,
+    off: u32,
+    attempts: u16,
+}
+
+/// Consecutive failures (network error, 429, 5xx) that open an endpoint's breaker.
+const TRIP_AFTER: u32 = 3;
+/// Longest wait between probes of an unreachable endpoint.
+const MAX_PROBE_INTERVAL_MS: i64 = 10 * 60 * 1000;
+
+/// Per-endpoint circuit breaker: after repeated failures, jobs are parked instead of
+/// attempted, and one probe at a time tests whether the endpoint is back. A dead endpoint
+/// then costs one request per probe interval instead of one per waiting event.
+#[derive(Debug, Default, Clone, Copy)]
+struct Breaker {
+    failures: u32,
+    open_until: Option<i64>,
+    since: i64,
+}
+
+#[derive(Debug, PartialEq, Eq)]
+enum BreakerState {
+    Closed,
+    Open,
+    HalfOpen,
+}
+
+impl Breaker {
+    fn state(&self, now: i64) -> BreakerState {
+        match self.open_until {
+            None => BreakerState::Closed,
+            Some(t) if now < t => BreakerState::Open,
+            Some(_) => BreakerState::HalfOpen,
+        }
+    }
+
+    /// Records a failure; returns true if this opened (or re-opened) the breaker.
+    fn fail(&mut self, now: i64) -> bool {
+        if self.failures == 0 {
+            self.since = now;
+        }
+        self.failures = self.failures.saturating_add(1);
+        if self.failures < TRIP_AFTER {
+            return false;
+        }
+        let k = (self.failures - TRIP_AFTER).min(10);
+        self.open_until = Some(now + (5_000i64 << k).min(MAX_PROBE_INTERVAL_MS));
+        true
+    }
+}
+
+/// What stats.json says of an endpoint whose breaker is open.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct Unreachable {
+    /// Consecutive failed attempts.
+    pub failures: u32,
+    /// First failure of the streak (ms).
+    pub since_ms: i64,
+    /// When the next probe is due (ms).
+    pub next_probe_ms: i64,
+    /// Deliveries waiting for it.
+    pub waiting: u64,
 }
 
 /// Per-endpoint health, kept across leaders in `health.json`.
@@ -216,6 +288,10 @@ pub struct SpoolStats {
     pub results_dropped_files: u64,
     /// Endpoints the engine disabled, with the reason.
     pub endpoints_disabled: HashMap<String, String>,
+    /// Endpoints failing right now (breaker open): deliveries wait, one probe at a time.
+    pub endpoints_unreachable: HashMap<String, Unreachable>,
+    /// Deliveries waiting for an unreachable endpoint.
+    pub parked: u64,
     /// The last spool error the leader met.
     pub last_error: Option<String>,
     /// Cumulative counters.
@@ -251,7 +327,10 @@ struct Dispatcher {
     self_tx: Sender<Msg>,
     // Leader state (empty while not leader).
     leader: bool,
-    work_tx: Option<Sender<Work>>,
+    /// One channel per delivery thread, and the threads free for work.
+    workers: Vec<Sender<Work>>,
+    idle_workers: Vec<usize>,
+    breakers: HashMap<u64, Breaker>,
     snapshot: Arc<Snapshot>,
     snapshot_stamp: FileStamp,
     segs: HashMap<u32, Seg>,
@@ -283,7 +362,7 @@ impl Dispatcher {
         rng: Arc<dyn Random>, self_tx: Sender<Msg>) -> Self {
         let schedule = Schedule { delays_s: settings.retry_schedule_s.clone(), jitter: settings.retry_jitter,
             retry_after_max_s: settings.retry_after_max_s };
-        Dispatcher { settings, spool, shared, deliverer, clock, rng, schedule, self_tx, leader: false, work_tx: None,
+        Dispatcher { settings, spool, shared, deliverer, clock, rng, schedule, self_tx, leader: false, workers: Vec::new(), idle_workers: Vec::new(), breakers: HashMap::new(),
             snapshot: Arc::new(Snapshot::default()), snapshot_stamp: FileStamp::default(), segs: HashMap::new(),
             seg_ids: HashMap::new(), next_seg: 0, queues: HashMap::new(), queued: 0, in_flight: 0,
             retry: BinaryHeap::new(), rr: 0, results: None, health: HashMap::new(), health_dirty: false,
@@ -313,6 +392,7 @@ impl Dispatcher {
             self.last_emits = emits;
             let scan_start = self.clock.now_ms();
             self.pass(force_scan || scan_start - self.last_dir_scan >= self.settings.poll_interval_ms as i64);
+            self.flush_logs();
             force_scan = false;
             let idle = self.is_idle();
             // Stats first, so whoever wakes on `changed` reads figures at least this fresh.
@@ -329,6 +409,9 @@ impl Dispatcher {
             let mut wait = poll;
             if let Some(Reverse(j)) = self.retry.peek() {
                 wait = wait.min(Duration::from_millis((j.due - now).max(0) as u64));
+            }
+            if let Some(t) = self.next_probe() {
+                wait = wait.min(Duration::from_millis((t - now).max(0) as u64));
             }
             let first = match rx.recv_timeout(wait) {
                 Ok(m) => Some(m),
@@ -349,6 +432,41 @@ impl Dispatcher {
                 }
                 next = rx.try_recv().ok();
             }
+            // One write per file for the whole batch of outcomes.
+            self.flush_logs();
+        }
+    }
+
+    /// When the earliest probe of an unreachable endpoint with waiting jobs is due.
+    fn next_probe(&self) -> Option<i64> {
+        self.queues.iter().filter(|(_, q)| !q.parked.is_empty())
+            .filter_map(|(id, _)| self.breakers.get(id).and_then(|b| b.open_until)).min()
+    }
+
+    /// Writes buffered state records and results.
+    fn flush_logs(&mut self) {
+        let mut errors = Vec::new();
+        for seg in self.segs.values_mut().filter(|s| !s.state_buf.is_empty()) {
+            if seg.state.is_none() {
+                let path = self.spool.queue.join(&seg.reader.name).with_extension("state");
+                match open_append(&path, false) {
+                    Ok(f) => seg.state = Some(f),
+                    Err(e) => {
+                        errors.push(format!("spool: opening {}: {e}", path.display()));
+                        continue;
+                    }
+                }
+            }
+            if let Some(Err(e)) = seg.state.as_mut().map(|f| f.write_all(&seg.state_buf)) {
+                errors.push(format!("spool: writing the state of {}: {e}", seg.reader.name));
+            }
+            seg.state_buf.clear();
+        }
+        if let Some(Err(e)) = self.results.as_mut().map(|w| w.flush()) {
+            errors.push(e.to_string());
+        }
+        if let Some(e) = errors.pop() {
+            self.note_error(e);
         }
     }
 
@@ -377,11 +495,14 @@ impl Dispatcher {
                 return self.step_down();
             }
         }
-        let (wtx, wrx) = mpsc::channel::<Work>();
-        let wrx = Arc::new(Mutex::new(wrx));
+        self.breakers.clear();
+        self.workers.clear();
+        self.idle_workers.clear();
         for i in 0..self.settings.concurrency {
-            let (rx, done, deliverer, clock) = (wrx.clone(), self.self_tx.clone(), self.deliverer.clone(), self.clock.clone());
-            let spawned = std::thread::Builder::new().name(format!("hooks-deliver-{i}")).spawn(move || deliver_loop(rx, done, deliverer, clock));
+            let (wtx, wrx) = mpsc::channel::<Work>();
+            let (done, deliverer, clock) = (self.self_tx.clone(), self.deliverer.clone(), self.clock.clone());
+            let spawned = std::thread::Builder::new().name(format!("hooks-deliver-{i}"))
+                .spawn(move || deliver_loop(i, wrx, done, deliverer, clock));
             if let Err(e) = spawned {
                 self.stats.last_error = Some(format!("worker: cannot start a delivery thread: {e}"));
                 if i == 0 {
@@ -389,15 +510,16 @@ impl Dispatcher {
                 }
                 break;
             }
+            self.workers.push(wtx);
+            self.idle_workers.push(i);
         }
-        self.work_tx = Some(wtx);
         self.leader = true;
     }
 
     /// Records attempts still in flight (so the next leader does not repeat them), until
     /// `deadline`.
     fn drain(&mut self, rx: &Receiver<Msg>, deadline: std::time::Instant) {
-        self.work_tx = None;
+        self.workers.clear();
         while self.in_flight > 0 {
             let left = deadline.saturating_duration_since(std::time::Instant::now());
             match rx.recv_timeout(left) {
@@ -406,13 +528,15 @@ impl Dispatcher {
                 Err(_) => break,
             }
         }
+        self.flush_logs();
         let idle = self.is_idle();
         self.last_stats_write = i64::MIN / 2;
         self.write_stats(self.clock.now_ms(), idle);
     }
 
     fn step_down(&mut self) {
-        self.work_tx = None;
+        self.workers.clear();
+        self.idle_workers.clear();
         self.leader = false;
         self.results = None;
         *self.shared.leader_lock.lock().unwrap_or_else(|e| e.into_inner()) = None;
@@ -500,6 +624,7 @@ impl Dispatcher {
             if let Some(q) = self.queues.get_mut(id) {
                 self.queued -= q.ready.len();
                 cancel.extend(q.ready.drain(..));
+                cancel.extend(q.parked.drain(..).map(|p| Job { due: 0, endpoint: *id, off: p.off, seg: p.seg, attempts: p.attempts }));
             }
         }
         let (dead, keep): (Vec<_>, Vec<_>) = std::mem::take(&mut self.retry).into_iter().partition(|Reverse(j)| gone.contains(&j.endpoint));
@@ -530,7 +655,7 @@ impl Dispatcher {
             let id = self.next_seg;
             self.next_seg = self.next_seg.wrapping_add(1);
             self.seg_ids.insert(name, id);
-            self.segs.insert(id, Seg { reader, state: None, states, outstanding: 0 });
+            self.segs.insert(id, Seg { reader, state: None, state_buf: Vec::new(), states, outstanding: 0 });
         }
     }
 
@@ -613,8 +738,37 @@ impl Dispatcher {
     }
 
     fn dispatch(&mut self) {
-        let Some(work_tx) = self.work_tx.clone() else { return };
-        let mut ids: Vec<u64> = self.queues.iter().filter(|(_, q)| !q.ready.is_empty()).map(|(id, _)| *id).collect();
+        if self.workers.is_empty() {
+            return;
+        }
+        let now = self.clock.now_ms();
+        let mut ids: Vec<u64> = Vec::new();
+        for (id, q) in self.queues.iter_mut() {
+            let state = self.breakers.get(id).map_or(BreakerState::Closed, |b| b.state(now));
+            match state {
+                BreakerState::Open => {
+                    // Hold everything until the next probe.
+                    self.queued -= q.ready.len();
+                    q.parked.extend(q.ready.drain(..).map(|j| Parked { seg: j.seg, off: j.off, attempts: j.attempts }));
+                }
+                BreakerState::HalfOpen => {
+                    if q.in_flight == 0 && (!q.ready.is_empty() || !q.parked.is_empty()) {
+                        if q.ready.is_empty() {
+                            if let Some(p) = q.parked.pop() {
+                                q.ready.push_back(Job { due: now, endpoint: *id, off: p.off, seg: p.seg, attempts: p.attempts });
+                                self.queued += 1;
+                            }
+                        }
+                        ids.push(*id);
+                    }
+                }
+                BreakerState::Closed => {
+                    if !q.ready.is_empty() {
+                        ids.push(*id);
+                    }
+                }
+            }
+        }
         if ids.is_empty() {
             return;
         }
@@ -624,14 +778,18 @@ impl Dispatcher {
         ids.rotate_left(start);
         let per = self.settings.per_endpoint_concurrency;
         let mut progress = true;
-        while progress && self.in_flight < self.settings.concurrency {
+        while progress && !self.idle_workers.is_empty() {
             progress = false;
             for id in &ids {
-                if self.in_flight >= self.settings.concurrency {
+                if self.idle_workers.is_empty() {
                     break;
                 }
+                let limit = match self.breakers.get(id).map(|b| b.state(now)) {
+                    Some(BreakerState::HalfOpen) => 1,
+                    _ => per,
+                };
                 let Some(q) = self.queues.get_mut(id) else { continue };
-                if q.in_flight >= per {
+                if q.in_flight >= limit {
                     continue;
                 }
                 let Some(job) = q.ready.pop_front() else { continue };
@@ -650,45 +808,38 @@ impl Dispatcher {
                     }
                     None => continue,
                 };
+                let Some(worker) = self.idle_workers.pop() else { break };
+                if self.workers[worker].send(Work { job, record, endpoint }).is_err() {
+                    // That thread is gone; put the job back and use the others.
+                    if let Some(q) = self.queues.get_mut(id) {
+                        q.ready.push_front(job);
+                    }
+                    self.queued += 1;
+                    continue;
+                }
                 if let Some(q) = self.queues.get_mut(id) {
                     q.in_flight += 1;
                 }
                 self.in_flight += 1;
                 progress = true;
-                if work_tx.send(Work { job, record, endpoint }).is_err() {
-                    self.in_flight -= 1;
-                    return;
-                }
             }
         }
-        self.queues.retain(|_, q| !q.ready.is_empty() || q.in_flight > 0);
+        self.queues.retain(|_, q| !q.ready.is_empty() || q.in_flight > 0 || !q.parked.is_empty());
     }
 
     fn is_idle(&self) -> bool {
+        let now = self.clock.now_ms();
         self.queued == 0 && self.in_flight == 0
+            && self.next_probe().is_none_or(|t| t > now)
             && self.retry.peek().is_none_or(|Reverse(j)| j.due > self.clock.now_ms())
             && self.segs.values().all(|s| s.reader.scanned >= s.reader.size())
     }
 
     fn log_state(&mut self, job: &Job, kind: StateKind, due: i64) {
         let Some(seg) = self.segs.get_mut(&job.seg) else { return };
-        if seg.state.is_none() {
-            let path = self.spool.queue.join(&seg.reader.name).with_extension("state");
-            match open_append(&path, false) {
-                Ok(f) => seg.state = Some(f),
-                Err(e) => return self.note_error(format!("spool: opening {}: {e}", path.display())),
-            }
-        }
-        let rec = encode_state(job.off, job.endpoint, job.attempts, kind, due);
-        let failed = match seg.state.as_mut().map(|f| f.write_all(&rec)) {
-            Some(Err(e)) => Some(format!("spool: writing the state of {}: {e}", seg.reader.name)),
-            _ => None,
-        };
+        seg.state_buf.extend_from_slice(&encode_state(job.off, job.endpoint, job.attempts, kind, due));
         if kind != StateKind::Retrying {
             seg.outstanding = seg.outstanding.saturating_sub(1);
-        }
-        if let Some(m) = failed {
-            self.note_error(m);
         }
     }
 
@@ -729,7 +880,8 @@ impl Dispatcher {
     }
 
     fn finish(&mut self, d: Done) {
-        let Done { mut job, record, url, started_at, outcome } = d;
+        let Done { worker, mut job, record, url, started_at, outcome } = d;
+        self.idle_workers.push(worker);
         self.in_flight = self.in_flight.saturating_sub(1);
         if let Some(q) = self.queues.get_mut(&job.endpoint) {
             q.in_flight = q.in_flight.saturating_sub(1);
@@ -739,6 +891,13 @@ impl Dispatcher {
         let now = self.clock.now_ms();
         self.stats.counters.attempts += 1;
         let revision = self.snapshot.endpoints.get(&job.endpoint).map_or(0, |e| e.spec.revision);
+        // The endpoint answered (anything but 429/5xx): it is reachable again.
+        let trips = !outcome.delivered() && matches!(outcome.status, None | Some(429) | Some(500..=599));
+        if trips {
+            self.breakers.entry(job.endpoint).or_default().fail(now);
+        } else if self.breakers.remove(&job.endpoint).is_some_and(|b| b.open_until.is_some()) {
+            self.unpark(job.endpoint, now);
+        }
         let health = self.health.entry(job.endpoint).or_insert_with(|| Health { revision, ..Health::default() });
         if outcome.delivered() {
             if health.failing_since_ms.take().is_some() {
@@ -785,6 +944,16 @@ impl Dispatcher {
         }
     }
 
+    /// The endpoint is back: its parked jobs go first in line.
+    fn unpark(&mut self, endpoint: u64, now: i64) {
+        let Some(q) = self.queues.get_mut(&endpoint) else { return };
+        let parked = std::mem::take(&mut q.parked);
+        self.queued += parked.len();
+        for p in parked.into_iter().rev() {
+            q.ready.push_front(Job { due: now, endpoint, off: p.off, seg: p.seg, attempts: p.attempts });
+        }
+    }
+
     fn cleanup_segments(&mut self) {
         let done: Vec<u32> = self.segs.iter()
             .filter(|(_, s)| s.outstanding == 0 && s.reader.sealed && s.reader.scanned >= s.reader.size())
@@ -811,7 +980,8 @@ impl Dispatcher {
     fn write_stats(&mut self, scanned_at: i64, idle: bool) {
         let now = self.clock.now_ms();
         let c = &self.stats.counters;
-        let fingerprint = (idle, self.queued, self.in_flight, self.retry.len(), c.delivered, c.failed, c.cancelled, c.attempts);
+        let parked: usize = self.queues.values().map(|q| q.parked.len()).sum();
+        let fingerprint = (idle, self.queued + parked, self.in_flight, self.retry.len(), c.delivered, c.failed, c.cancelled, c.attempts);
         let changed = fingerprint != self.last_stats_fingerprint;
         let since = now - self.last_stats_write;
         // Changes are written at once when the queue goes idle, at most 4 times a second while
@@ -833,19 +1003,19 @@ impl Dispatcher {
         s.unread_bytes = unread;
         s.segments = self.segs.len() as u64;
         s.endpoints_disabled = self.health.iter().filter_map(|(id, h)| Some((id.to_string(), h.disabled.clone()?))).collect();
+        s.endpoints_unreachable = self.breakers.iter().filter_map(|(id, b)| {
+            let waiting = self.queues.get(id).map_or(0, |q| q.parked.len() as u64);
+            Some((id.to_string(), Unreachable { failures: b.failures, since_ms: b.since, next_probe_ms: b.open_until?, waiting }))
+        }).collect();
+        s.parked = self.queues.values().map(|q| q.parked.len() as u64).sum();
         if let Ok(b) = serde_json::to_vec(&self.stats) {
             let _ = self.spool.write_file("stats.json", &b);
         }
     }
 }
 
-fn deliver_loop(rx: Arc<Mutex<Receiver<Work>>>, done: Sender<Msg>, deliverer: Deliverer, clock: Arc<dyn Clock>) {
-    loop {
-        let work = {
-            let guard = rx.lock().unwrap_or_else(|e| e.into_inner());
-            guard.recv()
-        };
-        let Ok(Work { job, record, endpoint }) = work else { return };
+fn deliver_loop(worker: usize, rx: Receiver<Work>, done: Sender<Msg>, deliverer: Deliverer, clock: Arc<dyn Clock>) {
+    while let Ok(Work { job, record, endpoint }) = rx.recv() {
         let started_at = clock.now_ms();
         let outcome = deliverer.send(&Request {
             url: &endpoint.spec.url, event_id: &record.id, event: &record.event, event_timestamp_ms: record.timestamp_ms,
@@ -853,7 +1023,7 @@ fn deliver_loop(rx: Arc<Mutex<Receiver<Work>>>, done: Sender<Msg>, deliverer: De
             attempt: job.attempts as u32 + 1, now_s: started_at.div_euclid(1000),
         });
         let url = endpoint.spec.url;
-        if done.send(Msg::Done(Box::new(Done { job, record, url, started_at, outcome }))).is_err() {
+        if done.send(Msg::Done(Box::new(Done { worker, job, record, url, started_at, outcome }))).is_err() {
             return;
         }
     }

@@ -356,3 +356,43 @@ fn a_restarted_engine_resumes_the_spool() {
     assert_eq!(stats["delivered"], 5);
     b.shutdown(Duration::ZERO).unwrap();
 }
+
+#[test]
+fn an_unreachable_endpoint_is_probed_not_flooded_and_drains_when_back() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    let up = Arc::new(AtomicBool::new(false));
+    let flag = up.clone();
+    let server = Server::start(move |_, _| if flag.load(Ordering::SeqCst) { ok() } else { status(503) });
+    let healthy = Server::start(|_, _| ok());
+    let (engine, clock) = start_driven("breaker", r#""per_endpoint_concurrency":1"#);
+    engine.configure(snapshot(1, &[(1, &server.url("/"), &["e"]), (2, &healthy.url("/"), &["e"])]).as_bytes()).unwrap();
+    for i in 0..20 {
+        engine.emit("e", format!(r#"{{"n":{i}}}"#).as_bytes()).unwrap();
+    }
+    healthy.wait_for(20, T);
+    std::thread::sleep(Duration::from_millis(300));
+    assert_eq!(server.count(), 3, "three failures open the breaker; the other events wait");
+    let stats: serde_json::Value = serde_json::from_str(&engine.stats()).unwrap();
+    assert_eq!(stats["endpoints_unreachable"]["1"]["waiting"], 17, "{stats}");
+    assert_eq!(take_until(&engine, 23, Duration::from_millis(500)).len(), 23, "20 deliveries + 3 failed attempts, no more");
+    // Still down at the first probe: one request, then the breaker waits longer.
+    clock.advance(5_001);
+    server.wait_for(4, T);
+    std::thread::sleep(Duration::from_millis(200));
+    assert_eq!(server.count(), 4, "one probe at a time");
+    // Back up: the next probe succeeds and everything drains.
+    up.store(true, Ordering::SeqCst);
+    clock.advance(10_001);
+    server.wait_for(4 + 19, T);
+    // The event whose probe failed keeps its own schedule: its next attempt is 5 min later.
+    std::thread::sleep(Duration::from_millis(200));
+    assert_eq!(server.count(), 23);
+    clock.advance(360_000);
+    let got = server.wait_for(4 + 20, T);
+    let mut ns: Vec<i64> = got.iter().map(|r| r.json()["n"].as_i64().unwrap()).collect();
+    ns.sort();
+    ns.dedup();
+    assert_eq!(ns, (0..20).collect::<Vec<i64>>(), "every event delivered once the endpoint is back");
+    assert_eq!(server.count(), 24, "3 failures + 1 failed probe + 20 deliveries");
+    engine.shutdown(Duration::ZERO).unwrap();
+}

@@ -225,19 +225,30 @@ impl SegmentReader {
 
     /// Reads the record at `offset` again (for an attempt).
     pub fn read_at(&self, offset: u64) -> Result<EventRecord> {
-        let mut head = [0u8; frame::HEADER];
-        read_at_full(&self.file, &mut head, offset).map_err(|e| Error::spool(format!("reading {}", self.name), e))?;
-        let len = u32::from_le_bytes([head[0], head[1], head[2], head[3]]) as usize;
+        let bad = || Error::Spool(format!("{}: no record at offset {offset}", self.name));
+        let io = |e| Error::spool(format!("reading {}", self.name), e);
+        // One read usually holds the whole record; a larger one takes a second read.
+        let mut buf = vec![0u8; 4096];
+        let n = read_at_full(&self.file, &mut buf, offset).map_err(io)?;
+        if n < frame::HEADER {
+            return Err(bad());
+        }
+        let len = u32::from_le_bytes([buf[0], buf[1], buf[2], buf[3]]) as usize;
         if len > frame::MAX_BODY {
-            return Err(Error::Spool(format!("{}: no record at offset {offset}", self.name)));
+            return Err(bad());
         }
-        let mut buf = vec![0u8; frame::HEADER + len];
-        let n = read_at_full(&self.file, &mut buf, offset).map_err(|e| Error::spool(format!("reading {}", self.name), e))?;
-        match frame::next(&buf[..n]) {
-            Next::Record(body, _) => EventRecord::decode(body),
-            _ => None,
+        let whole = frame::HEADER + len;
+        if whole > n {
+            buf.resize(whole, 0);
+            let m = read_at_full(&self.file, &mut buf[n..], offset + n as u64).map_err(io)?;
+            buf.truncate(n + m);
+        } else {
+            buf.truncate(n);
         }
-        .ok_or_else(|| Error::Spool(format!("{}: no record at offset {offset}", self.name)))
+        match frame::next(&buf) {
+            Next::Record(body, _) => EventRecord::decode(body).ok_or_else(bad),
+            _ => Err(bad()),
+        }
     }
 }
 

@@ -111,7 +111,7 @@ final class NetworkEventsTest extends WpTestCase
         sort($sorted);
         $this->assertSame($sorted, $types, "Ultimate Multisite's registered types join the catalog");
         // Ultimate Multisite raises wu_event (slug, payload) for each event it dispatches.
-        self::wp('foreach (json_decode(file_get_contents(' . var_export(self::umCatalogPath(), true) . '), true) as $e) { do_action("wu_event", $e["slug"], $e["payload_example"]); }');
+        self::wp('foreach (json_decode(file_get_contents(WPMU_PLUGIN_DIR . "/mwh-e2e-um-catalog.json"), true) as $e) { do_action("wu_event", $e["slug"], $e["payload_example"]); }');
         $got = $this->waitForPosts('/um', count($catalog));
         $this->assertCount(count($catalog), $got);
         $bySlug = [];
