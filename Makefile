@@ -1,13 +1,15 @@
 # Multisite Webhooks — build, test, benchmark, demo.
-#   make demo   bring up a local multisite with the plugin and show a webhook working
-#   make test   run every test (Rust, C boundary, processes, PHP through FFI)
-#   make bench  measure emit latency, delivery rate and memory
+#   make demo        bring up a local multisite with the plugin and show a webhook working
+#   make demo-stop   stop what the demo started
+#   make test        run every test (Rust, C boundary, processes, PHP through FFI, WordPress)
+#   make bench       measure emit latency, delivery rate and memory
+#   make plugin      build/multisite-webhooks.zip: the plugin with the engine inside
 
 CARGO ?= cargo
 LIB   := target/release/libmultisite_webhooks.so
-BIN   := target/release/hooks-spool
+HDR   := include/multisite_webhooks.h
 
-.PHONY: all build header test test-rust test-php bench clean
+.PHONY: all build header plugin test test-rust test-php test-wp wp-up demo demo-stop bench clean
 
 all: build
 
@@ -16,9 +18,16 @@ build:
 
 # Copy the header cbindgen generated during the build into include/ (commit it).
 header: build
-	cp "$$(ls -t target/release/build/multisite-webhooks-*/out/multisite_webhooks.h | head -1)" include/multisite_webhooks.h
+	cp "$$(ls -t target/release/build/multisite-webhooks-*/out/multisite_webhooks.h | head -1)" $(HDR)
 
-test: test-rust test-php
+plugin: build
+	rm -rf build/multisite-webhooks && mkdir -p build/multisite-webhooks/lib
+	cp -R php-bridge/. build/multisite-webhooks/
+	cp $(LIB) $(HDR) build/multisite-webhooks/lib/
+	cd build && rm -f multisite-webhooks.zip && python3 -m zipfile -c multisite-webhooks.zip multisite-webhooks
+	@echo "build/multisite-webhooks.zip"
+
+test: test-rust test-php test-wp
 
 test-rust:
 	$(CARGO) test --release --locked -- --test-threads=2
@@ -26,8 +35,23 @@ test-rust:
 test-php: build
 	HOOKS_LIB=$(CURDIR)/$(LIB) phpunit -c tests/php/phpunit.xml
 
+# The WordPress end-to-end tests run against the local multisite of tools/wp (root needed).
+wp-up: build
+	tools/readable.sh
+	tools/wp/up.sh
+
+test-wp: wp-up
+	phpunit -c tests/wp/phpunit.xml
+
+demo:
+	tools/demo.sh
+
+demo-stop:
+	tools/demo.sh stop
+
 bench: build
 	bash bench/run.sh
 
 clean:
 	$(CARGO) clean
+	rm -rf build
