@@ -94,6 +94,12 @@ final class Plugin
         register_activation_hook($this->file, [Schema::class, 'activate']);
         add_action('plugins_loaded', [$this, 'loadTextDomain']);
         add_action('admin_init', [Schema::class, 'maybeUpgrade']);
+        // A network admin looking at the network sees deliveries up to this moment.
+        add_action('admin_init', function (): void {
+            if (is_network_admin() && current_user_can('manage_network_options')) {
+                $this->importer()->run(0.5);
+            }
+        }, 20);
         CoreEvents::attach($this);
         UltimateMultisite::attach($this);
         Cron::attach($this);
