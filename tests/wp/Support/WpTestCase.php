@@ -35,15 +35,10 @@ abstract class WpTestCase extends TestCase
         copy(self::umCatalogPath(), $mu . '/mwh-e2e-um-catalog.json');
     }
 
-    /** Ultimate Multisite's event catalog with example payloads (shared data). */
+    /** Ultimate Multisite's event catalog: every event type with an example payload. */
     protected static function umCatalogPath(): string
     {
-        foreach ([getenv('MWH_SHARED_DATA') ?: '', HOOKS_TEST_ROOT . '/../shared/data'] as $dir) {
-            if ($dir !== '' && is_file($dir . '/ultimate-multisite-events.json')) {
-                return $dir . '/ultimate-multisite-events.json';
-            }
-        }
-        throw new \RuntimeException('tests/wp: ultimate-multisite-events.json not found (set MWH_SHARED_DATA)');
+        return __DIR__ . '/../fixtures/ultimate-multisite-events.json';
     }
 
     protected function setUp(): void
