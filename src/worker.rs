@@ -985,8 +985,8 @@ impl Dispatcher {
         let changed = fingerprint != self.last_stats_fingerprint;
         let since = now - self.last_stats_write;
         // Changes are written at once when the queue goes idle, at most 4 times a second while
-        // busy; a heartbeat once a second tells flushing processes the leader is alive.
-        if !(changed && (idle || since >= 250) || since >= 1000 || since < 0) {
+        // busy; a heartbeat every 10 s tells flushing processes the leader is alive.
+        if !(changed && (idle || since >= 250) || since >= 10_000 || since < 0) {
             return;
         }
         self.last_stats_fingerprint = fingerprint;

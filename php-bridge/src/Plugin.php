@@ -100,6 +100,9 @@ final class Plugin
                 $this->importer()->run(0.5);
             }
         }, 20);
+        // Retries and events of processes that exited need a delivering process: when the
+        // spool has none alive, this PHP-FPM worker becomes it (after its own page is done).
+        add_action('shutdown', [$this, 'ensureDeliveryLeader'], 1000);
         CoreEvents::attach($this);
         UltimateMultisite::attach($this);
         Cron::attach($this);
@@ -112,6 +115,26 @@ final class Plugin
          * @param Plugin $plugin The plugin.
          */
         do_action('multisite_webhooks_loaded', $this);
+    }
+
+    /**
+     * Starts the engine in this web worker if no process on this server is delivering.
+     * Costs a file read and a stat when one is (the usual case).
+     */
+    public function ensureDeliveryLeader(): void
+    {
+        if (PHP_SAPI === 'cli' || $this->loader !== null && $this->loader->mode() === Loader::MODE_DEGRADED) {
+            return;
+        }
+        $pid = (int) @file_get_contents(Settings::spoolDir() . '/leader.lock'); // phpcs:ignore WordPress.PHP.NoSilencedErrors -- absent before the first leader.
+        if ($pid > 0 && is_dir('/proc/' . $pid)) {
+            return;
+        }
+        try {
+            $this->engine();
+        } catch (\Throwable $e) {
+            // Never let this reach the page; the notice shows engine problems.
+        }
     }
 
     /**
