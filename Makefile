@@ -24,6 +24,7 @@ plugin: build
 	rm -rf build/multisite-webhooks && mkdir -p build/multisite-webhooks/lib
 	cp -R php-bridge/. build/multisite-webhooks/
 	cp $(LIB) $(HDR) build/multisite-webhooks/lib/
+	strip --strip-debug build/multisite-webhooks/lib/libmultisite_webhooks.so
 	cd build && rm -f multisite-webhooks.zip && python3 -m zipfile -c multisite-webhooks.zip multisite-webhooks
 	@echo "build/multisite-webhooks.zip"
 
