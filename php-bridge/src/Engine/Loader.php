@@ -117,7 +117,9 @@ final class Loader
         if (!$allowed) {
             $this->degrade(
                 sprintf('ffi.enable is "%s" for this %s process, so it may not load the engine.', $enable === '' ? '0' : $enable, PHP_SAPI),
-                sprintf('Add `php_admin_value[ffi.enable] = 1` to the PHP-FPM pool, or preload the engine: `opcache.preload=%s` with `opcache.preload_user=<pool user>`.', $this->pluginDir . '/preload.php')
+                $cli
+                    ? 'Set ffi.enable=preload (the default) or 1 in the CLI php.ini, or run php with -d ffi.enable=1.'
+                    : sprintf('Add `php_admin_value[ffi.enable] = 1` to the PHP-FPM pool, or preload the engine: `opcache.preload=%s` with `opcache.preload_user=<pool user>`.', $this->pluginDir . '/preload.php')
             );
             return null;
         }
