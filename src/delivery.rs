@@ -109,10 +109,16 @@ pub fn rfc3339(ms: i64) -> String {
     format!("{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.{milli:03}Z", sod / 3600, sod % 3600 / 60, sod % 60)
 }
 
+/// Connection pools per deliverer. An HTTP agent keeps its idle connections in one list under
+/// one lock, which every attempt takes twice (check-out and return) and walks once per host in
+/// the list; endpoints are spread over this many agents by their scheme and authority, so each
+/// list holds few hosts and few threads share a lock.
+const POOLS: usize = 8;
+
 /// Sends attempts. One per engine; shared by the delivery threads (connections are pooled).
 #[derive(Debug, Clone)]
 pub struct Deliverer {
-    agent: Agent,
+    agents: Arc<[Agent]>,
     excerpt: usize,
 }
 
@@ -147,14 +153,17 @@ impl Deliverer {
             .user_agent(ua)
             .timeout_connect(Some(Duration::from_millis(settings.connect_timeout_ms)))
             .timeout_global(Some(Duration::from_millis(settings.request_timeout_ms)))
-            .max_idle_connections(settings.concurrency * 4)
-            .max_idle_connections_per_host(settings.per_endpoint_concurrency.max(2))
+            .max_idle_connections(idle_per_pool(settings.concurrency, settings.per_endpoint_concurrency))
+            .max_idle_connections_per_host(settings.per_endpoint_concurrency.min(settings.concurrency))
             .max_idle_age(Duration::from_secs(30))
             .tls_config(tls.build())
             .build();
-        let guard = Arc::new(Guard::new(settings.allow_networks()));
-        let agent = Agent::with_parts(config, DefaultConnector::default(), GuardedResolver::new(guard));
-        Ok(Deliverer { agent, excerpt: settings.response_excerpt_bytes })
+        // One resolver for all pools: clones share its remembered names.
+        let resolver = GuardedResolver::new(Arc::new(Guard::new(settings.allow_networks())));
+        let agents = (0..POOLS)
+            .map(|_| Agent::with_parts(config.clone(), DefaultConnector::default(), resolver.clone()))
+            .collect();
+        Ok(Deliverer { agents, excerpt: settings.response_excerpt_bytes })
     }
 
     /// Sends one attempt and reports what happened. Never panics on any response.
@@ -172,7 +181,8 @@ impl Deliverer {
         headers.push((ATTEMPT_HEADER.into(), req.attempt.to_string()));
 
         let started = Instant::now();
-        let mut builder = self.agent.post(req.url);
+        let agent = &self.agents[pool_of(req.url, self.agents.len())];
+        let mut builder = agent.post(req.url);
         for (k, v) in &headers {
             builder = builder.header(k.as_str(), v.as_str());
         }
@@ -205,6 +215,25 @@ impl Deliverer {
         out.duration_ms = started.elapsed().as_millis() as u64;
         out
     }
+}
+
+/// Idle connections one pool keeps: in all, about four per delivery thread (several endpoints
+/// take turns on the threads, and each keeps the connections it last needed), and at least one
+/// endpoint's whole concurrency, so a busy endpoint never reconnects for want of room.
+fn idle_per_pool(concurrency: usize, per_endpoint: usize) -> usize {
+    (concurrency * 4).div_ceil(POOLS).max(per_endpoint.min(concurrency))
+}
+
+/// Which of `pools` pools serves `url`: a hash of its scheme and authority (case-insensitive),
+/// so every attempt to one endpoint host uses the same pool.
+fn pool_of(url: &str, pools: usize) -> usize {
+    let start = url.find("://").map_or(0, |i| i + 3);
+    let end = url[start..].find(['/', '?', '#']).map_or(url.len(), |i| start + i);
+    // FNV-1a: small, stable, and enough to spread a handful of hosts.
+    let hash = url.as_bytes()[..end].iter().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
+        (h ^ u64::from(b.to_ascii_lowercase())).wrapping_mul(0x0100_0000_01b3)
+    });
+    (hash % pools.max(1) as u64) as usize
 }
 
 /// Reads at most `cap` bytes to keep, then drains at most 256 KiB more so the connection can
@@ -284,5 +313,33 @@ mod tests {
         assert_eq!((e.len(), cut, err), (20_480, true, None));
         let (e, cut, _) = read_excerpt(&b"ok"[..], 20_480);
         assert_eq!((e.as_str(), cut), ("ok", false));
+    }
+
+    #[test]
+    fn one_host_always_uses_one_pool() {
+        let p = pool_of("http://Hooks.Example:8080/a?b", POOLS);
+        assert!(p < POOLS);
+        for u in ["http://hooks.example:8080/other", "http://HOOKS.EXAMPLE:8080", "http://hooks.example:8080?x#y"] {
+            assert_eq!(pool_of(u, POOLS), p, "{u}");
+        }
+        assert_eq!(pool_of("no scheme at all", 1), 0);
+        assert_eq!(pool_of("", 0), 0);
+    }
+
+    #[test]
+    fn several_hosts_spread_over_the_pools() {
+        let used: std::collections::HashSet<usize> =
+            (0..10).map(|i| pool_of(&format!("http://127.0.0.1:{}/hook", 40_000 + i * 977), POOLS)).collect();
+        assert!(used.len() >= 4, "10 hosts in {} pools", used.len());
+    }
+
+    #[test]
+    fn idle_connections_are_bounded_by_the_concurrency() {
+        // Defaults: 16 threads, 4 per endpoint: 8 per pool, 64 in all.
+        assert_eq!(idle_per_pool(16, 4), 8);
+        // One endpoint may use every thread: its pool keeps them all.
+        assert_eq!(idle_per_pool(16, 16), 16);
+        assert_eq!(idle_per_pool(1, 64), 1);
+        assert_eq!(idle_per_pool(256, 64), 128);
     }
 }

@@ -2,11 +2,14 @@
 //!
 //! The guard sits inside the HTTP client's resolver, so the address checked is the address
 //! connected to; a name that resolves to a private address is refused like the address itself
-//! (no DNS rebinding between check and connect).
+//! (no DNS rebinding between check and connect). Looked-up names are remembered for a short
+//! while; the guard runs on every use of them, so a remembered address is checked as a fresh one.
 
+use std::collections::HashMap;
 use std::fmt;
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
-use std::sync::Arc;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::sync::{Arc, PoisonError, RwLock};
+use std::time::{Duration, Instant};
 
 use ureq::config::Config;
 use ureq::http::Uri;
@@ -113,28 +116,68 @@ fn classify_v6(ip: Ipv6Addr) -> Option<&'static str> {
     })
 }
 
-/// The HTTP client's resolver: the system resolver, then the guard on every address.
-#[derive(Debug)]
+/// How long a looked-up name is reused before it is looked up again. The system resolver does
+/// not say how long a record may be kept, so this is a short fixed window: long enough that a
+/// busy endpoint costs one lookup per window instead of one per delivery, short enough that a
+/// moved endpoint is followed soon.
+pub const NAME_TTL: Duration = Duration::from_secs(30);
+
+/// At most this many (name, port) pairs are remembered.
+pub const NAME_CACHE_MAX: usize = 1024;
+
+/// The HTTP client's resolver: an IP address in the URL is taken as it is, a name is looked up
+/// with the system resolver (and remembered for [`NAME_TTL`]), and every address handed to the
+/// connector passes the guard first, remembered or not.
+///
+/// Clones share the remembered names.
+#[derive(Debug, Clone)]
 pub struct GuardedResolver {
     guard: Arc<Guard>,
-    inner: DefaultResolver,
+    names: Arc<NameCache>,
+    lookup: Arc<dyn Resolver>,
 }
 
 impl GuardedResolver {
     /// Wraps the system resolver with `guard`.
     pub fn new(guard: Arc<Guard>) -> Self {
-        GuardedResolver { guard, inner: DefaultResolver::default() }
+        GuardedResolver::with_lookup(guard, Arc::new(DefaultResolver::default()))
     }
-}
 
-impl Resolver for GuardedResolver {
-    fn resolve(&self, uri: &Uri, config: &Config, timeout: NextTimeout) -> Result<ResolvedSocketAddrs, ureq::Error> {
-        let all = self.inner.resolve(uri, config, timeout)?;
+    /// Wraps `lookup`, which names are resolved with, with `guard`.
+    fn with_lookup(guard: Arc<Guard>, lookup: Arc<dyn Resolver>) -> Self {
+        GuardedResolver { guard, names: Arc::new(NameCache::default()), lookup }
+    }
+
+    /// [`Resolver::resolve`] with the cache read at `now`.
+    fn resolve_at(&self, uri: &Uri, config: &Config, timeout: NextTimeout, now: Instant)
+        -> Result<ResolvedSocketAddrs, ureq::Error> {
+        let Some((host, port)) = host_and_port(uri) else {
+            // Not an http(s) URL with a host: the system resolver says what is wrong with it.
+            let all = self.lookup.resolve(uri, config, timeout)?;
+            return self.admit(all.iter().copied());
+        };
+        if let Some(ip) = ip_literal(host) {
+            let addr = SocketAddr::new(ip, port);
+            if config.ip_family().keep_wanted(std::iter::once(addr)).next().is_none() {
+                return Err(ureq::Error::HostNotFound);
+            }
+            return self.admit(std::iter::once(addr));
+        }
+        if let Some(kept) = self.names.get(host, port, now, |all| self.admit(all.iter().copied())) {
+            return kept;
+        }
+        let all = self.lookup.resolve(uri, config, timeout)?;
+        self.names.put(host, port, &all, now);
+        self.admit(all.iter().copied())
+    }
+
+    /// The addresses the guard lets through, or the first refusal if none is.
+    fn admit(&self, all: impl Iterator<Item = SocketAddr>) -> Result<ResolvedSocketAddrs, ureq::Error> {
         let mut kept = self.empty();
         let mut refusal = None;
-        for addr in all.iter() {
+        for addr in all {
             match self.guard.check(addr.ip()) {
-                Ok(()) => kept.push(*addr),
+                Ok(()) => kept.push(addr),
                 Err(why) => refusal = refusal.or(Some(why)),
             }
         }
@@ -143,6 +186,79 @@ impl Resolver for GuardedResolver {
             return Err(ureq::Error::Io(std::io::Error::new(std::io::ErrorKind::PermissionDenied, Refused(why))));
         }
         Ok(kept)
+    }
+}
+
+impl Resolver for GuardedResolver {
+    fn resolve(&self, uri: &Uri, config: &Config, timeout: NextTimeout) -> Result<ResolvedSocketAddrs, ureq::Error> {
+        self.resolve_at(uri, config, timeout, Instant::now())
+    }
+}
+
+/// The host of an http(s) URL and its port (the scheme's default when none is given).
+fn host_and_port(uri: &Uri) -> Option<(&str, u16)> {
+    let default = match uri.scheme_str()? {
+        "http" => 80,
+        "https" => 443,
+        _ => return None,
+    };
+    let host = uri.host().filter(|h| !h.is_empty())?;
+    Some((host, uri.port_u16().unwrap_or(default)))
+}
+
+/// The address a host names literally: `127.0.0.1`, or `[::1]` with its brackets.
+fn ip_literal(host: &str) -> Option<IpAddr> {
+    match host.strip_prefix('[').and_then(|h| h.strip_suffix(']')) {
+        Some(v6) => v6.parse::<Ipv6Addr>().ok().map(IpAddr::V6),
+        None => host.parse::<Ipv4Addr>().ok().map(IpAddr::V4),
+    }
+}
+
+/// Names looked up recently: (host, port) → every address the lookup gave, unguarded (the guard
+/// runs on each use). Bounded by [`NAME_CACHE_MAX`]; entries live [`NAME_TTL`].
+#[derive(Debug, Default)]
+struct NameCache {
+    entries: RwLock<HashMap<(String, u16), Remembered>>,
+}
+
+#[derive(Debug)]
+struct Remembered {
+    addrs: Vec<SocketAddr>,
+    until: Instant,
+}
+
+impl NameCache {
+    /// `use_addrs` applied to the addresses remembered for `host:port`, if they are still fresh.
+    fn get<T>(&self, host: &str, port: u16, now: Instant, use_addrs: impl FnOnce(&[SocketAddr]) -> T) -> Option<T> {
+        let entries = self.entries.read().unwrap_or_else(PoisonError::into_inner);
+        let hit = entries.get(&(host.to_string(), port)).filter(|r| now < r.until)?;
+        Some(use_addrs(&hit.addrs))
+    }
+
+    /// Remembers `addrs` for `host:port` until `now + NAME_TTL`. When full, drops what has
+    /// expired, then the entries that expire first.
+    fn put(&self, host: &str, port: u16, addrs: &[SocketAddr], now: Instant) {
+        if addrs.is_empty() {
+            return;
+        }
+        let mut entries = self.entries.write().unwrap_or_else(PoisonError::into_inner);
+        let key = (host.to_string(), port);
+        if entries.len() >= NAME_CACHE_MAX && !entries.contains_key(&key) {
+            entries.retain(|_, r| now < r.until);
+            while entries.len() >= NAME_CACHE_MAX {
+                let first = entries.iter().min_by_key(|(_, r)| r.until).map(|(k, _)| k.clone());
+                match first {
+                    Some(k) => entries.remove(&k),
+                    None => break,
+                };
+            }
+        }
+        entries.insert(key, Remembered { addrs: addrs.to_vec(), until: now + NAME_TTL });
+    }
+
+    #[cfg(test)]
+    fn len(&self) -> usize {
+        self.entries.read().unwrap_or_else(PoisonError::into_inner).len()
     }
 }
 
@@ -199,5 +315,149 @@ mod tests {
     fn refusal_says_why() {
         let e = Guard::default().check("169.254.169.254".parse().unwrap()).unwrap_err();
         assert_eq!(e, "ssrf: refused 169.254.169.254 (link-local, where cloud metadata lives); add it to ssrf_allow to permit it");
+    }
+
+    /// A lookup that answers every name with `addrs` (on the URL's port) and counts its calls.
+    #[derive(Debug)]
+    struct Fixed {
+        addrs: Vec<IpAddr>,
+        calls: std::sync::atomic::AtomicUsize,
+    }
+
+    impl Fixed {
+        fn new(addrs: &[&str]) -> Arc<Fixed> {
+            Arc::new(Fixed { addrs: addrs.iter().map(|a| a.parse().unwrap()).collect(), calls: Default::default() })
+        }
+        fn calls(&self) -> usize {
+            self.calls.load(std::sync::atomic::Ordering::SeqCst)
+        }
+    }
+
+    impl Resolver for Fixed {
+        fn resolve(&self, uri: &Uri, _: &Config, _: NextTimeout) -> Result<ResolvedSocketAddrs, ureq::Error> {
+            self.calls.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            let port = host_and_port(uri).unwrap().1;
+            let mut v = self.empty();
+            self.addrs.iter().for_each(|ip| v.push(SocketAddr::new(*ip, port)));
+            Ok(v)
+        }
+    }
+
+    fn allowing(nets: &[&str]) -> Arc<Guard> {
+        Arc::new(Guard::new(nets.iter().map(|n| {
+            let ip: IpAddr = n.parse().unwrap();
+            (ip, if ip.is_ipv4() { 32 } else { 128 })
+        }).collect()))
+    }
+
+    fn resolve_with(r: &GuardedResolver, url: &str, now: Instant) -> Result<Vec<String>, String> {
+        let uri: Uri = url.parse().unwrap();
+        r.resolve_at(&uri, &Config::default(), NextTimeout::default(), now)
+            .map(|v| v.iter().map(|a| a.to_string()).collect())
+            .map_err(|e| match &e {
+                ureq::Error::Io(io) => io.get_ref().and_then(|i| i.downcast_ref::<Refused>()).map(|r| r.0.clone())
+                    .unwrap_or_else(|| e.to_string()),
+                _ => e.to_string(),
+            })
+    }
+
+    fn resolve(r: &GuardedResolver, url: &str) -> Result<Vec<String>, String> {
+        resolve_with(r, url, Instant::now())
+    }
+
+    #[test]
+    fn ip_literals_are_not_looked_up_and_take_the_default_port() {
+        let lookup = Fixed::new(&["1.1.1.1"]);
+        let r = GuardedResolver::with_lookup(allowing(&[]), lookup.clone());
+        assert_eq!(resolve(&r, "http://93.184.216.34/hook").unwrap(), ["93.184.216.34:80"]);
+        assert_eq!(resolve(&r, "https://93.184.216.34/hook").unwrap(), ["93.184.216.34:443"]);
+        assert_eq!(resolve(&r, "http://93.184.216.34:8080/").unwrap(), ["93.184.216.34:8080"]);
+        assert_eq!(resolve(&r, "http://[2606:4700::1111]/").unwrap(), ["[2606:4700::1111]:80"]);
+        assert_eq!(resolve(&r, "https://[2606:4700::1111]:8443/x").unwrap(), ["[2606:4700::1111]:8443"]);
+        assert_eq!(resolve(&r, "http://user:pw@93.184.216.34:81/").unwrap(), ["93.184.216.34:81"]);
+        assert_eq!(lookup.calls(), 0, "no lookup for an address");
+        assert_eq!(r.names.len(), 0, "addresses are not remembered");
+    }
+
+    #[test]
+    fn ip_literals_still_pass_the_guard() {
+        let r = GuardedResolver::with_lookup(allowing(&[]), Fixed::new(&["1.1.1.1"]));
+        assert_eq!(resolve(&r, "http://127.0.0.1:8080/").unwrap_err(),
+            "ssrf: refused 127.0.0.1 (loopback); add it to ssrf_allow to permit it");
+        assert_eq!(resolve(&r, "http://[::1]/").unwrap_err(),
+            "ssrf: refused ::1 (loopback); add it to ssrf_allow to permit it");
+        assert_eq!(resolve(&r, "http://[::ffff:127.0.0.1]:9/").unwrap_err(),
+            "ssrf: refused 127.0.0.1 (loopback); add it to ssrf_allow to permit it");
+        assert!(resolve(&r, "http://[::ffff:a9fe:a9fe]/").unwrap_err().contains("169.254.169.254 (link-local"));
+        assert!(resolve(&r, "http://169.254.169.254/latest/").unwrap_err().contains("(link-local"));
+        assert!(resolve(&r, "http://[fe80::1]/").unwrap_err().contains("(link-local)"));
+        assert!(resolve(&r, "http://100.64.0.1:9/").unwrap_err().contains("carrier-grade NAT"));
+        assert!(resolve(&r, "http://[64:ff9b::a9fe:a9fe]/").unwrap_err().contains("NAT64"));
+        let allowed = GuardedResolver::with_lookup(allowing(&["127.0.0.1", "::1"]), Fixed::new(&[]));
+        assert_eq!(resolve(&allowed, "http://127.0.0.1:8080/").unwrap(), ["127.0.0.1:8080"]);
+        assert_eq!(resolve(&allowed, "http://[::1]:8080/").unwrap(), ["[::1]:8080"]);
+        assert_eq!(resolve(&allowed, "http://[::ffff:127.0.0.1]:8080/").unwrap(), ["[::ffff:127.0.0.1]:8080"]);
+        assert!(resolve(&allowed, "http://127.0.0.2/").is_err(), "only what the list names");
+    }
+
+    #[test]
+    fn a_name_that_resolves_to_loopback_is_refused_unless_allowed() {
+        // `localhost` comes from the hosts file: no query leaves the machine.
+        let r = GuardedResolver::new(allowing(&[]));
+        let e = resolve(&r, "http://localhost:8080/").unwrap_err();
+        assert!(e.starts_with("ssrf: refused ") && e.contains("(loopback)"), "{e}");
+        let e = resolve(&r, "http://localhost:8080/").unwrap_err();
+        assert!(e.contains("(loopback)"), "refused again from the cache: {e}");
+
+        let r = GuardedResolver::new(allowing(&["127.0.0.1", "::1"]));
+        let got = resolve(&r, "http://localhost:8080/").unwrap();
+        assert!(!got.is_empty() && got.iter().all(|a| a == "127.0.0.1:8080" || a == "[::1]:8080"), "{got:?}");
+    }
+
+    #[test]
+    fn remembered_names_are_guarded_on_every_use() {
+        let lookup = Fixed::new(&["127.0.0.1", "93.184.216.34", "10.0.0.1"]);
+        let r = GuardedResolver::with_lookup(allowing(&[]), lookup.clone());
+        let t0 = Instant::now();
+        assert_eq!(resolve_with(&r, "http://hooks.example/", t0).unwrap(), ["93.184.216.34:80"]);
+        assert_eq!(lookup.calls(), 1);
+        let later = t0 + NAME_TTL - Duration::from_millis(1);
+        assert_eq!(resolve_with(&r, "http://hooks.example/x", later).unwrap(), ["93.184.216.34:80"],
+            "a hit still leaves out the private addresses");
+        assert_eq!(lookup.calls(), 1, "served from the cache");
+        assert_eq!(resolve_with(&r, "http://hooks.example:8080/", later).unwrap(), ["93.184.216.34:8080"]);
+        assert_eq!(lookup.calls(), 2, "another port is another entry");
+        assert_eq!(resolve_with(&r, "http://hooks.example/", t0 + NAME_TTL).unwrap(), ["93.184.216.34:80"]);
+        assert_eq!(lookup.calls(), 3, "looked up again once expired");
+    }
+
+    #[test]
+    fn a_remembered_private_name_stays_refused() {
+        let lookup = Fixed::new(&["169.254.169.254"]);
+        let r = GuardedResolver::with_lookup(allowing(&[]), lookup.clone());
+        let t0 = Instant::now();
+        for _ in 0..3 {
+            let e = resolve_with(&r, "http://metadata.example/", t0).unwrap_err();
+            assert!(e.starts_with("ssrf: refused 169.254.169.254 (link-local"), "{e}");
+        }
+        assert_eq!(lookup.calls(), 1);
+        let shared = r.clone();
+        assert!(resolve_with(&shared, "http://metadata.example/", t0).is_err());
+        assert_eq!(lookup.calls(), 1, "clones share the cache");
+    }
+
+    #[test]
+    fn the_cache_is_bounded() {
+        let r = GuardedResolver::with_lookup(allowing(&[]), Fixed::new(&["93.184.216.34"]));
+        let t0 = Instant::now();
+        for i in 0..NAME_CACHE_MAX + 10 {
+            let now = t0 + Duration::from_millis(i as u64);
+            resolve_with(&r, &format!("http://h{i}.example/"), now).unwrap();
+            assert!(r.names.len() <= NAME_CACHE_MAX);
+        }
+        assert_eq!(r.names.len(), NAME_CACHE_MAX);
+        let now = t0 + Duration::from_millis(NAME_CACHE_MAX as u64 + 10);
+        assert!(r.names.get(&format!("h{}.example", NAME_CACHE_MAX + 9), 80, now, |_| ()).is_some(), "newest kept");
+        assert!(r.names.get("h0.example", 80, now, |_| ()).is_none(), "oldest dropped first");
     }
 }
