@@ -375,9 +375,7 @@ class Bench:
         n = QUEUE_EVENTS
         spool = self.fresh_spool("dead-endpoint")
         dead = free_port()  # nothing listens here
-        schedule = [900, 1800, 7200, 18000, 36000, 36000]
-        settings = self.settings(spool, concurrency=CONCURRENCY, per_endpoint_concurrency=min(CONCURRENCY, 64),
-                                 retry_schedule_s=schedule)
+        settings = self.settings(spool, concurrency=CONCURRENCY, per_endpoint_concurrency=min(CONCURRENCY, 64))
         snap = self.snapshot(spool, [f"http://127.0.0.1:{dead}/hook"])
         holder = self.hold_leadership(spool)
         self.hooks_spool("configure", settings, snap)
@@ -407,14 +405,14 @@ class Bench:
             hwm = max(hwm, vm("VmHWM"))
             stats = self.spool_stats(spool)
             c = stats.get("counters", {})
-            if (stats.get("leader_pid") == leader.pid and stats.get("unread_bytes", 1) == 0 and stats.get("queued", 1) == 0
-                    and stats.get("in_flight", 1) == 0 and c.get("attempts", 0) >= n):
+            held = stats.get("queued", 0) + stats.get("retrying", 0) + stats.get("parked", 0) + stats.get("in_flight", 0)
+            if stats.get("leader_pid") == leader.pid and stats.get("unread_bytes", 1) == 0 and held >= n:
                 reached = True
                 break
             if time.monotonic() - last_log >= 15:
                 last_log = time.monotonic()
                 log(f"   {time.monotonic() - t0:5.0f} s: VmHWM {hwm / 1024:.1f} MB, attempts {fmt_int(c.get('attempts', 0))}, "
-                    f"in memory {fmt_int(stats.get('queued', 0) + stats.get('retrying', 0))}, unread {stats.get('unread_bytes', 0) / 1e6:.0f} MB")
+                    f"in memory {fmt_int(stats.get('queued', 0) + stats.get('retrying', 0) + stats.get('parked', 0))}, unread {stats.get('unread_bytes', 0) / 1e6:.0f} MB")
         time.sleep(1)  # one more pass with everything loaded
         hwm = max(hwm, vm("VmHWM"))
         rss = vm("VmRSS")
@@ -423,16 +421,18 @@ class Bench:
         results_du = int(subprocess.run(["du", "-sB1", os.path.join(spool, "results")], capture_output=True,
                                         text=True).stdout.split()[0])
         c = stats.get("counters", {})
-        waiting = stats.get("queued", 0) + stats.get("retrying", 0) + stats.get("in_flight", 0)
-        state = (f"all {fmt_int(n)} read and tried once in {elapsed:.0f} s, {fmt_int(waiting)} waiting for retry in memory"
+        parked = stats.get("parked", 0)
+        waiting = stats.get("queued", 0) + stats.get("retrying", 0) + stats.get("in_flight", 0) + parked
+        state = (f"all {fmt_int(n)} read in {elapsed:.0f} s and held in memory ({fmt_int(parked)} parked behind the "
+                 f"endpoint's circuit breaker, {fmt_int(waiting - parked)} waiting for a retry)"
                  if reached else
                  f"time limit {QUEUE_MAX_S} s hit: {fmt_int(c.get('attempts', 0))} attempts made, "
                  f"{stats.get('unread_bytes', 0) / 1e6:.0f} MB still unread — peak may be higher")
         self.rows.append((
             "3", f"peak RSS of the delivering process, {fmt_int(n)} events for a dead endpoint",
             f"{fmt_int(n)} × 1 KB events enqueued by {EMIT_PROCS} hooks-spool emit in {enqueue_s:.1f} s; "
-            f"leader = hooks-spool run (concurrency {CONCURRENCY}, first retry after {schedule[0]} s); {state} "
-            f"({c.get('attempts', 0) / elapsed:,.0f} attempts/s); results journal {results_du / 1e6:,.0f} MB, "
+            f"leader = hooks-spool run (concurrency {CONCURRENCY}, default retry schedule); {state}; "
+            f"{fmt_int(c.get('attempts', 0))} attempts made (probes); results journal {results_du / 1e6:,.0f} MB, "
             f"{fmt_int(stats.get('results_dropped_files', 0))} untaken results files dropped at the cap",
             f"VmHWM {hwm / 1024:.1f} MB (VmRSS at end {rss / 1024:.1f} MB); spool on disk {du / n:,.0f} B/event ({du / 1e6:,.0f} MB for {fmt_int(n)})",
             "≤ 64 MB", "yes" if hwm <= 64 * 1024 and reached else "NO"))

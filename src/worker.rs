@@ -693,7 +693,7 @@ impl Dispatcher {
                 }
             }
             if let Some(seg) = self.segs.get_mut(&id) {
-                if seg.reader.sealed && seg.reader.scanned >= seg.reader.size() {
+                if seg.reader.sealed && seg.reader.caught_up() {
                     seg.states = HashMap::new();
                 }
             }
@@ -832,7 +832,7 @@ impl Dispatcher {
         self.queued == 0 && self.in_flight == 0
             && self.next_probe().is_none_or(|t| t > now)
             && self.retry.peek().is_none_or(|Reverse(j)| j.due > self.clock.now_ms())
-            && self.segs.values().all(|s| s.reader.scanned >= s.reader.size())
+            && self.segs.values().all(|s| s.reader.caught_up())
     }
 
     fn log_state(&mut self, job: &Job, kind: StateKind, due: i64) {
@@ -956,7 +956,7 @@ impl Dispatcher {
 
     fn cleanup_segments(&mut self) {
         let done: Vec<u32> = self.segs.iter()
-            .filter(|(_, s)| s.outstanding == 0 && s.reader.sealed && s.reader.scanned >= s.reader.size())
+            .filter(|(_, s)| s.outstanding == 0 && s.reader.sealed && s.reader.caught_up())
             .map(|(id, _)| *id).collect();
         for id in done {
             if let Some(s) = self.segs.remove(&id) {
@@ -991,7 +991,7 @@ impl Dispatcher {
         }
         self.last_stats_fingerprint = fingerprint;
         self.last_stats_write = now;
-        let unread: u64 = self.segs.values().map(|s| s.reader.size().saturating_sub(s.reader.scanned)).sum();
+        let unread: u64 = self.segs.values().map(|s| s.reader.known_size().saturating_sub(s.reader.scanned)).sum();
         let s = &mut self.stats;
         s.leader_pid = std::process::id();
         s.updated_at_ms = now;

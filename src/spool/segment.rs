@@ -149,24 +149,41 @@ pub struct SegmentReader {
     pub scanned: u64,
     /// Once true, no writer will append again.
     pub sealed: bool,
+    /// The size seen by the last `size()`.
+    known_size: u64,
 }
 
 impl SegmentReader {
     /// Opens a segment for reading.
     pub fn open(path: &Path, name: &str) -> Result<SegmentReader> {
         let file = File::open(path).map_err(|e| Error::spool(format!("opening {}", path.display()), e))?;
-        Ok(SegmentReader { file, name: name.to_string(), scanned: 0, sealed: false })
+        Ok(SegmentReader { file, name: name.to_string(), scanned: 0, sealed: false, known_size: 0 })
     }
 
-    /// Current size of the file.
-    pub fn size(&self) -> u64 {
-        self.file.metadata().map(|m| m.len()).unwrap_or(0)
+    /// Current size of the file (asks the file system; remembered for `known_size`).
+    pub fn size(&mut self) -> u64 {
+        if !self.sealed || self.known_size == 0 {
+            self.known_size = self.file.metadata().map(|m| m.len()).unwrap_or(0);
+        }
+        self.known_size
+    }
+
+    /// The size seen by the last `size()` (exact once sealed).
+    pub fn known_size(&self) -> u64 {
+        self.known_size
+    }
+
+    /// Whether everything up to the last known size was read.
+    pub fn caught_up(&self) -> bool {
+        self.scanned >= self.known_size
     }
 
     /// Checks whether the writer is gone (its lock can be taken); once sealed, stays sealed.
     pub fn check_sealed(&mut self) -> bool {
         if !self.sealed && self.file.try_lock().is_ok() {
             self.sealed = true;
+            // The writer's last appends happened before it let go: this size is final.
+            self.known_size = self.file.metadata().map(|m| m.len()).unwrap_or(0);
         }
         self.sealed
     }
@@ -311,7 +328,8 @@ pub(crate) mod tests {
         drop(raw);
         assert!(r.check_sealed());
         assert!(r.read_new(1 << 20).unwrap().is_empty());
-        assert_eq!(r.scanned, r.size(), "a sealed torn tail is skipped");
+        let size = r.size();
+        assert_eq!(r.scanned, size, "a sealed torn tail is skipped");
         let _ = std::fs::remove_dir_all(dir);
     }
 
