@@ -538,8 +538,14 @@ impl Dispatcher {
         self.workers.clear();
         self.idle_workers.clear();
         self.leader = false;
+        if let Some(w) = self.results.as_mut() {
+            let _ = w.flush();
+        }
         self.results = None;
-        *self.shared.leader_lock.lock().unwrap_or_else(|e| e.into_inner()) = None;
+        // Clear the pid first, so nobody takes this live process for the leader.
+        if let Some(lock) = self.shared.leader_lock.lock().unwrap_or_else(|e| e.into_inner()).take() {
+            let _ = lock.set_len(0);
+        }
     }
 
     fn note_error(&mut self, e: impl std::fmt::Display) {
