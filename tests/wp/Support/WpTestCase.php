@@ -35,6 +35,14 @@ abstract class WpTestCase extends TestCase
         copy(self::umCatalogPath(), $mu . '/mwh-e2e-um-catalog.json');
     }
 
+    public static function tearDownAfterClass(): void
+    {
+        // Leave the network as the demo knows it: without the test-only fixtures.
+        $mu = self::$env['WP_CONTENT_DIR'] . '/mu-plugins';
+        @unlink($mu . '/mwh-e2e-fixtures.php');
+        @unlink($mu . '/mwh-e2e-um-catalog.json');
+    }
+
     /** Ultimate Multisite's event catalog: every event type with an example payload. */
     protected static function umCatalogPath(): string
     {
