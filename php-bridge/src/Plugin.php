@@ -44,6 +44,7 @@ final class Plugin
     private ?Deliveries $deliveries = null;
     private ?Outbox $outbox = null;
     private ?Importer $importer = null;
+    private ?Operations $operations = null;
 
     private function __construct(string $file)
     {
@@ -107,6 +108,12 @@ final class Plugin
         UltimateMultisite::attach($this);
         Cron::attach($this);
         Notices::attach($this);
+        add_action('rest_api_init', function (): void {
+            (new Rest\Controller($this))->register();
+        });
+        if (defined('WP_CLI') && WP_CLI) {
+            Cli\Commands::register($this);
+        }
         /**
          * Fires once Multisite Webhooks has attached its hooks.
          *
@@ -213,6 +220,14 @@ final class Plugin
     public function outbox(): Outbox
     {
         return $this->outbox ??= new Outbox();
+    }
+
+    /**
+     * Test sends, redeliveries and health, shared by the admin, REST and WP-CLI.
+     */
+    public function operations(): Operations
+    {
+        return $this->operations ??= new Operations($this);
     }
 
     /**

@@ -1,0 +1,320 @@
+<?php
+/**
+ * `wp webhook delivery`: the delivery log, and sending logged events again.
+ *
+ * @package MultisiteWebhooks
+ */
+
+declare(strict_types=1);
+
+namespace MultisiteWebhooks\Cli;
+
+use MultisiteWebhooks\Plugin;
+use MultisiteWebhooks\Settings;
+
+/**
+ * Lists and shows delivery attempts, and redelivers them.
+ *
+ * ## EXAMPLES
+ *
+ *     $ wp webhook delivery list --status=failed --since=yesterday
+ *     $ wp webhook delivery retry --all-failed --since="2 days ago"
+ */
+final class DeliveryCommand
+{
+    /** Fields of an attempt, in display order. */
+    public const FIELDS = ['id', 'date_created', 'webhook_id', 'event', 'event_id', 'attempt', 'outcome', 'status_code', 'error',
+        'duration_ms', 'url', 'is_test', 'is_redelivery', 'next_attempt_at', 'attempt_id', 'request_headers', 'response_headers',
+        'response_excerpt'];
+
+    /** Fields `list` shows without `--fields`. */
+    public const LIST_FIELDS = ['id', 'date_created', 'webhook_id', 'event', 'event_id', 'attempt', 'outcome', 'status_code', 'duration_ms'];
+
+    /** Values of `--status`. */
+    public const STATUSES = ['delivered', 'failed', 'retrying', 'cancelled', 'failing'];
+
+    private Plugin $plugin;
+
+    public function __construct(?Plugin $plugin = null)
+    {
+        $this->plugin = $plugin ?? Commands::plugin();
+    }
+
+    /**
+     * Lists delivery attempts, newest first (imports finished attempts from the engine first).
+     *
+     * ## OPTIONS
+     *
+     * [--webhook=<id>]
+     * : Only attempts to this webhook.
+     *
+     * [--event=<slug>]
+     * : Only attempts of this event type.
+     *
+     * [--status=<status>]
+     * : Only attempts with this outcome (`failing` = failed or retrying).
+     * ---
+     * options:
+     *   - delivered
+     *   - failed
+     *   - retrying
+     *   - cancelled
+     *   - failing
+     * ---
+     *
+     * [--since=<date>]
+     * : Only attempts at or after this date (UTC; anything strtotime() reads, e.g. "yesterday").
+     *
+     * [--per_page=<n>]
+     * : How many to show (1-1000). Defaults to 50.
+     *
+     * [--fields=<fields>]
+     * : Comma-separated fields to show. Defaults to id,date_created,webhook_id,event,event_id,attempt,outcome,status_code,duration_ms.
+     *
+     * [--format=<format>]
+     * : Output format.
+     * ---
+     * default: table
+     * options:
+     *   - table
+     *   - json
+     *   - csv
+     *   - yaml
+     *   - ids
+     *   - count
+     * ---
+     *
+     * ## EXAMPLES
+     *
+     *     $ wp webhook delivery list --webhook=4 --status=failed
+     *     $ wp webhook delivery list --since="1 hour ago" --format=json
+     *
+     * @subcommand list
+     *
+     * @param list<string>         $args
+     * @param array<string, mixed> $assoc
+     */
+    public function list_(array $args, array $assoc): void
+    {
+        $filters = $this->filters($assoc);
+        Output::format($assoc);
+        $per = isset($assoc['per_page']) ? (string) $assoc['per_page'] : '50';
+        if (!ctype_digit($per) || (int) $per < 1 || (int) $per > 1000) {
+            \WP_CLI::error(sprintf('--per_page is a number from 1 to 1000, not "%s".', $per));
+        }
+        $this->plugin->importer()->run(2.0);
+        if (($assoc['format'] ?? '') === 'count') {
+            \WP_CLI\Utils\format_items('count', array_fill(0, $this->plugin->deliveries()->count($filters), 0), []);
+            return;
+        }
+        Output::items($assoc, $this->plugin->deliveries()->list($filters + ['per_page' => (int) $per]), self::LIST_FIELDS, self::FIELDS);
+    }
+
+    /**
+     * Shows one delivery attempt, with its request and response headers and the response excerpt.
+     *
+     * ## OPTIONS
+     *
+     * <id>
+     * : The delivery id (see `wp webhook delivery list`).
+     *
+     * [--fields=<fields>]
+     * : Comma-separated fields to show. Defaults to all.
+     *
+     * [--format=<format>]
+     * : Output format.
+     * ---
+     * default: table
+     * options:
+     *   - table
+     *   - json
+     *   - csv
+     *   - yaml
+     *   - ids
+     *   - count
+     * ---
+     *
+     * ## EXAMPLES
+     *
+     *     $ wp webhook delivery get 812
+     *     $ wp webhook delivery get 812 --fields=status_code,response_excerpt --format=json
+     *
+     * @param list<string>         $args
+     * @param array<string, mixed> $assoc
+     */
+    public function get(array $args, array $assoc): void
+    {
+        $d = $this->delivery($args[0] ?? '');
+        $d['payload'] = $this->plugin->deliveries()->payload((string) $d['event_id']);
+        Output::item($assoc, $d, array_merge(self::FIELDS, ['payload']));
+    }
+
+    /**
+     * Queues logged events again for their webhooks (same `webhook-id`, so receivers can
+     * de-duplicate), then waits for them up to MULTISITE_WEBHOOKS_FLUSH_TIMEOUT.
+     *
+     * ## OPTIONS
+     *
+     * [<id>...]
+     * : Delivery ids. Nothing is queued when any of them does not exist.
+     *
+     * [--all-failed]
+     * : Every event whose delivery finally failed (tests excluded), once per event and webhook.
+     *
+     * [--since=<date>]
+     * : With --all-failed: only failures at or after this date (UTC).
+     *
+     * [--webhook=<id>]
+     * : With --all-failed: only failures of this webhook.
+     *
+     * ## EXAMPLES
+     *
+     *     $ wp webhook delivery retry 812 813
+     *     $ wp webhook delivery retry --all-failed --since="2 days ago"
+     *
+     * @param list<string>         $args
+     * @param array<string, mixed> $assoc
+     */
+    public function retry(array $args, array $assoc): void
+    {
+        $all = (bool) \WP_CLI\Utils\get_flag_value($assoc, 'all-failed', false);
+        if ($all === ($args !== [])) {
+            \WP_CLI::error('Give delivery ids or --all-failed (one of the two).');
+        }
+        if (!$all && (isset($assoc['since']) || isset($assoc['webhook']))) {
+            \WP_CLI::error('--since and --webhook go with --all-failed.');
+        }
+        $targets = [];
+        if ($all) {
+            $this->plugin->importer()->run(2.0);
+            $filters = $this->filters($assoc) + ['status' => 'failed', 'is_test' => '0', 'per_page' => 1000];
+            $seen = [];
+            $skipped = 0;
+            for ($page = 1; ; $page++) {
+                $rows = $this->plugin->deliveries()->list($filters + ['page' => $page]);
+                foreach ($rows as $d) {
+                    $key = $d['event_id'] . '|' . $d['webhook_id'];
+                    if (isset($seen[$key])) {
+                        continue;
+                    }
+                    $seen[$key] = true;
+                    if ($this->plugin->webhooks()->get((int) $d['webhook_id']) === null) {
+                        $skipped++;
+                        continue;
+                    }
+                    $targets[] = $d;
+                }
+                if (count($rows) < 1000) {
+                    break;
+                }
+            }
+            if ($skipped > 0) {
+                \WP_CLI::log(sprintf('Left out %d failed events whose webhook was deleted.', $skipped));
+            }
+            if ($targets === []) {
+                \WP_CLI::success('No failed deliveries to retry.');
+                return;
+            }
+        } else {
+            foreach ($args as $a) {
+                $targets[] = $this->delivery($a);
+            }
+        }
+        $progress = count($targets) > 1 ? \WP_CLI\Utils\make_progress_bar(sprintf('Queueing %d deliveries', count($targets)), count($targets)) : null;
+        $queued = 0;
+        $problems = [];
+        foreach ($targets as $d) {
+            $r = $this->plugin->operations()->redeliver((int) $d['id']);
+            if (is_wp_error($r)) {
+                $problems[] = sprintf('delivery %d: %s', $d['id'], $r->get_error_message());
+            } else {
+                $queued++;
+            }
+            if ($progress !== null) {
+                $progress->tick();
+            }
+        }
+        if ($progress !== null) {
+            $progress->finish();
+        }
+        foreach ($problems as $p) {
+            \WP_CLI::warning($p);
+        }
+        if ($queued > 0) {
+            $this->waitAndImport();
+        }
+        if ($problems !== []) {
+            \WP_CLI::error(sprintf('Queued %d of %d deliveries; the others could not be queued (see above).', $queued, count($targets)));
+        }
+        \WP_CLI::success(sprintf($queued === 1 ? 'Queued %d delivery again.' : 'Queued %d deliveries again.', $queued));
+    }
+
+    /**
+     * Waits for queued deliveries (bounded), then records their results in the log.
+     */
+    private function waitAndImport(): void
+    {
+        $engine = $this->plugin->engine();
+        if ($engine === null) {
+            return;
+        }
+        try {
+            $engine->flush(Settings::flushTimeoutMs());
+        } catch (\Throwable $e) {
+            \WP_CLI::warning('Could not wait for the deliveries: ' . $e->getMessage());
+        }
+        $this->plugin->importer()->run(2.0);
+    }
+
+    /**
+     * Log filters from `--webhook`, `--event`, `--status`, `--since`, checked.
+     *
+     * @param array<string, mixed> $assoc
+     * @return array<string, mixed>
+     */
+    private function filters(array $assoc): array
+    {
+        $f = [];
+        if (isset($assoc['webhook'])) {
+            $id = (string) $assoc['webhook'];
+            if (!ctype_digit($id) || $this->plugin->webhooks()->get((int) $id) === null) {
+                \WP_CLI::error(sprintf('There is no webhook "%s". See `wp webhook list` for the ids.', $id));
+            }
+            $f['webhook_id'] = (int) $id;
+        }
+        if (isset($assoc['event']) && $assoc['event'] !== true) {
+            $f['event'] = (string) $assoc['event'];
+        }
+        if (isset($assoc['status'])) {
+            $status = (string) $assoc['status'];
+            if (!in_array($status, self::STATUSES, true)) {
+                \WP_CLI::error(sprintf('Unknown status "%s": use one of %s.', $status, implode(', ', self::STATUSES)));
+            }
+            $f['status'] = $status;
+        }
+        if (isset($assoc['since'])) {
+            $since = $assoc['since'] === true ? '' : (string) $assoc['since'];
+            if (trim($since) === '' || strtotime($since . ' UTC') === false) {
+                \WP_CLI::error(sprintf('Cannot read the date "%s": use e.g. 2024-05-01, "2024-05-01 12:00" or "2 days ago".', $since));
+            }
+            $f['since'] = $since;
+        }
+        return $f;
+    }
+
+    /**
+     * The attempt with this id, or a WP-CLI error.
+     *
+     * @param mixed $id
+     * @return array<string, mixed>
+     */
+    private function delivery($id): array
+    {
+        $id = (string) $id;
+        $d = ctype_digit($id) ? $this->plugin->deliveries()->get((int) $id) : null;
+        if ($d === null) {
+            \WP_CLI::error(sprintf('There is no delivery "%s". See `wp webhook delivery list` for the ids.', $id));
+        }
+        return $d;
+    }
+}

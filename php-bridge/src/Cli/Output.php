@@ -1,0 +1,135 @@
+<?php
+/**
+ * How the `wp webhook` commands print records: `--format` and `--fields` handled the same way
+ * by every list and get.
+ *
+ * @package MultisiteWebhooks
+ */
+
+declare(strict_types=1);
+
+namespace MultisiteWebhooks\Cli;
+
+/**
+ * Thin layer over `WP_CLI\Utils\format_items` that checks `--format` and `--fields` first, so
+ * a typo is an error that says what is allowed instead of an empty table.
+ */
+final class Output
+{
+    /** Formats every list and get accepts. */
+    public const FORMATS = ['table', 'json', 'csv', 'yaml', 'ids', 'count'];
+
+    /**
+     * Prints records.
+     *
+     * @param array<string, mixed>       $assoc         The command's assoc args (`format`, `fields`).
+     * @param list<array<string, mixed>> $rows          The records.
+     * @param list<string>               $defaultFields Fields shown without `--fields`.
+     * @param list<string>               $allFields     Every field `--fields` may name.
+     */
+    public static function items(array $assoc, array $rows, array $defaultFields, array $allFields): void
+    {
+        $format = self::format($assoc);
+        $fields = self::fields($assoc, $defaultFields, $allFields);
+        if ($format === 'ids') {
+            \WP_CLI\Utils\format_items('ids', array_map(static fn (array $r) => $r['id'], $rows), $fields);
+            return;
+        }
+        \WP_CLI\Utils\format_items($format, array_map([self::class, 'flatten'], $rows), $fields);
+    }
+
+    /**
+     * Prints one record: a Field/Value table by default, the record itself in other formats.
+     *
+     * @param array<string, mixed> $assoc
+     * @param array<string, mixed> $row
+     * @param list<string>         $allFields Every field, in display order.
+     */
+    public static function item(array $assoc, array $row, array $allFields): void
+    {
+        $format = self::format($assoc);
+        $fields = self::fields($assoc, $allFields, $allFields);
+        if ($format === 'table') {
+            $pairs = [];
+            foreach ($fields as $f) {
+                $pairs[] = ['Field' => $f, 'Value' => self::scalar($row[$f] ?? null)];
+            }
+            \WP_CLI\Utils\format_items('table', $pairs, ['Field', 'Value']);
+            return;
+        }
+        if ($format === 'ids') {
+            \WP_CLI\Utils\format_items('ids', [$row['id']], $fields);
+            return;
+        }
+        \WP_CLI\Utils\format_items($format, [self::flatten($row)], $fields);
+    }
+
+    /**
+     * The `--format` value, checked.
+     *
+     * @param array<string, mixed> $assoc
+     * @param list<string>         $allowed
+     */
+    public static function format(array $assoc, array $allowed = self::FORMATS): string
+    {
+        $format = (string) ($assoc['format'] ?? 'table');
+        if (!in_array($format, $allowed, true)) {
+            \WP_CLI::error(sprintf('Unknown format "%s": use one of %s.', $format, implode(', ', $allowed)));
+        }
+        return $format;
+    }
+
+    /**
+     * The `--fields` value, checked against the fields that exist.
+     *
+     * @param array<string, mixed> $assoc
+     * @param list<string>         $default
+     * @param list<string>         $all
+     * @return list<string>
+     */
+    public static function fields(array $assoc, array $default, array $all): array
+    {
+        if (!isset($assoc['fields']) || $assoc['fields'] === true || trim((string) $assoc['fields']) === '') {
+            return $default;
+        }
+        $fields = array_values(array_filter(array_map('trim', explode(',', (string) $assoc['fields'])), 'strlen'));
+        foreach ($fields as $f) {
+            if (!in_array($f, $all, true)) {
+                \WP_CLI::error(sprintf('Unknown field "%s": use any of %s.', $f, implode(', ', $all)));
+            }
+        }
+        return $fields;
+    }
+
+    /**
+     * A record whose booleans read as 0/1 in every format and whose nulls are empty.
+     *
+     * @param array<string, mixed> $row
+     * @return array<string, mixed>
+     */
+    private static function flatten(array $row): array
+    {
+        foreach ($row as $k => $v) {
+            if (is_bool($v)) {
+                $row[$k] = $v ? 1 : 0;
+            }
+        }
+        return $row;
+    }
+
+    /**
+     * One value as table text.
+     *
+     * @param mixed $v
+     */
+    public static function scalar($v): string
+    {
+        if (is_bool($v)) {
+            return $v ? '1' : '0';
+        }
+        if (is_array($v)) {
+            return (string) wp_json_encode($v, JSON_UNESCAPED_SLASHES | JSON_UNESCAPED_UNICODE);
+        }
+        return (string) $v;
+    }
+}

@@ -1,0 +1,150 @@
+<?php
+/**
+ * `wp webhook queue`: the delivery engine's queue on this server.
+ *
+ * @package MultisiteWebhooks
+ */
+
+declare(strict_types=1);
+
+namespace MultisiteWebhooks\Cli;
+
+use MultisiteWebhooks\Plugin;
+use MultisiteWebhooks\Settings;
+
+/**
+ * Shows and drains the delivery queue.
+ *
+ * ## EXAMPLES
+ *
+ *     $ wp webhook queue status
+ *     $ wp webhook queue flush --timeout=30
+ */
+final class QueueCommand
+{
+    /** Fields of `status`, in display order. */
+    public const FIELDS = ['mode', 'depth', 'queued', 'in_flight', 'retrying', 'parked', 'leader_pid', 'leader_alive', 'last_error',
+        'outbox', 'delivered', 'failed', 'spool_dir'];
+
+    private Plugin $plugin;
+
+    public function __construct(?Plugin $plugin = null)
+    {
+        $this->plugin = $plugin ?? Commands::plugin();
+    }
+
+    /**
+     * Shows the queue: depth, in flight, retrying, parked (endpoint circuit open), the
+     * delivering process (leader), the engine's last error and the database outbox.
+     *
+     * ## OPTIONS
+     *
+     * [--fields=<fields>]
+     * : Comma-separated fields to show. Defaults to all.
+     *
+     * [--format=<format>]
+     * : Output format.
+     * ---
+     * default: table
+     * options:
+     *   - table
+     *   - json
+     *   - csv
+     *   - yaml
+     * ---
+     *
+     * ## EXAMPLES
+     *
+     *     $ wp webhook queue status
+     *     $ wp webhook queue status --fields=depth,leader_pid --format=json
+     *
+     * @param list<string>         $args
+     * @param array<string, mixed> $assoc
+     */
+    public function status(array $args, array $assoc): void
+    {
+        Output::format($assoc, ['table', 'json', 'csv', 'yaml']);
+        $engine = $this->plugin->engine();
+        if ($engine === null) {
+            \WP_CLI::log(sprintf('Outbox: %d events waiting for a process that can reach the engine.', $this->plugin->outbox()->count()));
+            \WP_CLI::error($this->plugin->loader()->reason() . ' ' . $this->plugin->loader()->fix());
+        }
+        try {
+            $s = $engine->stats();
+        } catch (\Throwable $e) {
+            \WP_CLI::error('The engine could not report its queue: ' . $e->getMessage() . ' Run `wp webhook doctor`.');
+        }
+        $pid = isset($s['leader_pid']) ? (int) $s['leader_pid'] : 0;
+        $row = [
+            'mode' => $this->plugin->loader()->mode(),
+            'depth' => (int) ($s['queue_depth'] ?? 0),
+            'queued' => (int) ($s['queued'] ?? 0),
+            'in_flight' => (int) ($s['in_flight'] ?? 0),
+            'retrying' => (int) ($s['retrying'] ?? 0),
+            'parked' => (int) ($s['parked'] ?? 0),
+            'leader_pid' => $pid > 0 ? $pid : null,
+            'leader_alive' => $pid > 0 && is_dir('/proc/' . $pid),
+            'last_error' => isset($s['last_error']) ? (string) $s['last_error'] : '',
+            'outbox' => $this->plugin->outbox()->count(),
+            'delivered' => (int) ($s['delivered'] ?? 0),
+            'failed' => (int) ($s['failed'] ?? 0),
+            'spool_dir' => (string) ($s['spool_dir'] ?? Settings::spoolDir()),
+        ];
+        Output::item($assoc, $row, self::FIELDS);
+    }
+
+    /**
+     * Moves events waiting in the outbox to the engine, waits until nothing is due or in
+     * flight, and records the results in the delivery log. Exits non-zero when the timeout
+     * passes first (nothing is lost: the rest stays queued).
+     *
+     * ## OPTIONS
+     *
+     * [--timeout=<seconds>]
+     * : How long to wait at most. Defaults to MULTISITE_WEBHOOKS_FLUSH_TIMEOUT (10 s).
+     *
+     * ## EXAMPLES
+     *
+     *     $ wp webhook queue flush --timeout=60
+     *     Success: The queue is empty (0 due, 0 in flight).
+     *
+     * @param list<string>         $args
+     * @param array<string, mixed> $assoc
+     */
+    public function flush(array $args, array $assoc): void
+    {
+        $timeoutMs = Settings::flushTimeoutMs();
+        if (isset($assoc['timeout'])) {
+            $t = $assoc['timeout'] === true ? '' : (string) $assoc['timeout'];
+            if (!is_numeric($t) || (float) $t < 0 || (float) $t > 86400) {
+                \WP_CLI::error(sprintf('--timeout is a number of seconds from 0 to 86400, not "%s".', $t));
+            }
+            $timeoutMs = (int) round((float) $t * 1000);
+        }
+        $engine = $this->plugin->engine();
+        if ($engine === null) {
+            \WP_CLI::error($this->plugin->loader()->reason() . ' ' . $this->plugin->loader()->fix());
+        }
+        try {
+            $this->plugin->dispatcher()->sync($engine, true);
+            $moved = 0;
+            while (($n = $this->plugin->outbox()->drain($engine, 500)) > 0) {
+                $moved += $n;
+            }
+            if ($moved > 0) {
+                \WP_CLI::log(sprintf('Moved %d events from the outbox to the engine.', $moved));
+            }
+            $done = $engine->flush($timeoutMs);
+            $imported = $this->plugin->importer()->run(5.0);
+            $s = $engine->stats();
+        } catch (\Throwable $e) {
+            \WP_CLI::error('The engine could not flush: ' . $e->getMessage() . ' Run `wp webhook doctor`.');
+        }
+        if (!$done) {
+            \WP_CLI::error(sprintf('Still %d deliveries queued after %s s (%d in flight, %d retrying); nothing is lost. Run again with a longer --timeout, or see `wp webhook queue status`.',
+                (int) ($s['queue_depth'] ?? 0), rtrim(rtrim(number_format($timeoutMs / 1000, 3, '.', ''), '0'), '.'), (int) ($s['in_flight'] ?? 0), (int) ($s['retrying'] ?? 0)));
+        }
+        \WP_CLI::success(sprintf('Nothing is due or in flight (%d retrying later); %d attempts recorded in the delivery log.',
+            (int) ($s['retrying'] ?? 0), $imported));
+    }
+}

@@ -1,0 +1,106 @@
+<?php
+/**
+ * Copies Ultimate Multisite's webhooks (`{base_prefix}wu_webhooks`) into this plugin's table.
+ *
+ * @package MultisiteWebhooks
+ */
+
+declare(strict_types=1);
+
+namespace MultisiteWebhooks\Cli;
+
+use MultisiteWebhooks\Plugin;
+use MultisiteWebhooks\Store\Schema;
+
+/**
+ * Idempotent import: a source row whose id is already some webhook's `migrated_from_id` is
+ * not copied again.
+ */
+final class UltimateMultisiteImport
+{
+    private Plugin $plugin;
+
+    public function __construct(Plugin $plugin)
+    {
+        $this->plugin = $plugin;
+    }
+
+    /**
+     * Ultimate Multisite's webhooks table.
+     */
+    public static function sourceTable(): string
+    {
+        global $wpdb;
+        return $wpdb->base_prefix . 'wu_webhooks';
+    }
+
+    /**
+     * Imports every source row not imported before.
+     *
+     * @param bool $disableSource Set `active` = 0 on source rows that are imported (now or before).
+     * @return array{imported:list<array{source_id:int,id:int,name:string}>, already:int, skipped:list<array{source_id:int,reason:string}>, disabled:int}|\WP_Error
+     */
+    public function run(bool $disableSource)
+    {
+        global $wpdb;
+        $source = self::sourceTable();
+        if ($wpdb->get_var($wpdb->prepare('SHOW TABLES LIKE %s', $wpdb->esc_like($source))) !== $source) {
+            return new \WP_Error('multisite_webhooks_no_source', sprintf(
+                'There is no table %s: Ultimate Multisite has no webhooks on this network (nothing to import).', $source));
+        }
+        $rows = $wpdb->get_results('SELECT * FROM `' . esc_sql($source) . '` ORDER BY id ASC', ARRAY_A); // phpcs:ignore WordPress.DB.PreparedSQL -- table name only.
+        if (!is_array($rows)) {
+            return new \WP_Error('multisite_webhooks_source_unreadable', sprintf('Could not read %s: %s', $source, $wpdb->last_error));
+        }
+        $done = array_map('intval', (array) $wpdb->get_col('SELECT migrated_from_id FROM ' . Schema::table('webhooks') . ' WHERE migrated_from_id > 0')); // phpcs:ignore WordPress.DB.PreparedSQL -- table name only.
+        $done = array_flip($done);
+        $out = ['imported' => [], 'already' => 0, 'skipped' => [], 'disabled' => 0];
+        $toDisable = [];
+        $catalog = $this->plugin->catalog();
+        foreach ($rows as $row) {
+            $sourceId = (int) ($row['id'] ?? 0);
+            if ($sourceId <= 0) {
+                continue;
+            }
+            if (isset($done[$sourceId])) {
+                $out['already']++;
+                $toDisable[] = $sourceId;
+                continue;
+            }
+            $event = trim((string) ($row['event'] ?? ''));
+            if (!$catalog->has($event)) {
+                $out['skipped'][] = ['source_id' => $sourceId, 'reason' => sprintf('this network has no event "%s" (is the plugin that raises it active?).', $event)];
+                continue;
+            }
+            $name = trim((string) ($row['name'] ?? ''));
+            $fields = $this->plugin->webhooks()->validate([
+                'name' => mb_strlen($name) >= 2 ? $name : sprintf('Ultimate Multisite webhook %d', $sourceId),
+                'webhook_url' => (string) ($row['webhook_url'] ?? ''),
+                'events' => [$event],
+                'active' => (int) ($row['active'] ?? 0),
+                'hidden' => (int) ($row['hidden'] ?? 0),
+                'integration' => (string) ($row['integration'] ?? '') !== '' ? (string) $row['integration'] : 'manual',
+                'migrated_from_id' => $sourceId,
+            ], false, [$catalog, 'has']);
+            if (is_wp_error($fields)) {
+                $out['skipped'][] = ['source_id' => $sourceId, 'reason' => implode(' ', $fields->get_error_messages())];
+                continue;
+            }
+            $created = $this->plugin->webhooks()->create($fields);
+            $count = (int) ($row['event_count'] ?? 0);
+            if ($count > 0) {
+                $this->plugin->webhooks()->addCounts($created['id'], $count, 0, null, null, null);
+            }
+            $done[$sourceId] = true;
+            $toDisable[] = $sourceId;
+            $out['imported'][] = ['source_id' => $sourceId, 'id' => $created['id'], 'name' => (string) $fields['name']];
+        }
+        if ($disableSource) {
+            foreach ($toDisable as $sourceId) {
+                $n = $wpdb->query($wpdb->prepare('UPDATE `' . esc_sql($source) . '` SET active = 0 WHERE id = %d AND active <> 0', $sourceId)); // phpcs:ignore WordPress.DB.PreparedSQL -- table name only.
+                $out['disabled'] += (int) $n;
+            }
+        }
+        return $out;
+    }
+}

@@ -1,0 +1,570 @@
+<?php
+/**
+ * `wp webhook`: manage the network's webhooks, send tests, emit events, check the setup and
+ * import Ultimate Multisite's webhooks.
+ *
+ * @package MultisiteWebhooks
+ */
+
+declare(strict_types=1);
+
+namespace MultisiteWebhooks\Cli;
+
+use MultisiteWebhooks\Plugin;
+use MultisiteWebhooks\Store\Webhooks;
+
+/**
+ * Manages the network's webhooks.
+ *
+ * ## EXAMPLES
+ *
+ *     # List webhooks
+ *     $ wp webhook list
+ *
+ *     # Create one and keep its id and secret
+ *     $ wp webhook create --name="CRM" --webhook_url=https://crm.example.com/hooks --events=site_created --porcelain
+ *
+ *     # Check that everything the delivery engine needs is in place
+ *     $ wp webhook doctor
+ */
+final class WebhookCommand
+{
+    /** Fields of a webhook, in display order (secrets are never among them). */
+    public const FIELDS = ['id', 'name', 'webhook_url', 'events', 'status', 'active', 'hidden', 'integration', 'payload_format',
+        'event_count', 'failure_count', 'last_status', 'disabled_reason', 'secret_rotating', 'migrated_from_id', 'revision',
+        'date_created', 'date_modified', 'date_last_delivery', 'date_last_failed', 'date_disabled'];
+
+    /** Fields `list` shows without `--fields`. */
+    public const LIST_FIELDS = ['id', 'name', 'webhook_url', 'events', 'status', 'event_count', 'failure_count'];
+
+    /** Assoc args of create/update => webhook fields. */
+    private const EDITABLE = ['name' => 'name', 'webhook_url' => 'webhook_url', 'events' => 'events', 'active' => 'active',
+        'hidden' => 'hidden', 'payload_format' => 'payload_format', 'integration' => 'integration'];
+
+    private Plugin $plugin;
+
+    public function __construct(?Plugin $plugin = null)
+    {
+        $this->plugin = $plugin ?? Commands::plugin();
+    }
+
+    /**
+     * Lists webhooks.
+     *
+     * ## OPTIONS
+     *
+     * [--event=<slug>]
+     * : Only webhooks subscribed to this event.
+     *
+     * [--active=<0|1>]
+     * : Only active (1) or inactive (0) webhooks.
+     *
+     * [--integration=<name>]
+     * : Only webhooks of this integration.
+     *
+     * [--search=<text>]
+     * : Only webhooks whose name, URL, events or integration contain this text.
+     *
+     * [--fields=<fields>]
+     * : Comma-separated fields to show. Defaults to id,name,webhook_url,events,status,event_count,failure_count.
+     *
+     * [--format=<format>]
+     * : Output format.
+     * ---
+     * default: table
+     * options:
+     *   - table
+     *   - json
+     *   - csv
+     *   - yaml
+     *   - ids
+     *   - count
+     * ---
+     *
+     * ## AVAILABLE FIELDS
+     *
+     * id, name, webhook_url, events, status, active, hidden, integration, payload_format,
+     * event_count, failure_count, last_status, disabled_reason, secret_rotating,
+     * migrated_from_id, revision, date_created, date_modified, date_last_delivery,
+     * date_last_failed, date_disabled
+     *
+     * ## EXAMPLES
+     *
+     *     $ wp webhook list --fields=id,name,status
+     *     $ wp webhook list --event=site_created --format=ids
+     *
+     * @subcommand list
+     *
+     * @param list<string>         $args
+     * @param array<string, mixed> $assoc
+     */
+    public function list_(array $args, array $assoc): void
+    {
+        $filters = [];
+        foreach (['event', 'integration', 'search'] as $f) {
+            if (isset($assoc[$f]) && $assoc[$f] !== true) {
+                $filters[$f] = (string) $assoc[$f];
+            }
+        }
+        if (isset($assoc['active'])) {
+            $filters['active'] = self::flag($assoc['active'], 'active') ? '1' : '0';
+        }
+        Output::items($assoc, $this->plugin->webhooks()->list($filters), self::LIST_FIELDS, self::FIELDS);
+    }
+
+    /**
+     * Shows one webhook (never its secret).
+     *
+     * ## OPTIONS
+     *
+     * <id>
+     * : The webhook id.
+     *
+     * [--fields=<fields>]
+     * : Comma-separated fields to show. Defaults to all.
+     *
+     * [--format=<format>]
+     * : Output format.
+     * ---
+     * default: table
+     * options:
+     *   - table
+     *   - json
+     *   - csv
+     *   - yaml
+     *   - ids
+     *   - count
+     * ---
+     *
+     * ## EXAMPLES
+     *
+     *     $ wp webhook get 3
+     *     $ wp webhook get 3 --fields=webhook_url,events --format=json
+     *
+     * @param list<string>         $args
+     * @param array<string, mixed> $assoc
+     */
+    public function get(array $args, array $assoc): void
+    {
+        Output::item($assoc, $this->hook($args[0] ?? ''), self::FIELDS);
+    }
+
+    /**
+     * Creates a webhook and prints its signing secret (shown only this once).
+     *
+     * ## OPTIONS
+     *
+     * --name=<name>
+     * : A name for people (2 to 191 characters).
+     *
+     * --webhook_url=<url>
+     * : The http(s) URL that receives the events. (Not `--url`: that is WP-CLI's site selector.)
+     *
+     * --events=<slugs>
+     * : Comma-separated event slugs (see `wp webhook event list`), or `*` for every event.
+     *
+     * [--active=<0|1>]
+     * : Whether it receives events. Defaults to 1.
+     *
+     * [--payload_format=<format>]
+     * : `flat` (the payload as the body) or `envelope` ({type, timestamp, data}). Defaults to flat.
+     * ---
+     * options:
+     *   - flat
+     *   - envelope
+     * ---
+     *
+     * [--integration=<name>]
+     * : Which integration the webhook belongs to. Defaults to manual.
+     *
+     * [--hidden=<0|1>]
+     * : Hide it from the admin list. Defaults to 0.
+     *
+     * [--porcelain]
+     * : Output just the new id and, on the next line, the secret.
+     *
+     * ## EXAMPLES
+     *
+     *     $ wp webhook create --name="CRM" --webhook_url=https://crm.example.com/hooks --events=site_created,user_registered
+     *     Signing secret (shown only now, keep it): whsec_…
+     *     Success: Created webhook 4.
+     *
+     *     $ wp webhook create --name=Zapier --webhook_url=https://hooks.zapier.com/x --events='*' --porcelain
+     *     5
+     *     whsec_…
+     *
+     * @param list<string>         $args
+     * @param array<string, mixed> $assoc
+     */
+    public function create(array $args, array $assoc): void
+    {
+        $fields = $this->validated($assoc, false);
+        $created = $this->plugin->webhooks()->create($fields);
+        $this->plugin->dispatcher()->invalidate();
+        if (\WP_CLI\Utils\get_flag_value($assoc, 'porcelain', false)) {
+            \WP_CLI::line((string) $created['id']);
+            \WP_CLI::line($created['secret']);
+            return;
+        }
+        \WP_CLI::log('Signing secret (shown only now, keep it): ' . $created['secret']);
+        \WP_CLI::success(sprintf('Created webhook %d.', $created['id']));
+    }
+
+    /**
+     * Changes fields of a webhook (also clears a disable by the engine).
+     *
+     * ## OPTIONS
+     *
+     * <id>
+     * : The webhook id.
+     *
+     * [--name=<name>]
+     * : New name.
+     *
+     * [--webhook_url=<url>]
+     * : New http(s) URL.
+     *
+     * [--events=<slugs>]
+     * : New comma-separated event slugs (replaces the old list).
+     *
+     * [--active=<0|1>]
+     * : Turn delivery on (1) or off (0).
+     *
+     * [--hidden=<0|1>]
+     * : Hide it from the admin list (1) or show it (0).
+     *
+     * [--payload_format=<format>]
+     * : `flat` or `envelope`.
+     *
+     * [--integration=<name>]
+     * : New integration name.
+     *
+     * ## EXAMPLES
+     *
+     *     $ wp webhook update 4 --active=0
+     *     $ wp webhook update 4 --events=site_created,site_deleted --payload_format=envelope
+     *
+     * @param list<string>         $args
+     * @param array<string, mixed> $assoc
+     */
+    public function update(array $args, array $assoc): void
+    {
+        $hook = $this->hook($args[0] ?? '');
+        if (array_intersect_key($assoc, self::EDITABLE) === []) {
+            \WP_CLI::error('Nothing to update: give at least one of --' . implode(', --', array_keys(self::EDITABLE)) . '.');
+        }
+        $fields = $this->validated($assoc, true);
+        $this->plugin->webhooks()->update($hook['id'], $fields);
+        $this->plugin->dispatcher()->invalidate();
+        \WP_CLI::success(sprintf('Updated webhook %d.', $hook['id']));
+    }
+
+    /**
+     * Deletes webhooks (their delivery log stays until it ages out).
+     *
+     * ## OPTIONS
+     *
+     * <id>...
+     * : One or more webhook ids. Nothing is deleted when any of them does not exist.
+     *
+     * ## EXAMPLES
+     *
+     *     $ wp webhook delete 4 5
+     *     Success: Deleted 2 webhooks: 4, 5.
+     *
+     * @param list<string>         $args
+     * @param array<string, mixed> $assoc
+     */
+    public function delete(array $args, array $assoc): void
+    {
+        if ($args === []) {
+            \WP_CLI::error('Give the id of the webhook to delete (see `wp webhook list`).');
+        }
+        $ids = [];
+        foreach ($args as $a) {
+            $ids[] = $this->hook($a)['id'];
+        }
+        $ids = array_values(array_unique($ids));
+        foreach ($ids as $id) {
+            $this->plugin->webhooks()->delete($id);
+        }
+        $this->plugin->dispatcher()->invalidate();
+        \WP_CLI::success(sprintf(count($ids) === 1 ? 'Deleted %d webhook: %s.' : 'Deleted %d webhooks: %s.', count($ids), implode(', ', $ids)));
+    }
+
+    /**
+     * Starts signing a webhook's deliveries with a new secret and prints it (shown only this
+     * once). The old secret keeps signing alongside for 24 hours.
+     *
+     * ## OPTIONS
+     *
+     * <id>
+     * : The webhook id.
+     *
+     * [--porcelain]
+     * : Output just the new secret.
+     *
+     * ## EXAMPLES
+     *
+     *     $ wp webhook rotate-secret 4
+     *     $ NEW=$(wp webhook rotate-secret 4 --porcelain)
+     *
+     * @subcommand rotate-secret
+     *
+     * @param list<string>         $args
+     * @param array<string, mixed> $assoc
+     */
+    public function rotate_secret(array $args, array $assoc): void
+    {
+        $hook = $this->hook($args[0] ?? '');
+        $secret = (string) $this->plugin->webhooks()->rotateSecret($hook['id']);
+        $this->plugin->dispatcher()->invalidate();
+        if (\WP_CLI\Utils\get_flag_value($assoc, 'porcelain', false)) {
+            \WP_CLI::line($secret);
+            return;
+        }
+        \WP_CLI::log('New signing secret (shown only now, keep it): ' . $secret);
+        \WP_CLI::success(sprintf('Webhook %d signs with the new secret; the old one keeps signing for 24 hours.', $hook['id']));
+    }
+
+    /**
+     * Sends one real, signed test request to a webhook now and shows the answer. Exits
+     * non-zero when the endpoint does not answer 2xx.
+     *
+     * ## OPTIONS
+     *
+     * <id>
+     * : The webhook id.
+     *
+     * [--event=<slug>]
+     * : Send the example payload of this event. Defaults to the webhook's first event.
+     *
+     * ## EXAMPLES
+     *
+     *     $ wp webhook test 4
+     *     Status: 200 OK
+     *     Time: 41 ms
+     *     Body: {"received":true}
+     *     Success: Webhook 4 accepted the test site_created event.
+     *
+     * @param list<string>         $args
+     * @param array<string, mixed> $assoc
+     */
+    public function test(array $args, array $assoc): void
+    {
+        $hook = $this->hook($args[0] ?? '');
+        $event = isset($assoc['event']) && $assoc['event'] !== true ? (string) $assoc['event'] : null;
+        if ($event !== null && !$this->plugin->catalog()->has($event)) {
+            \WP_CLI::error(sprintf('There is no event called "%s". See `wp webhook event list`.', $event));
+        }
+        $r = $this->plugin->operations()->sendTest($hook['id'], $event);
+        if (is_wp_error($r)) {
+            \WP_CLI::error($r->get_error_message());
+        }
+        $status = isset($r['status']) ? trim($r['status'] . ' ' . (string) ($r['reason'] ?? '')) : 'no response: ' . (string) ($r['error'] ?? 'unknown error');
+        $excerpt = trim((string) preg_replace('/\s+/', ' ', (string) ($r['response_excerpt'] ?? '')));
+        if (mb_strlen($excerpt) > 300) {
+            $excerpt = mb_substr($excerpt, 0, 300) . '…';
+        }
+        \WP_CLI::log('Status: ' . $status);
+        \WP_CLI::log(sprintf('Time: %d ms', (int) ($r['duration_ms'] ?? 0)));
+        \WP_CLI::log('Body: ' . ($excerpt === '' ? '(empty)' : $excerpt));
+        if (!empty($r['delivery_id'])) {
+            \WP_CLI::log(sprintf('Logged as delivery %d (`wp webhook delivery get %1$d`).', (int) $r['delivery_id']));
+        }
+        $sent = (string) ($r['event'] ?? $event ?? '');
+        if (empty($r['ok'])) {
+            \WP_CLI::error(sprintf('Webhook %d did not accept the test %s event (%s). Make %s answer a POST with a 2xx status, then run this again.',
+                $hook['id'], $sent, $status, $hook['webhook_url']));
+        }
+        \WP_CLI::success(sprintf('Webhook %d accepted the test %s event.', $hook['id'], $sent));
+    }
+
+    /**
+     * Emits an event to every webhook subscribed to it and prints its id (the `webhook-id`
+     * receivers see). Waits for the deliveries (up to MULTISITE_WEBHOOKS_FLUSH_TIMEOUT) before
+     * exiting.
+     *
+     * ## OPTIONS
+     *
+     * <slug>
+     * : A registered event slug (see `wp webhook event list`).
+     *
+     * [--payload=<json>]
+     * : The payload, a JSON object; `-` reads it from standard input. Defaults to {}.
+     *
+     * ## EXAMPLES
+     *
+     *     $ wp webhook emit site_created --payload='{"site_id":7}'
+     *     msg_01J9Z3R6W0Q8Y7X5V4T3S2R1PA
+     *
+     *     $ wp webhook event example site_created | wp webhook emit site_created --payload=-
+     *
+     * @param list<string>         $args
+     * @param array<string, mixed> $assoc
+     */
+    public function emit(array $args, array $assoc): void
+    {
+        $slug = (string) ($args[0] ?? '');
+        if (!$this->plugin->catalog()->has($slug)) {
+            \WP_CLI::error(sprintf('There is no event called "%s". See `wp webhook event list`.', $slug));
+        }
+        $json = '{}';
+        if (isset($assoc['payload']) && $assoc['payload'] !== true) {
+            $json = (string) $assoc['payload'];
+            if ($json === '-') {
+                $json = (string) file_get_contents('php://stdin');
+            }
+        }
+        $decoded = json_decode($json);
+        if (!$decoded instanceof \stdClass) {
+            \WP_CLI::error(sprintf('The payload is not a JSON object (%s). Give an object such as --payload=\'{"key":"value"}\'.',
+                json_last_error() !== JSON_ERROR_NONE ? json_last_error_msg() : 'got ' . gettype($decoded)));
+        }
+        $id = $this->plugin->dispatcher()->emit($slug, $json);
+        if (is_wp_error($id)) {
+            \WP_CLI::error($id->get_error_message());
+        }
+        if (strpos((string) $id, 'outbox_') === 0) {
+            \WP_CLI::warning('This PHP cannot reach the delivery engine; the event waits in the outbox until the next cron tick. Run `wp webhook doctor`.');
+        }
+        \WP_CLI::line((string) $id);
+    }
+
+    /**
+     * Checks everything the delivery engine needs, one line per check, with the fix for each
+     * one that fails. Exits non-zero when something is wrong.
+     *
+     * Checks: FFI extension loaded; ffi.enable allows FFI; engine library found; library
+     * version matches the plugin; spool directory exists, is writable and is mode 0700; a
+     * delivering process (leader) is alive; the outbox is empty.
+     *
+     * ## EXAMPLES
+     *
+     *     $ wp webhook doctor
+     *     OK    FFI extension loaded
+     *     OK    ffi.enable: preload (allows FFI for this PHP CLI)
+     *     ...
+     *     Success: All 9 checks passed.
+     *
+     * @param list<string>         $args
+     * @param array<string, mixed> $assoc
+     */
+    public function doctor(array $args, array $assoc): void
+    {
+        $checks = (new Doctor($this->plugin))->run();
+        $failed = 0;
+        foreach ($checks as $c) {
+            if ($c['ok']) {
+                \WP_CLI::log(sprintf('OK    %s: %s', $c['check'], $c['detail']));
+            } else {
+                $failed++;
+                \WP_CLI::log(sprintf('FAIL  %s: %s — Fix: %s', $c['check'], $c['detail'], $c['fix']));
+            }
+        }
+        if ($failed > 0) {
+            \WP_CLI::error(sprintf('%d of %d checks failed; apply the fixes above and run `wp webhook doctor` again.', $failed, count($checks)));
+        }
+        \WP_CLI::success(sprintf('All %d checks passed.', count($checks)));
+    }
+
+    /**
+     * Copies Ultimate Multisite's webhooks (table `{base_prefix}wu_webhooks`) into this
+     * plugin. Rows imported before are skipped, so running it again changes nothing; rows
+     * whose event this network does not know are reported and skipped.
+     *
+     * ## OPTIONS
+     *
+     * [--disable-source]
+     * : Set `active` to 0 on the Ultimate Multisite rows that are (now or before) imported, so
+     * no event is sent twice.
+     *
+     * ## EXAMPLES
+     *
+     *     $ wp webhook import-ultimate-multisite --disable-source
+     *     Imported Ultimate Multisite webhook 1 as webhook 7 (CRM).
+     *     Success: Imported 1, already imported 0, skipped 0; disabled 1 source rows.
+     *
+     * @subcommand import-ultimate-multisite
+     *
+     * @param list<string>         $args
+     * @param array<string, mixed> $assoc
+     */
+    public function import_ultimate_multisite(array $args, array $assoc): void
+    {
+        $r = (new UltimateMultisiteImport($this->plugin))->run((bool) \WP_CLI\Utils\get_flag_value($assoc, 'disable-source', false));
+        if (is_wp_error($r)) {
+            \WP_CLI::error($r->get_error_message());
+        }
+        foreach ($r['imported'] as $i) {
+            \WP_CLI::log(sprintf('Imported Ultimate Multisite webhook %d as webhook %d (%s).', $i['source_id'], $i['id'], $i['name']));
+        }
+        foreach ($r['skipped'] as $s) {
+            \WP_CLI::warning(sprintf('Skipped Ultimate Multisite webhook %d: %s', $s['source_id'], $s['reason']));
+        }
+        \WP_CLI::success(sprintf('Imported %d, already imported %d, skipped %d; disabled %d source rows.',
+            count($r['imported']), $r['already'], count($r['skipped']), $r['disabled']));
+    }
+
+    /**
+     * The webhook with this id, or a WP-CLI error.
+     *
+     * @param mixed $id
+     * @return array<string, mixed>
+     */
+    private function hook($id): array
+    {
+        $id = (string) $id;
+        $hook = ctype_digit($id) ? $this->plugin->webhooks()->get((int) $id) : null;
+        if ($hook === null) {
+            \WP_CLI::error(sprintf('There is no webhook "%s". See `wp webhook list` for the ids.', $id));
+        }
+        return $hook;
+    }
+
+    /**
+     * Create/update fields from assoc args, validated, or a WP-CLI error naming every problem.
+     *
+     * @param array<string, mixed> $assoc
+     * @return array<string, mixed>
+     */
+    private function validated(array $assoc, bool $partial): array
+    {
+        $data = [];
+        foreach (self::EDITABLE as $arg => $field) {
+            if (!array_key_exists($arg, $assoc)) {
+                continue;
+            }
+            if ($field === 'active' || $field === 'hidden') {
+                $data[$field] = self::flag($assoc[$arg], $arg);
+            } else {
+                $data[$field] = $assoc[$arg] === true ? '' : (string) $assoc[$arg];
+            }
+        }
+        if (isset($data['events'])) {
+            $data['events'] = array_values(array_filter(array_map('trim', explode(',', (string) $data['events'])), 'strlen'));
+        }
+        $fields = $this->plugin->webhooks()->validate($data, $partial, [$this->plugin->catalog(), 'has']);
+        if (is_wp_error($fields)) {
+            \WP_CLI::error(implode(' ', $fields->get_error_messages()) . ' Nothing was changed.');
+        }
+        return $fields;
+    }
+
+    /**
+     * A 0/1 option value, or a WP-CLI error.
+     *
+     * @param mixed $value
+     */
+    private static function flag($value, string $name): bool
+    {
+        if ($value === true) {
+            return true;
+        }
+        $b = filter_var($value, FILTER_VALIDATE_BOOLEAN, FILTER_NULL_ON_FAILURE);
+        if ($b === null) {
+            \WP_CLI::error(sprintf('--%s is 0 or 1, not "%s".', $name, (string) $value));
+        }
+        return $b;
+    }
+}

@@ -1,0 +1,405 @@
+<?php
+/**
+ * `wp webhook …` end to end: the command classes run inside the real multisite, against the
+ * real engine and a real local receiver.
+ *
+ * WP-CLI itself cannot be installed on the machine these tests run on, so
+ * tests/wp/fixtures/cli/run.php stands in for it: it defines a minimal WP_CLI class and
+ * WP_CLI\Utils\format_items / make_progress_bar / get_flag_value covering exactly the calls
+ * the commands make, registers the commands through Cli\Commands::register(), resolves
+ * subcommands as WP-CLI does, and exits 1 after WP_CLI::error() as WP-CLI does. Everything
+ * below that stand-in (the commands, the plugin, WordPress, the engine) is the real thing.
+ */
+
+declare(strict_types=1);
+
+namespace MultisiteWebhooks\Tests\Wp;
+
+final class CliTest extends WpTestCase
+{
+    private int $logSize = 0;
+
+    protected function setUp(): void
+    {
+        parent::setUp();
+        clearstatcache();
+        $this->logSize = (int) @filesize(self::$env['MWH_WP_DEBUG_LOG']);
+    }
+
+    protected function tearDown(): void
+    {
+        clearstatcache();
+        $log = (string) @file_get_contents(self::$env['MWH_WP_DEBUG_LOG'], false, null, $this->logSize);
+        parent::tearDown();
+        $this->assertStringNotContainsString('/src/Cli/', $log, 'the commands add no PHP notices or warnings');
+    }
+
+    /**
+     * Runs `wp <command>` through the stand-in.
+     *
+     * @param list<string|int>     $args
+     * @param array<string, mixed> $assoc
+     * @param list<string>         $ini
+     * @return array{status:int, out:string, err:string}
+     */
+    private static function cli(string $command, array $args = [], array $assoc = [], ?string $stdin = null, array $ini = []): array
+    {
+        $cmd = [HOOKS_TEST_ROOT . '/tools/wp/wp-php.sh', '--url=http://localhost/'];
+        foreach ($ini as $i) {
+            array_push($cmd, '-d', $i);
+        }
+        array_push($cmd, __DIR__ . '/fixtures/cli/run.php', $command, json_encode(array_map('strval', $args)), json_encode((object) $assoc));
+        $proc = proc_open($cmd, [0 => ['pipe', 'r'], 1 => ['pipe', 'w'], 2 => ['pipe', 'w']], $pipes);
+        fwrite($pipes[0], (string) $stdin);
+        fclose($pipes[0]);
+        $out = (string) stream_get_contents($pipes[1]);
+        $err = (string) stream_get_contents($pipes[2]);
+        fclose($pipes[1]);
+        fclose($pipes[2]);
+        $status = proc_close($proc);
+        if ($status === 2) {
+            throw new \RuntimeException("run.php could not run `$command`: $err");
+        }
+        return ['status' => $status, 'out' => $out, 'err' => $err];
+    }
+
+    /** Runs a command that must succeed; returns its standard output. */
+    private static function ok(string $command, array $args = [], array $assoc = [], ?string $stdin = null): string
+    {
+        $r = self::cli($command, $args, $assoc, $stdin);
+        if ($r['status'] !== 0) {
+            throw new \RuntimeException("`wp $command` exited {$r['status']}\nstdout: {$r['out']}\nstderr: {$r['err']}");
+        }
+        return $r['out'];
+    }
+
+    /** Asserts a command fails with exit status 1 and an error containing `$text`. */
+    private function assertCliError(string $text, string $command, array $args = [], array $assoc = [], ?string $stdin = null): array
+    {
+        $r = self::cli($command, $args, $assoc, $stdin);
+        $this->assertSame(1, $r['status'], "`wp $command` should fail: " . json_encode($r));
+        $this->assertStringContainsString('Error: ', $r['err']);
+        $this->assertStringContainsString($text, $r['err']);
+        return $r;
+    }
+
+    /** Creates a webhook with `create --porcelain`; the receiver learns its secret. */
+    private function createViaCli(string $name, string $path, string $events): int
+    {
+        $lines = explode("\n", trim(self::ok('webhook create', [], ['name' => $name, 'webhook_url' => $this->receiver->url($path), 'events' => $events, 'porcelain' => true])));
+        $this->assertCount(2, $lines, 'porcelain prints the id, then the secret');
+        $this->assertMatchesRegularExpression('/^\d+$/', $lines[0]);
+        $this->assertMatchesRegularExpression('/^whsec_[A-Za-z0-9+\/=]{44}$/', $lines[1]);
+        $this->receiver->addSecret($lines[1]);
+        return (int) $lines[0];
+    }
+
+    /** @return list<array<string, mixed>> */
+    private static function jsonOut(string $command, array $args = [], array $assoc = []): array
+    {
+        return json_decode(trim(self::ok($command, $args, $assoc + ['format' => 'json'])), true, 512, JSON_THROW_ON_ERROR);
+    }
+
+    public function testEveryCommandIsRegisteredWithASynopsis(): void
+    {
+        $r = self::cli('--list');
+        $list = json_decode(trim($r['out']), true);
+        $this->assertSame([
+            'webhook create', 'webhook delete', 'webhook delivery get', 'webhook delivery list', 'webhook delivery retry', 'webhook doctor',
+            'webhook emit', 'webhook event example', 'webhook event list', 'webhook get', 'webhook import-ultimate-multisite', 'webhook list',
+            'webhook queue flush', 'webhook queue status', 'webhook rotate-secret', 'webhook test', 'webhook update',
+        ], (static function (array $k): array { sort($k); return $k; })(array_keys($list)));
+        foreach ($list as $name => $doc) {
+            $this->assertTrue($doc['examples'], "$name has ## EXAMPLES");
+            $this->assertSame($name !== 'webhook doctor', $doc['options'], "$name has ## OPTIONS when it takes any");
+        }
+    }
+
+    public function testCreatePrintsTheSecretOnceAndListAndGetNeverDo(): void
+    {
+        $r = self::cli('webhook create', [], ['name' => 'CRM', 'webhook_url' => $this->receiver->url('/crm'), 'events' => 'site_created,test_ping', 'payload_format' => 'envelope', 'integration' => 'zapier']);
+        $this->assertSame(0, $r['status'], $r['err']);
+        $this->assertMatchesRegularExpression('/^Signing secret \(shown only now, keep it\): (whsec_\S+)$/m', $r['out']);
+        preg_match('/(whsec_\S+)/', $r['out'], $secret);
+        $this->assertMatchesRegularExpression('/^Success: Created webhook (\d+)\.$/m', $r['out']);
+        preg_match('/Created webhook (\d+)/', $r['out'], $m);
+        $id = (int) $m[1];
+        $second = $this->createViaCli('Pings', '/pings', 'test_ping');
+
+        $list = self::jsonOut('webhook list');
+        $this->assertSame([$id, $second], array_column($list, 'id'));
+        $this->assertSame(['site_created', 'test_ping'], $list[0]['events']);
+        $this->assertSame('active', $list[0]['status']);
+        $this->assertSame(['id', 'name', 'webhook_url', 'events', 'status', 'event_count', 'failure_count'], array_keys($list[0]));
+        $this->assertSame("$id $second", trim(self::ok('webhook list', [], ['format' => 'ids'])));
+        $this->assertSame('2', trim(self::ok('webhook list', [], ['format' => 'count'])));
+        $this->assertSame((string) $second, trim(self::ok('webhook list', [], ['format' => 'ids', 'search' => 'Pings'])));
+        $csv = array_map('str_getcsv', explode("\n", trim(self::ok('webhook list', [], ['format' => 'csv', 'fields' => 'id,name,events']))));
+        $this->assertSame([['id', 'name', 'events'], [(string) $id, 'CRM', '["site_created","test_ping"]'], [(string) $second, 'Pings', '["test_ping"]']], $csv);
+        $this->assertStringContainsString("payload_format\tenvelope", self::ok('webhook get', [$id]));
+        $all = [self::ok('webhook list'), self::ok('webhook list', [], ['format' => 'json', 'fields' => 'id,name,webhook_url,events,status,active,hidden,integration,payload_format,event_count,failure_count,last_status,disabled_reason,secret_rotating,migrated_from_id,revision,date_created,date_modified,date_last_delivery,date_last_failed,date_disabled']),
+            self::ok('webhook get', [$id]), self::ok('webhook get', [$id], ['format' => 'json']), self::ok('webhook get', [$id], ['format' => 'yaml'])];
+        foreach ($all as $out) {
+            $this->assertStringNotContainsString('whsec_', $out, 'list and get never print a secret');
+            $this->assertStringNotContainsString($secret[1], $out);
+        }
+        $got = self::jsonOut('webhook get', [$id], ['fields' => 'id,webhook_url,payload_format,integration,active']);
+        $this->assertSame([['id' => $id, 'webhook_url' => $this->receiver->url('/crm'), 'payload_format' => 'envelope', 'integration' => 'zapier', 'active' => 1]], $got);
+        $this->assertCliError('Unknown field "secrets"', 'webhook get', [$id], ['fields' => 'secrets']);
+        $this->assertCliError('Unknown format "xml"', 'webhook list', [], ['format' => 'xml']);
+        $this->assertCliError('There is no webhook "999999"', 'webhook get', [999999]);
+
+        // rotate-secret prints a new secret once; the engine signs with it.
+        $rotated = trim(self::ok('webhook rotate-secret', [$second], ['porcelain' => true]));
+        $this->assertMatchesRegularExpression('/^whsec_[A-Za-z0-9+\/=]{44}$/', $rotated);
+        $this->assertCliError('There is no webhook "999999"', 'webhook rotate-secret', [999999]);
+        $receiver = new \MultisiteWebhooks\Tests\Support\Receiver([$rotated]);
+        try {
+            self::ok('webhook update', [$second], ['webhook_url' => $receiver->url('/rotated')]);
+            self::ok('webhook test', [$second]);
+            $post = $receiver->requests()[0];
+            $this->assertTrue($post['signature_valid'], 'the rotated secret printed by the command signs deliveries');
+        } finally {
+            $receiver->stop();
+        }
+    }
+
+    public function testBadInputIsAnErrorAndChangesNothing(): void
+    {
+        $good = ['name' => 'Good', 'webhook_url' => $this->receiver->url('/x'), 'events' => 'test_ping'];
+        $this->assertCliError('must start with http:// or https://', 'webhook create', [], ['webhook_url' => 'ftp://example.com/x'] + $good);
+        $this->assertCliError('There is no event called "nope"', 'webhook create', [], ['events' => 'test_ping,nope'] + $good);
+        $this->assertCliError('name of at least 2 characters', 'webhook create', [], ['name' => 'x'] + $good);
+        $this->assertCliError('"flat" or "envelope"', 'webhook create', [], ['payload_format' => 'xml'] + $good);
+        $this->assertCliError('--active is 0 or 1', 'webhook create', [], ['active' => 'maybe'] + $good);
+        $this->assertSame('0', trim(self::ok('webhook list', [], ['format' => 'count'])), 'no webhook was created');
+
+        $id = $this->createViaCli('Keep', '/keep', 'test_ping');
+        $other = $this->createViaCli('Other', '/other', 'test_ping');
+        $before = self::jsonOut('webhook get', [$id]);
+        $this->assertCliError('must start with http', 'webhook update', [$id], ['webhook_url' => 'not a url']);
+        $this->assertCliError('There is no event called "nope"', 'webhook update', [$id], ['events' => 'nope']);
+        $this->assertCliError('Nothing to update', 'webhook update', [$id]);
+        $this->assertCliError('There is no webhook "999999"', 'webhook update', [999999], ['active' => '0']);
+        $this->assertSame($before, self::jsonOut('webhook get', [$id]), 'failed updates changed nothing');
+        $this->assertCliError('There is no webhook "999999"', 'webhook delete', [$id, 999999]);
+        $this->assertSame('2', trim(self::ok('webhook list', [], ['format' => 'count'])), 'nothing deleted when one id is unknown');
+
+        $this->assertStringContainsString("Success: Updated webhook $id.", self::ok('webhook update', [$id], ['active' => '0', 'name' => 'Kept', 'events' => 'site_created,test_ping']));
+        $after = self::jsonOut('webhook get', [$id])[0];
+        $this->assertSame([0, 'inactive', 'Kept', ['site_created', 'test_ping']], [$after['active'], $after['status'], $after['name'], $after['events']]);
+        $this->assertSame((string) $id, trim(self::ok('webhook list', [], ['active' => '0', 'format' => 'ids'])));
+        $this->assertStringContainsString("Success: Deleted 2 webhooks: $id, $other.", self::ok('webhook delete', [$id, $other]));
+        $this->assertSame('0', trim(self::ok('webhook list', [], ['format' => 'count'])));
+    }
+
+    public function testTestSendsASignedRequestAndFailsOnA500(): void
+    {
+        $ok = $this->createViaCli('OK', '/status/200', 'site_created,test_ping');
+        $r = self::cli('webhook test', [$ok], ['event' => 'test_ping']);
+        $this->assertSame(0, $r['status'], $r['err']);
+        $this->assertMatchesRegularExpression('/^Status: 200 OK$/m', $r['out']);
+        $this->assertMatchesRegularExpression('/^Time: \d+ ms$/m', $r['out']);
+        $this->assertMatchesRegularExpression('/^Body: status 200$/m', $r['out']);
+        $this->assertStringContainsString("Success: Webhook $ok accepted the test test_ping event.", $r['out']);
+        $post = $this->waitForPosts('/status/200', 1)[0];
+        $this->assertSignedDelivery($post, 'test_ping');
+        $this->assertSame(1, json_decode($post['body'], true)['n'], 'the example payload of the chosen event');
+
+        $bad = $this->createViaCli('Broken', '/status/500', 'test_ping');
+        $r = $this->assertCliError("Webhook $bad did not accept the test test_ping event (500 Internal Server Error)", 'webhook test', [$bad]);
+        $this->assertMatchesRegularExpression('/^Status: 500 Internal Server Error$/m', $r['out']);
+        $this->assertMatchesRegularExpression('/^Body: status 500$/m', $r['out']);
+        $this->assertCount(1, $this->waitForPosts('/status/500', 1));
+        $this->assertCliError('There is no event called "nope"', 'webhook test', [$ok], ['event' => 'nope']);
+        $this->assertCliError('There is no webhook "999999"', 'webhook test', [999999]);
+        $this->assertCount(1, $this->posts('/status/200'), 'refused tests sent nothing');
+    }
+
+    public function testEventListAndExample(): void
+    {
+        $events = self::jsonOut('webhook event list');
+        $slugs = array_column($events, 'slug');
+        $this->assertContains('site_created', $slugs);
+        $this->assertContains('test_ping', $slugs);
+        $this->assertContains('payment_received', $slugs, 'Ultimate Multisite events are listed');
+        $this->assertSame(['slug', 'name', 'source', 'description'], array_keys($events[0]));
+        $this->assertSame(implode(' ', $slugs), trim(self::ok('webhook event list', [], ['format' => 'ids'])));
+        $this->assertSame((string) count($events), trim(self::ok('webhook event list', [], ['format' => 'count'])));
+        $wordpress = self::jsonOut('webhook event list', [], ['source' => 'wordpress', 'fields' => 'slug']);
+        $this->assertContains(['slug' => 'site_created'], $wordpress);
+        $this->assertNotContains(['slug' => 'test_ping'], $wordpress);
+        $example = self::ok('webhook event example', ['test_ping']);
+        $this->assertSame(['n' => 1, 'pid' => 1234], json_decode($example, true));
+        $this->assertGreaterThan(3, substr_count($example, "\n"), 'pretty-printed');
+        $this->assertCliError('There is no event called "nope"', 'webhook event example', ['nope']);
+    }
+
+    public function testEmitDeliversToTheReceiver(): void
+    {
+        $this->createViaCli('Hook', '/hook', 'test_ping');
+        $id = trim(self::ok('webhook emit', ['test_ping'], ['payload' => '{"n":7}']));
+        $this->assertMatchesRegularExpression('/^msg_[0-9A-Z]{26}$/', $id);
+        $post = $this->waitForPosts('/hook', 1)[0];
+        $this->assertSignedDelivery($post, 'test_ping');
+        $this->assertSame($id, $post['headers']['webhook-id']);
+        $this->assertSame(['n' => 7], json_decode($post['body'], true));
+
+        $fromStdin = trim(self::ok('webhook emit', ['test_ping'], ['payload' => '-'], '{"n": 8, "from": "stdin"}'));
+        $got = $this->waitForPosts('/hook', 2);
+        $this->assertSame($fromStdin, $got[1]['headers']['webhook-id']);
+        $this->assertSame(['n' => 8, 'from' => 'stdin'], json_decode($got[1]['body'], true));
+
+        $this->assertCliError('The payload is not a JSON object (Syntax error)', 'webhook emit', ['test_ping'], ['payload' => '{"n":']);
+        $this->assertCliError('The payload is not a JSON object', 'webhook emit', ['test_ping'], ['payload' => '[1,2]']);
+        $this->assertCliError('The payload is not a JSON object', 'webhook emit', ['test_ping'], ['payload' => '-'], 'nope');
+        $this->assertCliError('There is no event called "nope"', 'webhook emit', ['nope'], ['payload' => '{}']);
+        usleep(500_000);
+        $this->assertCount(2, $this->posts('/hook'), 'refused emits sent nothing');
+    }
+
+    public function testDeliveryListGetAndRetry(): void
+    {
+        $path = '/seq/500,500,500,500,200';
+        $hook = $this->createViaCli('Flaky', $path, 'test_ping');
+        $eventId = trim(self::ok('webhook emit', ['test_ping'], ['payload' => '{"n":3}']));
+        file_get_contents('http://localhost/'); // A web worker delivers the retries.
+        $this->waitForPosts($path, 4, 30.0);
+        $failed = [];
+        $end = microtime(true) + 20;
+        while ($failed === [] && microtime(true) < $end) {
+            $failed = self::jsonOut('webhook delivery list', [], ['webhook' => (string) $hook, 'status' => 'failed']);
+            usleep(200_000);
+        }
+        $this->assertCount(1, $failed, 'the fourth attempt is the final failure');
+        $this->assertSame([$eventId, 4, 'failed', 500], [$failed[0]['event_id'], $failed[0]['attempt'], $failed[0]['outcome'], $failed[0]['status_code']]);
+        $this->assertSame('4', trim(self::ok('webhook delivery list', [], ['webhook' => (string) $hook, 'format' => 'count'])));
+        $ids = array_map('intval', explode(' ', trim(self::ok('webhook delivery list', [], ['webhook' => (string) $hook, 'format' => 'ids']))));
+        $this->assertCount(4, $ids);
+        $this->assertSame('0', trim(self::ok('webhook delivery list', [], ['webhook' => (string) $hook, 'since' => '+1 day', 'format' => 'count'])));
+        $csv = array_map('str_getcsv', explode("\n", trim(self::ok('webhook delivery list', [], ['webhook' => (string) $hook, 'status' => 'retrying', 'format' => 'csv', 'fields' => 'attempt,outcome,status_code']))));
+        $this->assertSame([['attempt', 'outcome', 'status_code'], ['3', 'retrying', '500'], ['2', 'retrying', '500'], ['1', 'retrying', '500']], $csv);
+
+        $one = self::jsonOut('webhook delivery get', [$failed[0]['id']])[0];
+        $this->assertSame([$hook, 'test_ping', 500, 'status 500'], [$one['webhook_id'], $one['event'], $one['status_code'], $one['response_excerpt']]);
+        $this->assertSame(['n' => 3], json_decode($one['payload'], true), 'get shows the payload');
+        $this->assertNotEmpty($one['request_headers']['webhook-signature']);
+        $this->assertCliError('There is no delivery "99999999"', 'webhook delivery get', [99999999]);
+        $this->assertCliError('Unknown status "broken"', 'webhook delivery list', [], ['status' => 'broken']);
+        $this->assertCliError('Cannot read the date "not a date"', 'webhook delivery list', [], ['since' => 'not a date']);
+        $this->assertCliError('There is no webhook "999999"', 'webhook delivery list', [], ['webhook' => '999999']);
+
+        // Bad retries queue nothing.
+        $this->assertCliError('There is no delivery "99999999"', 'webhook delivery retry', [$failed[0]['id'], 99999999]);
+        $this->assertCliError('Give delivery ids or --all-failed', 'webhook delivery retry');
+        $this->assertCliError('Cannot read the date', 'webhook delivery retry', [], ['all-failed' => true, 'since' => 'whenever']);
+        usleep(500_000);
+        $this->assertCount(4, $this->posts($path));
+
+        $r = self::cli('webhook delivery retry', [], ['all-failed' => true, 'webhook' => (string) $hook, 'since' => '1 hour ago']);
+        $this->assertSame(0, $r['status'], $r['err']);
+        $this->assertStringContainsString('Success: Queued 1 delivery again.', $r['out']);
+        $got = $this->waitForPosts($path, 5);
+        $this->assertSame($eventId, $got[4]['headers']['webhook-id'], 'a retry keeps the webhook-id');
+        $this->assertSame(['n' => 3], json_decode($got[4]['body'], true));
+
+        $r = self::cli('webhook delivery retry', [$ids[0], $ids[1]]);
+        $this->assertSame(0, $r['status'], $r['err']);
+        $this->assertStringContainsString('Success: Queued 2 deliveries again.', $r['out']);
+        $this->assertStringContainsString('Progress: Queueing 2 deliveries (2)', $r['err']);
+        $this->assertStringContainsString('Progress: 2/2 done', $r['err']);
+        $got = $this->waitForPosts($path, 7);
+        $this->assertSame([$eventId, $eventId], [$got[5]['headers']['webhook-id'], $got[6]['headers']['webhook-id']]);
+        $this->assertStringContainsString('Success: No failed deliveries to retry.', self::ok('webhook delivery retry', [], ['all-failed' => true, 'since' => '+1 day']));
+    }
+
+    public function testQueueStatusAndFlush(): void
+    {
+        file_get_contents('http://localhost/');
+        $s = self::jsonOut('webhook queue status')[0];
+        $this->assertSame(['mode', 'depth', 'queued', 'in_flight', 'retrying', 'parked', 'leader_pid', 'leader_alive', 'last_error', 'outbox', 'delivered', 'failed', 'spool_dir'], array_keys($s));
+        foreach (['depth', 'queued', 'in_flight', 'retrying', 'parked', 'outbox'] as $n) {
+            $this->assertIsInt($s[$n], $n);
+        }
+        $this->assertSame('ffi', $s['mode']);
+        $this->assertIsInt($s['leader_pid']);
+        $this->assertSame(1, $s['leader_alive']);
+        $this->assertSame(self::$env['MWH_SPOOL_DIR'], $s['spool_dir']);
+        $table = self::ok('webhook queue status', [], ['fields' => 'depth,leader_pid']);
+        $this->assertMatchesRegularExpression("/^depth\t\d+$/m", $table);
+        $this->assertMatchesRegularExpression("/^leader_pid\t\d+$/m", $table);
+        $this->assertCliError('Unknown format "ids"', 'webhook queue status', [], ['format' => 'ids']);
+
+        $this->createViaCli('Hook', '/q', 'test_ping');
+        self::ok('webhook emit', ['test_ping'], ['payload' => '{"n":1}']);
+        $r = self::cli('webhook queue flush', [], ['timeout' => '10']);
+        $this->assertSame(0, $r['status'], $r['err']);
+        $this->assertStringContainsString('Success: Nothing is due or in flight', $r['out']);
+        $this->assertCliError('--timeout is a number of seconds', 'webhook queue flush', [], ['timeout' => 'soon']);
+        $this->assertCliError('--timeout is a number of seconds', 'webhook queue flush', [], ['timeout' => '-1']);
+    }
+
+    public function testDoctorIsAllOkHereAndExplainsAFailure(): void
+    {
+        file_get_contents('http://localhost/'); // A page view keeps a delivering web worker.
+        $r = self::cli('webhook doctor');
+        $this->assertSame(0, $r['status'], $r['out'] . $r['err']);
+        $lines = explode("\n", trim($r['out']));
+        $this->assertSame('Success: All 9 checks passed.', array_pop($lines));
+        $names = ['FFI extension', 'ffi.enable', 'engine library', 'library version', 'spool directory exists', 'spool directory writable',
+            'spool directory mode', 'delivery leader alive', 'outbox empty'];
+        $this->assertCount(9, $lines);
+        foreach ($lines as $i => $l) {
+            $this->assertStringStartsWith('OK    ' . $names[$i] . ': ', $l);
+        }
+        $this->assertStringContainsString('OK    spool directory mode: 0700', $r['out']);
+        $this->assertStringContainsString('OK    library version: 0.1.0 (plugin needs 0.1.0', $r['out']);
+
+        $r = self::cli('webhook doctor', [], [], null, ['ffi.enable=0']);
+        $this->assertSame(1, $r['status']);
+        $this->assertMatchesRegularExpression('/^FAIL  ffi\.enable: 0 \(forbids FFI for this cli process\) — Fix: Set ffi\.enable=preload/m', $r['out']);
+        $this->assertMatchesRegularExpression('/^FAIL  library version: ffi\.enable is "0".* — Fix: /m', $r['out']);
+        $this->assertStringContainsString('OK    FFI extension: loaded', $r['out']);
+        $this->assertStringContainsString('checks failed; apply the fixes above', $r['err']);
+    }
+
+    public function testImportUltimateMultisiteIsIdempotentAndCanDisableTheSource(): void
+    {
+        $url1 = $this->receiver->url('/um1');
+        $url2 = $this->receiver->url('/um2');
+        self::wp('global $wpdb; $t = $wpdb->base_prefix . "wu_webhooks"; $wpdb->query("DROP TABLE IF EXISTS $t");
+            $wpdb->query("CREATE TABLE $t (id bigint(20) unsigned NOT NULL AUTO_INCREMENT, name varchar(191) NOT NULL, webhook_url varchar(191) NOT NULL,
+                event varchar(191) NOT NULL, event_count int(10) NOT NULL DEFAULT 0, active tinyint(4) NOT NULL DEFAULT 1, hidden tinyint(4) NOT NULL DEFAULT 0,
+                integration varchar(191) NOT NULL DEFAULT \'manual\', date_last_failed datetime NULL, date_created datetime NULL, date_modified datetime NULL, PRIMARY KEY (id))");
+            $wpdb->insert($t, ["id" => 11, "name" => "Payments to CRM", "webhook_url" => ' . var_export($url1, true) . ', "event" => "payment_received", "event_count" => 5, "active" => 1, "integration" => "zapier", "date_created" => "2023-01-01 00:00:00"]);
+            $wpdb->insert($t, ["id" => 12, "name" => "New sites", "webhook_url" => ' . var_export($url2, true) . ', "event" => "site_created", "event_count" => 0, "active" => 0, "date_created" => "2023-01-02 00:00:00"]);
+            $wpdb->insert($t, ["id" => 13, "name" => "Gone plugin", "webhook_url" => "https://example.com/x", "event" => "some_removed_event", "active" => 1]);
+            if ($wpdb->last_error) { fwrite(STDERR, $wpdb->last_error); exit(1); }');
+        try {
+            $r = self::cli('webhook import-ultimate-multisite');
+            $this->assertSame(0, $r['status'], $r['err']);
+            $this->assertMatchesRegularExpression('/^Imported Ultimate Multisite webhook 11 as webhook \d+ \(Payments to CRM\)\.$/m', $r['out']);
+            $this->assertStringContainsString('Warning: Skipped Ultimate Multisite webhook 13: this network has no event "some_removed_event"', $r['err']);
+            $this->assertStringContainsString('Success: Imported 2, already imported 0, skipped 1; disabled 0 source rows.', $r['out']);
+            $list = self::jsonOut('webhook list', [], ['fields' => 'name,webhook_url,events,active,integration,event_count,migrated_from_id']);
+            $expected = [
+                ['name' => 'Payments to CRM', 'webhook_url' => $url1, 'events' => ['payment_received'], 'active' => 1, 'integration' => 'zapier', 'event_count' => 5, 'migrated_from_id' => 11],
+                ['name' => 'New sites', 'webhook_url' => $url2, 'events' => ['site_created'], 'active' => 0, 'integration' => 'manual', 'event_count' => 0, 'migrated_from_id' => 12],
+            ];
+            $this->assertSame($expected, $list);
+            $source = static fn (): array => self::wpJson('global $wpdb; echo json_encode(array_map("intval", $wpdb->get_col("SELECT active FROM " . $wpdb->base_prefix . "wu_webhooks ORDER BY id")));');
+            $this->assertSame([1, 0, 1], $source(), 'without --disable-source the source is untouched');
+
+            $r = self::cli('webhook import-ultimate-multisite', [], ['disable-source' => true]);
+            $this->assertSame(0, $r['status'], $r['err']);
+            $this->assertStringContainsString('Success: Imported 0, already imported 2, skipped 1; disabled 1 source rows.', $r['out']);
+            $this->assertSame($expected, self::jsonOut('webhook list', [], ['fields' => 'name,webhook_url,events,active,integration,event_count,migrated_from_id']), 'importing again adds nothing');
+            $this->assertSame([0, 0, 1], $source(), 'imported source rows are inactive; the skipped one is left as it was');
+            $this->assertStringContainsString('Imported 0, already imported 2', self::ok('webhook import-ultimate-multisite'));
+            $this->assertSame('2', trim(self::ok('webhook list', [], ['format' => 'count'])));
+        } finally {
+            self::wp('global $wpdb; $wpdb->query("DROP TABLE IF EXISTS " . $wpdb->base_prefix . "wu_webhooks");');
+        }
+        $this->assertCliError('wu_webhooks: Ultimate Multisite has no webhooks on this network', 'webhook import-ultimate-multisite');
+    }
+}
