@@ -463,6 +463,18 @@ pub fn global() -> Result<Arc<Engine>> {
     Ok(fresh)
 }
 
+/// At process exit: if this process is delivering, stop starting attempts, record the ones in
+/// flight (briefly) and hand leadership over, so the next leader does not repeat them.
+pub fn stop_at_exit() {
+    let e = match GLOBAL.try_lock() {
+        Ok(g) => g.clone(),
+        Err(_) => return,
+    };
+    if let Some(e) = e.filter(|e| e.pid == std::process::id()) {
+        let _ = e.shutdown(Duration::ZERO);
+    }
+}
+
 /// Stops and forgets the process-wide engine.
 pub fn shutdown_global(timeout: Duration) -> Result<()> {
     let e = lock(&GLOBAL).take();

@@ -107,3 +107,27 @@ fn a_leader_killed_mid_queue_loses_nothing() {
     let left: Vec<_> = std::fs::read_dir(dir.join("queue")).unwrap().flatten().map(|e| e.file_name()).collect();
     assert!(left.is_empty(), "finished segments are removed: {left:?}");
 }
+
+#[test]
+fn a_leader_that_exits_normally_hands_over_without_repeating_anything() {
+    const N: usize = 2_000;
+    // A receiver slow enough that attempts are on the wire when the leader exits.
+    let server = Server::start(|_, _| Reply::After(Duration::from_millis(20), Box::new(ok())));
+    let dir = spool_dir("exit-handover");
+    let s = settings(&dir, r#""per_endpoint_concurrency":8"#);
+    cli(&["configure", &s, &snapshot(1, &[(1, &server.url("/"), &["e"])])]);
+    // The first leader exits on its own (like a PHP-FPM worker at pm.max_requests) mid-queue.
+    let mut first = Command::new(BIN).args(["run", &s, "--timeout-ms", "400", "--exit"]).spawn().unwrap();
+    wait_until("the first leader", Duration::from_secs(10), || leader_pid(&dir) == Some(first.id()));
+    cli(&["emit", &s, "e", &N.to_string()]);
+    assert!(first.wait().unwrap().success());
+    let at_exit = server.count();
+    assert!(at_exit > 0 && at_exit < N, "the first leader delivered part of the queue ({at_exit})");
+    let status = Command::new(BIN).args(["run", &s, "--until-idle", "--timeout-ms", "120000"]).status().unwrap();
+    assert!(status.success());
+    let t = tally(&server);
+    assert_eq!(t.len(), N, "every event delivered");
+    let duplicates: usize = t.values().map(|c| c - 1).sum();
+    println!("normal exit at {at_exit}/{N} deliveries: {duplicates} duplicates");
+    assert_eq!(duplicates, 0, "attempts in flight at exit were recorded, not repeated");
+}

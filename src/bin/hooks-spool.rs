@@ -4,8 +4,9 @@
 //! hooks-spool configure <settings> <snapshot>      store an endpoint snapshot
 //! hooks-spool emit <settings> <event> [count] [payload]
 //!                                                  accept events (no waiting for delivery)
-//! hooks-spool run <settings> [--until-idle] [--timeout-ms N]
-//!                                                  be a delivery candidate until idle / killed
+//! hooks-spool run <settings> [--until-idle] [--timeout-ms N] [--exit]
+//!                                                  be a delivery candidate until idle / killed;
+//!                                                  --exit: end with a plain process exit
 //! hooks-spool stats <settings>                     queue figures as JSON
 //! hooks-spool take <settings> [max]                finished attempts as JSON
 //! ```
@@ -14,7 +15,7 @@
 use std::process::ExitCode;
 use std::time::Duration;
 
-use multisite_webhooks::Engine;
+use multisite_webhooks::{engine, ffi};
 
 fn arg_json(s: &str) -> Result<Vec<u8>, String> {
     if s.trim_start().starts_with('{') {
@@ -30,7 +31,10 @@ fn run(args: &[String]) -> Result<(), String> {
         [cmd, settings, ..] => (cmd.as_str(), arg_json(settings)?),
         _ => return Err(usage.into()),
     };
-    let engine = Engine::start(&settings).map_err(|e| e.to_string())?;
+    engine::init_global(&settings).map_err(|e| e.to_string())?;
+    // A normal exit hands delivery over gracefully, as in a PHP process.
+    ffi::install_exit_hook();
+    let engine = engine::global().map_err(|e| e.to_string())?;
     let rest = &args[2..];
     match cmd {
         "configure" => {
@@ -58,6 +62,10 @@ fn run(args: &[String]) -> Result<(), String> {
             } else {
                 std::thread::sleep(Duration::from_millis(timeout));
             }
+            if rest.iter().any(|a| a == "--exit") {
+                // Like a PHP-FPM worker reaching pm.max_requests: no shutdown call, just exit.
+                std::process::exit(0);
+            }
         }
         "stats" => println!("{}", engine.stats()),
         "take" => {
@@ -66,7 +74,7 @@ fn run(args: &[String]) -> Result<(), String> {
         }
         _ => return Err(usage.into()),
     }
-    let _ = engine.shutdown(Duration::ZERO);
+    let _ = engine::shutdown_global(Duration::ZERO);
     Ok(())
 }
 

@@ -189,8 +189,28 @@ pub extern "C" fn hooks_init(settings: *const c_char, settings_len: usize) -> i3
     guard(|| {
         // SAFETY: the caller passes `settings_len` readable bytes.
         let s = unsafe { str_arg(settings, settings_len, "settings") }?;
-        Ok(engine::init_global(s.as_bytes())?)
+        engine::init_global(s.as_bytes())?;
+        install_exit_hook();
+        Ok(())
     })
+}
+
+extern "C" fn at_process_exit() {
+    let _ = catch_unwind(engine::stop_at_exit);
+}
+
+/// Makes a normal process exit (a PHP-FPM worker reaching pm.max_requests, a CLI script
+/// ending) hand delivery over gracefully: attempts in flight are recorded, not repeated by
+/// the next leader. Installed once per process by `hooks_init`.
+pub fn install_exit_hook() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        // SAFETY: `at_process_exit` is a plain function that lives as long as the process
+        // (the library is linked with -z nodelete, so it is never unmapped) and catches panics.
+        unsafe {
+            libc::atexit(at_process_exit);
+        }
+    });
 }
 
 /// Gives the engine the endpoint snapshot JSON `{"version":N,"endpoints":[…]}`. Applied (and

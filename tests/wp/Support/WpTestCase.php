@@ -33,6 +33,25 @@ abstract class WpTestCase extends TestCase
         }
         copy(__DIR__ . '/../fixtures/mwh-e2e-fixtures.php', $mu . '/mwh-e2e-fixtures.php');
         copy(self::umCatalogPath(), $mu . '/mwh-e2e-um-catalog.json');
+        self::reloadFpm();
+    }
+
+    /**
+     * Restarts the PHP-FPM workers, so that whichever process delivers runs with the engine
+     * settings of the fixtures (a leader started before them keeps the settings it had).
+     */
+    protected static function reloadFpm(): void
+    {
+        $pid = (int) @file_get_contents(self::$env['MWH_STATE'] . '/run/php-fpm.pid');
+        if ($pid <= 0 || !posix_kill($pid, SIGUSR2)) {
+            throw new \RuntimeException('tests/wp: cannot reload PHP-FPM (no master pid)');
+        }
+        $end = microtime(true) + 20;
+        do {
+            usleep(200_000);
+            $ctx = stream_context_create(['http' => ['timeout' => 5, 'ignore_errors' => true]]);
+            $ok = @file_get_contents('http://localhost/', false, $ctx) !== false && str_contains($http_response_header[0] ?? '', ' 200');
+        } while (!$ok && microtime(true) < $end);
     }
 
     public static function tearDownAfterClass(): void
@@ -41,6 +60,7 @@ abstract class WpTestCase extends TestCase
         $mu = self::$env['WP_CONTENT_DIR'] . '/mu-plugins';
         @unlink($mu . '/mwh-e2e-fixtures.php');
         @unlink($mu . '/mwh-e2e-um-catalog.json');
+        self::reloadFpm();
     }
 
     /** Ultimate Multisite's event catalog: every event type with an example payload. */
