@@ -98,11 +98,6 @@ impl Engine {
         Ok(engine)
     }
 
-    /// The settings this engine runs with.
-    pub fn settings(&self) -> &Settings {
-        &self.settings
-    }
-
     fn send(&self, m: Msg) {
         if let Some(tx) = lock(&self.tx).as_ref() {
             let _ = tx.send(m);
@@ -208,7 +203,7 @@ impl Engine {
                 return Err(e);
             }
             seq = self.written.fetch_add(1, Ordering::SeqCst) + 1;
-            sync_file = if self.settings.durability == Durability::Power { writer.try_clone_file() } else { None };
+            sync_file = if self.settings.durability == Durability::Power { Some(writer.sync_handle()) } else { None };
         }
         if let Some(f) = sync_file {
             // Group commit: one fdatasync covers every record written before it started.

@@ -396,3 +396,32 @@ fn an_unreachable_endpoint_is_probed_not_flooded_and_drains_when_back() {
     assert_eq!(server.count(), 24, "3 failures + 1 failed probe + 20 deliveries");
     engine.shutdown(Duration::ZERO).unwrap();
 }
+
+#[test]
+fn the_spool_is_private_to_its_owner() {
+    use std::os::unix::fs::PermissionsExt;
+    let server = Server::start(|_, _| ok());
+    let dir = spool_dir("private");
+    let engine = Engine::start(settings(&dir, "").as_bytes()).unwrap();
+    engine.configure(snapshot(1, &[(1, &server.url("/"), &["e"])]).as_bytes()).unwrap();
+    engine.emit("e", b"{}").unwrap();
+    engine.flush(T).unwrap();
+    let mut seen = 0;
+    let mut stack = vec![dir.clone()];
+    while let Some(d) = stack.pop() {
+        let mode = std::fs::metadata(&d).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o700, "{} is {mode:o}", d.display());
+        for entry in std::fs::read_dir(&d).unwrap().flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                stack.push(path);
+            } else {
+                let mode = entry.metadata().unwrap().permissions().mode() & 0o777;
+                assert_eq!(mode & 0o077, 0, "{} is readable by others ({mode:o})", path.display());
+                seen += 1;
+            }
+        }
+    }
+    assert!(seen >= 4, "the spool holds the lock, snapshot, segment and results ({seen} files)");
+    engine.shutdown(Duration::ZERO).unwrap();
+}

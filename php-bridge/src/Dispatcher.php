@@ -20,7 +20,7 @@ use MultisiteWebhooks\Events\Catalog;
 final class Dispatcher
 {
     private Plugin $plugin;
-    private bool $synced = false;
+    private ?int $syncedVersion = null;
     private bool $flushRegistered = false;
 
     public function __construct(Plugin $plugin)
@@ -85,27 +85,21 @@ final class Dispatcher
     }
 
     /**
-     * Pushes the webhook configuration to the engine if the engine's is older (once per request).
+     * Pushes the webhook configuration to the engine if the engine's is older. The version
+     * counter is read from the (per-request cached) network option, so an edit made earlier in
+     * this request is seen; `$force` asks the engine again even for a version already pushed.
      */
     public function sync(Engine $engine, bool $force = false): void
     {
-        if ($this->synced && !$force) {
-            return;
-        }
         $webhooks = $this->plugin->webhooks();
         $version = $webhooks->configVersion();
+        if ($version === $this->syncedVersion && !$force) {
+            return;
+        }
         if ($version > 0 && $engine->configuredVersion() < $version) {
             $engine->configure($webhooks->snapshot());
         }
-        $this->synced = true;
-    }
-
-    /**
-     * Marks the snapshot as possibly stale for the rest of this request (after an edit).
-     */
-    public function invalidate(): void
-    {
-        $this->synced = false;
+        $this->syncedVersion = $version;
     }
 
     /**

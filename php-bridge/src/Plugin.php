@@ -45,6 +45,8 @@ final class Plugin
     private ?Outbox $outbox = null;
     private ?Importer $importer = null;
     private ?Operations $operations = null;
+    /** @var array<string, mixed>|null */
+    private ?array $engineSettings = null;
 
     private function __construct(string $file)
     {
@@ -165,7 +167,9 @@ final class Plugin
      */
     public function engine(): ?Engine
     {
-        return $this->loader()->engine(Settings::engine());
+        // Built once per request: every emit asks for the engine.
+        $this->engineSettings ??= Settings::engine();
+        return $this->loader()->engine($this->engineSettings);
     }
 
     /**

@@ -85,7 +85,7 @@ pub fn open_append(path: &Path, create_new: bool) -> std::io::Result<File> {
 /// The appending side of one segment, owned by one process.
 #[derive(Debug)]
 pub struct SegmentWriter {
-    file: File,
+    file: std::sync::Arc<File>,
     path: PathBuf,
     len: u64,
 }
@@ -103,14 +103,14 @@ impl SegmentWriter {
             let _ = std::fs::remove_file(&tmp);
             Error::spool(format!("creating {}", path.display()), e)
         })?;
-        Ok(SegmentWriter { file, path, len: 0 })
+        Ok(SegmentWriter { file: std::sync::Arc::new(file), path, len: 0 })
     }
 
     /// Appends one framed record in a single write. On failure the segment is cut back to
     /// where it was, so no torn record is left in the middle.
     pub fn append(&mut self, framed: &[u8]) -> Result<u64> {
         let at = self.len;
-        if let Err(e) = self.file.write_all(framed) {
+        if let Err(e) = (&*self.file).write_all(framed) {
             let _ = self.file.set_len(at);
             return Err(Error::spool(format!("writing {}", self.path.display()), e));
         }
@@ -133,9 +133,9 @@ impl SegmentWriter {
         self.len == 0
     }
 
-    /// A second handle on the file (for syncing outside the writer's lock).
-    pub fn try_clone_file(&self) -> Option<File> {
-        self.file.try_clone().ok()
+    /// A shared handle on the file, for syncing outside the writer's lock.
+    pub fn sync_handle(&self) -> std::sync::Arc<File> {
+        self.file.clone()
     }
 }
 

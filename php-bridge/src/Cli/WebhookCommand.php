@@ -200,7 +200,6 @@ final class WebhookCommand
     {
         $fields = $this->validated($assoc, false);
         $created = $this->plugin->webhooks()->create($fields);
-        $this->plugin->dispatcher()->invalidate();
         if (\WP_CLI\Utils\get_flag_value($assoc, 'porcelain', false)) {
             \WP_CLI::line((string) $created['id']);
             \WP_CLI::line($created['secret']);
@@ -255,7 +254,6 @@ final class WebhookCommand
         }
         $fields = $this->validated($assoc, true);
         $this->plugin->webhooks()->update($hook['id'], $fields);
-        $this->plugin->dispatcher()->invalidate();
         \WP_CLI::success(sprintf('Updated webhook %d.', $hook['id']));
     }
 
@@ -288,7 +286,6 @@ final class WebhookCommand
         foreach ($ids as $id) {
             $this->plugin->webhooks()->delete($id);
         }
-        $this->plugin->dispatcher()->invalidate();
         \WP_CLI::success(sprintf(count($ids) === 1 ? 'Deleted %d webhook: %s.' : 'Deleted %d webhooks: %s.', count($ids), implode(', ', $ids)));
     }
 
@@ -318,7 +315,6 @@ final class WebhookCommand
     {
         $hook = $this->hook($args[0] ?? '');
         $secret = (string) $this->plugin->webhooks()->rotateSecret($hook['id']);
-        $this->plugin->dispatcher()->invalidate();
         if (\WP_CLI\Utils\get_flag_value($assoc, 'porcelain', false)) {
             \WP_CLI::line($secret);
             return;

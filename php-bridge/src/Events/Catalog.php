@@ -113,18 +113,4 @@ final class Catalog
         usort($all, static fn (array $a, array $b): int => [$order[$a['source']] ?? 3, $a['slug']] <=> [$order[$b['source']] ?? 3, $b['slug']]);
         return $all;
     }
-
-    /**
-     * slug => name, for drop-downs.
-     *
-     * @return array<string, string>
-     */
-    public function options(): array
-    {
-        $out = [];
-        foreach ($this->all() as $e) {
-            $out[$e['slug']] = $e['name'];
-        }
-        return $out;
-    }
 }

@@ -206,7 +206,6 @@ final class Controller
             return self::invalid($fields);
         }
         $created = $this->plugin->webhooks()->create($fields);
-        $this->plugin->dispatcher()->invalidate();
         $hook = $this->plugin->webhooks()->get($created['id']);
         if ($hook === null) {
             return new \WP_Error('multisite_webhooks_not_saved', __('The webhook could not be saved.', 'multisite-webhooks'), ['status' => 500]);
@@ -243,7 +242,6 @@ final class Controller
             return self::invalid($fields);
         }
         $this->plugin->webhooks()->update($id, $fields);
-        $this->plugin->dispatcher()->invalidate();
         return new \WP_REST_Response($this->webhookData((array) $this->plugin->webhooks()->get($id)));
     }
 
@@ -262,7 +260,6 @@ final class Controller
         if (!$this->plugin->webhooks()->delete($id)) {
             return new \WP_Error('multisite_webhooks_not_deleted', __('The webhook could not be deleted.', 'multisite-webhooks'), ['status' => 500]);
         }
-        $this->plugin->dispatcher()->invalidate();
         return new \WP_REST_Response(['deleted' => true, 'previous' => $this->webhookData($hook)]);
     }
 
@@ -295,7 +292,6 @@ final class Controller
         if ($secret === null) {
             return self::webhookNotFound($id);
         }
-        $this->plugin->dispatcher()->invalidate();
         $until = null;
         foreach ((array) ($this->plugin->webhooks()->get($id, true)['secrets'] ?? []) as $s) {
             if (($s['secret'] ?? '') !== $secret && !empty($s['expires'])) {

@@ -167,22 +167,6 @@ final class Deliveries
     }
 
     /**
-     * Failed attempts in the last 24 hours per webhook id.
-     *
-     * @return array<int, int>
-     */
-    public function recentFailures(): array
-    {
-        global $wpdb;
-        $rows = $wpdb->get_results($wpdb->prepare('SELECT webhook_id, COUNT(*) AS n FROM ' . Schema::table('deliveries') . " WHERE outcome IN ('failed','retrying') AND is_test = 0 AND date_created >= %s GROUP BY webhook_id", gmdate('Y-m-d H:i:s', time() - DAY_IN_SECONDS)), ARRAY_A); // phpcs:ignore WordPress.DB.PreparedSQL -- table name only.
-        $out = [];
-        foreach ((array) $rows as $r) {
-            $out[(int) $r['webhook_id']] = (int) $r['n'];
-        }
-        return $out;
-    }
-
-    /**
      * Deletes attempts and payloads older than `$days`, `$batch` rows at a time, for at most
      * `$seconds`. Returns how many rows were deleted.
      */
