@@ -97,6 +97,25 @@ int32_t hooks_send_test(const char *request,
                         size_t *result_len_out);
 
 /*
+ Says whether the SSRF guard would let a webhook URL through, judged as delivery judges it:
+ the host is resolved (an IP literal as it is; a name with the system resolver, waiting at
+ most `connect_timeout_ms`) and every address is checked with the engine's guard and its
+ `ssrf_allow`. Nothing is sent. The result JSON is one of:
+ `{"ok":true,"addresses":["93.184.216.34"]}` when at least one address passes (delivery
+ connects to those); `{"ok":false,"reason":"ssrf: refused 127.0.0.1 (loopback); add it to
+ ssrf_allow to permit it","addresses":["127.0.0.1"]}` when every address is refused;
+ `{"ok":null,"reason":"could not resolve <host>: <error>"}` when the name does not resolve
+ (not a refusal: DNS may be down for a moment). A refused or unresolved URL is status 0.
+
+ Ownership: borrows `url`; returns owned `*result_out` (free with `hooks_string_free`).
+ NULL and bad input: NULL url or out-pointer → 1; invalid UTF-8 → 2; not an http(s) URL
+ with a host, or longer than 2048 bytes → 6; before init → 7.
+ Statuses: 0, 1, 2, 6, 7, 99.
+ Thread safety: any thread; blocks the caller while a name is looked up.
+ */
+int32_t hooks_check_url(const char *url, size_t url_len, char **result_out, size_t *result_len_out);
+
+/*
  Waits until nothing is due and nothing is in flight, at most `timeout_ms`. If no process
  is delivering, this one becomes the leader and delivers. For CLI and cron processes before
  they exit.

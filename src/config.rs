@@ -102,8 +102,9 @@ pub fn check_event(slug: &str) -> Result<()> {
     Ok(())
 }
 
-/// Checks that `url` is an absolute http(s) URL with a host; returns the reason if not.
-pub fn check_url(url: &str) -> std::result::Result<(), String> {
+/// Checks that `url` is an absolute http(s) URL with a host; returns it parsed, or the reason
+/// if it is not one.
+pub fn check_url(url: &str) -> std::result::Result<ureq::http::Uri, String> {
     if url.len() > 2048 {
         return Err("longer than 2048 characters".into());
     }
@@ -113,7 +114,7 @@ pub fn check_url(url: &str) -> std::result::Result<(), String> {
         _ => return Err(format!("not an http(s) URL: {url:?}")),
     }
     match uri.host() {
-        Some(h) if !h.is_empty() => Ok(()),
+        Some(h) if !h.is_empty() => Ok(uri),
         _ => Err(format!("no host in URL: {url:?}")),
     }
 }

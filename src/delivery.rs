@@ -6,14 +6,17 @@ use std::time::{Duration, Instant};
 
 use serde::Serialize;
 use ureq::tls::{Certificate, PemItem, RootCerts, TlsConfig};
-use ureq::unversioned::transport::DefaultConnector;
-use ureq::Agent;
+use ureq::config::Config;
+use ureq::http::Uri;
+use ureq::unversioned::transport::time::Duration as TimeoutAfter;
+use ureq::unversioned::transport::{DefaultConnector, NextTimeout};
+use ureq::{Agent, Timeout};
 
 use crate::config::Format;
 use crate::error::{Error, Result};
 use crate::settings::Settings;
 use crate::signing::{signature_header, Secret};
-use crate::ssrf::{Guard, GuardedResolver, Refused};
+use crate::ssrf::{Guard, GuardedResolver, Refused, Verdict};
 
 /// The header naming the event slug.
 pub const EVENT_HEADER: &str = "x-webhook-event";
@@ -119,6 +122,9 @@ const POOLS: usize = 8;
 #[derive(Debug, Clone)]
 pub struct Deliverer {
     agents: Arc<[Agent]>,
+    resolver: GuardedResolver,
+    config: Arc<Config>,
+    lookup_timeout: Duration,
     excerpt: usize,
 }
 
@@ -163,7 +169,22 @@ impl Deliverer {
         let agents = (0..POOLS)
             .map(|_| Agent::with_parts(config.clone(), DefaultConnector::default(), resolver.clone()))
             .collect();
-        Ok(Deliverer { agents, excerpt: settings.response_excerpt_bytes })
+        Ok(Deliverer {
+            agents,
+            resolver,
+            config: Arc::new(config),
+            lookup_timeout: Duration::from_millis(settings.connect_timeout_ms),
+            excerpt: settings.response_excerpt_bytes,
+        })
+    }
+
+    /// What the SSRF guard makes of the host of `uri`, with the resolver, guard and remembered
+    /// names the attempts use; nothing is sent. A lookup waits at most the connect timeout: one
+    /// that takes longer is reported as unresolved, never as refused. `None` when `uri` is not
+    /// an http(s) URL with a host.
+    pub fn verdict(&self, uri: &Uri) -> Option<Verdict> {
+        let timeout = NextTimeout { after: TimeoutAfter::Exact(self.lookup_timeout), reason: Timeout::Resolve, ..NextTimeout::default() };
+        self.resolver.verdict(uri, &self.config, timeout)
     }
 
     /// Sends one attempt and reports what happened. Never panics on any response.

@@ -20,6 +20,7 @@ use crate::settings::{Durability, Settings};
 use crate::spool::frame;
 use crate::spool::segment::{EventRecord, Kind, SegmentWriter, ROTATE_BYTES};
 use crate::spool::{FileStamp, Spool};
+use crate::ssrf::Verdict;
 use crate::worker::{self, Msg, Shared};
 
 /// How long stopping waits for attempts in flight.
@@ -245,6 +246,19 @@ impl Engine {
         Ok(v.to_string())
     }
 
+    /// Whether the SSRF guard lets `url` through, judged as delivery judges it (same guard, same
+    /// `ssrf_allow`, same resolver); nothing is sent. Returns JSON:
+    /// `{"ok":true,"addresses":[…]}` when at least one address passes (the ones delivery
+    /// connects to), `{"ok":false,"reason":"ssrf: refused …","addresses":[…]}` when every
+    /// address is refused, `{"ok":null,"reason":"could not resolve …"}` when the name does not
+    /// resolve (not a refusal: DNS may be down for a moment).
+    pub fn check_url(&self, url: &str) -> Result<String> {
+        let not_http = |m: String| Error::Config(format!("url: {m}"));
+        let uri = crate::config::check_url(url).map_err(not_http)?;
+        let verdict = self.deliverer.verdict(&uri).ok_or_else(|| not_http(format!("not an http(s) URL: {url:?}")))?;
+        Ok(verdict_json(&verdict).to_string())
+    }
+
     /// Waits until nothing is due and nothing is in flight, or `timeout` passes. If no process
     /// is delivering, this one takes over; if another is, waits for it to have read this
     /// process's events and gone idle.
@@ -351,6 +365,16 @@ impl Engine {
     }
 }
 
+/// The JSON `check_url` returns for `v`.
+fn verdict_json(v: &Verdict) -> serde_json::Value {
+    let text = |ips: &[std::net::IpAddr]| ips.iter().map(|ip| ip.to_string()).collect::<Vec<_>>();
+    match v {
+        Verdict::Admitted(ips) => json!({"ok": true, "addresses": text(ips)}),
+        Verdict::Refused { reason, addresses } => json!({"ok": false, "reason": reason, "addresses": text(addresses)}),
+        Verdict::Unresolved(reason) => json!({"ok": null, "reason": reason}),
+    }
+}
+
 fn check_payload(payload: &[u8], limit: usize) -> Result<()> {
     if payload.len() > limit {
         return Err(Error::TooLarge { what: "the payload", size: payload.len(), limit });
@@ -406,6 +430,18 @@ mod tests {
         assert_eq!(nesting_depth(b"{}"), 1);
         let deep = format!("{{\"a\":{}{}}}", "[".repeat(70), "]".repeat(70));
         assert!(check_payload(deep.as_bytes(), 1 << 20).unwrap_err().to_string().contains("nests 71 levels"));
+    }
+
+    #[test]
+    fn verdicts_become_the_documented_json() {
+        let ips = |l: &[&str]| l.iter().map(|a| a.parse().unwrap()).collect::<Vec<_>>();
+        assert_eq!(verdict_json(&Verdict::Admitted(ips(&["93.184.216.34", "2606:4700::1111"]))),
+            json!({"ok": true, "addresses": ["93.184.216.34", "2606:4700::1111"]}));
+        let refused = Verdict::Refused { reason: "ssrf: refused ::1 (loopback); add it to ssrf_allow to permit it".into(), addresses: ips(&["::1"]) };
+        assert_eq!(verdict_json(&refused),
+            json!({"ok": false, "reason": "ssrf: refused ::1 (loopback); add it to ssrf_allow to permit it", "addresses": ["::1"]}));
+        assert_eq!(verdict_json(&Verdict::Unresolved("could not resolve a.invalid: x".into())),
+            json!({"ok": null, "reason": "could not resolve a.invalid: x"}));
     }
 }
 

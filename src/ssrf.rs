@@ -156,37 +156,123 @@ impl GuardedResolver {
             let all = self.lookup.resolve(uri, config, timeout)?;
             return self.admit(all.iter().copied());
         };
+        let all = self.addresses(uri, host, port, config, timeout, now)?;
+        self.admit(all.iter().copied())
+    }
+
+    /// Every address `host:port` (of `uri`) stands for, before the guard: an IP literal as it
+    /// is (if the configured IP family keeps it), a name as remembered, else as looked up (and
+    /// then remembered).
+    fn addresses(&self, uri: &Uri, host: &str, port: u16, config: &Config, timeout: NextTimeout, now: Instant)
+        -> Result<ResolvedSocketAddrs, ureq::Error> {
+        let mut found = self.empty();
         if let Some(ip) = ip_literal(host) {
             let addr = SocketAddr::new(ip, port);
             if config.ip_family().keep_wanted(std::iter::once(addr)).next().is_none() {
                 return Err(ureq::Error::HostNotFound);
             }
-            return self.admit(std::iter::once(addr));
+            found.push(addr);
+            return Ok(found);
         }
-        if let Some(kept) = self.names.get(host, port, now, |all| self.admit(all.iter().copied())) {
-            return kept;
+        let remembered = self.names.get(host, port, now, |all| {
+            // A remembered list is one lookup's answer, so it fits; `try_push` keeps that an
+            // invariant rather than a panic.
+            all.iter().for_each(|a| {
+                let _ = found.try_push(*a);
+            });
+        });
+        if remembered.is_some() {
+            return Ok(found);
         }
         let all = self.lookup.resolve(uri, config, timeout)?;
         self.names.put(host, port, &all, now);
-        self.admit(all.iter().copied())
+        Ok(all)
     }
 
     /// The addresses the guard lets through, or the first refusal if none is.
     fn admit(&self, all: impl Iterator<Item = SocketAddr>) -> Result<ResolvedSocketAddrs, ureq::Error> {
         let mut kept = self.empty();
-        let mut refusal = None;
-        for addr in all {
-            match self.guard.check(addr.ip()) {
-                Ok(()) => kept.push(addr),
-                Err(why) => refusal = refusal.or(Some(why)),
-            }
-        }
+        let refusal = screen(&self.guard, all, |addr| kept.push(addr));
         if kept.is_empty() {
-            let why = refusal.unwrap_or_else(|| "ssrf: no address to connect to".into());
+            let why = refusal.unwrap_or_else(|| NO_ADDRESS.into());
             return Err(ureq::Error::Io(std::io::Error::new(std::io::ErrorKind::PermissionDenied, Refused(why))));
         }
         Ok(kept)
     }
+
+    /// What the guard makes of the host of `uri`, found exactly as an attempt finds it (an IP
+    /// literal as it is; a name as remembered, else looked up with `timeout` and remembered)
+    /// and judged exactly as an attempt judges it: admitted when at least one address passes.
+    /// Nothing is connected to. `None` when `uri` is not an http(s) URL with a host.
+    pub fn verdict(&self, uri: &Uri, config: &Config, timeout: NextTimeout) -> Option<Verdict> {
+        let (host, port) = host_and_port(uri)?;
+        let all = match self.addresses(uri, host, port, config, timeout, Instant::now()) {
+            Ok(all) => all,
+            Err(e) => return Some(Verdict::Unresolved(format!("could not resolve {host}: {}", lookup_error(&e)))),
+        };
+        let mut passed = Vec::new();
+        let refusal = screen(&self.guard, all.iter().copied(), |addr| passed.push(addr.ip()));
+        if passed.is_empty() {
+            let addresses = distinct(all.iter().map(SocketAddr::ip));
+            return Some(Verdict::Refused { reason: refusal.unwrap_or_else(|| NO_ADDRESS.into()), addresses });
+        }
+        Some(Verdict::Admitted(distinct(passed.into_iter())))
+    }
+}
+
+/// Why a host with no address at all is refused.
+const NO_ADDRESS: &str = "ssrf: no address to connect to";
+
+/// Runs each address of `all` through `guard`: hands the ones it lets through to `keep` and
+/// returns the first refusal (the reason given when none passes).
+fn screen(guard: &Guard, all: impl Iterator<Item = SocketAddr>, mut keep: impl FnMut(SocketAddr)) -> Option<String> {
+    let mut refusal = None;
+    for addr in all {
+        match guard.check(addr.ip()) {
+            Ok(()) => keep(addr),
+            Err(why) => refusal = refusal.or(Some(why)),
+        }
+    }
+    refusal
+}
+
+/// `ips` in their first order, each once (a lookup may name an address once per port or family).
+fn distinct(ips: impl Iterator<Item = IpAddr>) -> Vec<IpAddr> {
+    let mut out: Vec<IpAddr> = Vec::new();
+    for ip in ips {
+        if !out.contains(&ip) {
+            out.push(ip);
+        }
+    }
+    out
+}
+
+/// A failed lookup in words, without the HTTP client's family prefix.
+fn lookup_error(e: &ureq::Error) -> String {
+    match e {
+        ureq::Error::Io(io) => io.to_string(),
+        ureq::Error::Timeout(_) => "no answer in time".into(),
+        ureq::Error::HostNotFound => "no address found".into(),
+        other => other.to_string(),
+    }
+}
+
+/// What the guard makes of a URL's host, before any request: what an admin is told when saving
+/// a webhook.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Verdict {
+    /// At least one address passes; these are the ones delivery connects to.
+    Admitted(Vec<IpAddr>),
+    /// Every address is refused.
+    Refused {
+        /// The guard's refusal of the first address, e.g. `ssrf: refused 127.0.0.1 (loopback); …`.
+        reason: String,
+        /// Every address the host stands for.
+        addresses: Vec<IpAddr>,
+    },
+    /// The name did not resolve: `could not resolve <host>: <error>`. Not a refusal; DNS may
+    /// be down for a moment.
+    Unresolved(String),
 }
 
 impl Resolver for GuardedResolver {
@@ -444,6 +530,101 @@ mod tests {
         let shared = r.clone();
         assert!(resolve_with(&shared, "http://metadata.example/", t0).is_err());
         assert_eq!(lookup.calls(), 1, "clones share the cache");
+    }
+
+    fn verdict(r: &GuardedResolver, url: &str) -> Verdict {
+        let uri: Uri = url.parse().unwrap();
+        r.verdict(&uri, &Config::default(), NextTimeout::default()).expect("an http(s) URL with a host")
+    }
+
+    fn ips(list: &[&str]) -> Vec<IpAddr> {
+        list.iter().map(|a| a.parse().unwrap()).collect()
+    }
+
+    #[test]
+    fn verdict_refuses_non_public_literals_with_the_guards_reason() {
+        let lookup = Fixed::new(&["93.184.216.34"]);
+        let r = GuardedResolver::with_lookup(allowing(&[]), lookup.clone());
+        assert_eq!(verdict(&r, "http://127.0.0.1:8080/hook"), Verdict::Refused {
+            reason: "ssrf: refused 127.0.0.1 (loopback); add it to ssrf_allow to permit it".into(),
+            addresses: ips(&["127.0.0.1"]),
+        });
+        assert_eq!(verdict(&r, "http://169.254.169.254/latest/meta-data/"), Verdict::Refused {
+            reason: "ssrf: refused 169.254.169.254 (link-local, where cloud metadata lives); add it to ssrf_allow to permit it".into(),
+            addresses: ips(&["169.254.169.254"]),
+        });
+        assert_eq!(verdict(&r, "https://[::1]:8443/"), Verdict::Refused {
+            reason: "ssrf: refused ::1 (loopback); add it to ssrf_allow to permit it".into(),
+            addresses: ips(&["::1"]),
+        });
+        assert_eq!(lookup.calls(), 0, "no lookup for an address");
+    }
+
+    #[test]
+    fn verdict_admits_what_ssrf_allow_names_and_public_literals() {
+        let lookup = Fixed::new(&[]);
+        let allowed = GuardedResolver::with_lookup(allowing(&["127.0.0.1", "::1"]), lookup.clone());
+        assert_eq!(verdict(&allowed, "http://127.0.0.1:8080/"), Verdict::Admitted(ips(&["127.0.0.1"])));
+        assert_eq!(verdict(&allowed, "http://[::1]/"), Verdict::Admitted(ips(&["::1"])));
+        assert!(matches!(verdict(&allowed, "http://127.0.0.2/"), Verdict::Refused { .. }), "only what the list names");
+        let r = GuardedResolver::with_lookup(allowing(&[]), lookup.clone());
+        assert_eq!(verdict(&r, "https://93.184.216.34/hook"), Verdict::Admitted(ips(&["93.184.216.34"])));
+        assert_eq!(verdict(&r, "http://[2606:4700::1111]:81/"), Verdict::Admitted(ips(&["2606:4700::1111"])));
+        assert_eq!(lookup.calls(), 0, "an address needs no lookup, so no network");
+    }
+
+    #[test]
+    fn verdict_judges_every_address_of_a_name_as_delivery_does() {
+        let r = GuardedResolver::with_lookup(allowing(&[]), Fixed::new(&["127.0.0.1", "93.184.216.34", "10.0.0.1"]));
+        assert_eq!(verdict(&r, "http://mixed.example/"), Verdict::Admitted(ips(&["93.184.216.34"])),
+            "one public address is enough; delivery connects to it alone");
+        assert_eq!(resolve(&r, "http://mixed.example/").unwrap(), ["93.184.216.34:80"]);
+
+        let r = GuardedResolver::with_lookup(allowing(&[]), Fixed::new(&["10.0.0.1", "127.0.0.1", "10.0.0.1"]));
+        assert_eq!(verdict(&r, "http://inside.example/"), Verdict::Refused {
+            reason: "ssrf: refused 10.0.0.1 (private network (RFC 1918)); add it to ssrf_allow to permit it".into(),
+            addresses: ips(&["10.0.0.1", "127.0.0.1"]),
+        });
+        assert_eq!(resolve(&r, "http://inside.example/").unwrap_err(),
+            "ssrf: refused 10.0.0.1 (private network (RFC 1918)); add it to ssrf_allow to permit it",
+            "delivery refuses with the same words");
+    }
+
+    #[test]
+    fn verdict_refuses_a_name_that_resolves_to_loopback() {
+        // `localhost` comes from the hosts file: no query leaves the machine.
+        let r = GuardedResolver::new(allowing(&[]));
+        match verdict(&r, "http://localhost:8080/hook") {
+            Verdict::Refused { reason, addresses } => {
+                assert!(reason.starts_with("ssrf: refused ") && reason.ends_with("(loopback); add it to ssrf_allow to permit it"), "{reason}");
+                assert!(!addresses.is_empty() && addresses.iter().all(IpAddr::is_loopback), "{addresses:?}");
+            }
+            other => panic!("localhost must be refused: {other:?}"),
+        }
+        let allowed = GuardedResolver::new(allowing(&["127.0.0.1", "::1"]));
+        assert!(matches!(verdict(&allowed, "http://localhost:8080/"), Verdict::Admitted(a) if !a.is_empty()));
+    }
+
+    #[test]
+    fn a_name_that_does_not_resolve_is_no_verdict() {
+        // `.invalid` never resolves (RFC 2606); the local resolver says so at once.
+        let r = GuardedResolver::new(allowing(&[]));
+        match verdict(&r, "https://no-such-host.invalid/hook") {
+            Verdict::Unresolved(why) => {
+                assert!(why.starts_with("could not resolve no-such-host.invalid: ") && why.len() > 41, "{why}");
+            }
+            other => panic!("expected no verdict: {other:?}"),
+        }
+        assert_eq!(r.names.len(), 0, "a failed lookup is not remembered");
+    }
+
+    #[test]
+    fn verdict_needs_an_http_url_with_a_host() {
+        let r = GuardedResolver::with_lookup(allowing(&[]), Fixed::new(&["93.184.216.34"]));
+        for url in ["ftp://93.184.216.34/", "/relative/path", "93.184.216.34:80"] {
+            let uri: Uri = url.parse().unwrap();
+            assert_eq!(r.verdict(&uri, &Config::default(), NextTimeout::default()), None, "{url}");
+        }
     }
 
     #[test]

@@ -40,6 +40,21 @@ fn emit(ev: &[u8], pl: &[u8]) -> (i32, Option<String>) {
     (s, Some(id))
 }
 
+/// `hooks_check_url` on `url`: the status and, on success, the result JSON (freed here).
+fn check_url(url: &[u8]) -> (i32, Option<serde_json::Value>) {
+    let mut out: *mut c_char = ptr::null_mut();
+    let mut len = 0usize;
+    let s = hooks_check_url(url.as_ptr().cast(), url.len(), &mut out, &mut len);
+    if out.is_null() {
+        assert_eq!(len, 0, "length untouched when no string is returned");
+        return (s, None);
+    }
+    // SAFETY: a string returned by the library with its length.
+    let v = serde_json::from_slice(unsafe { std::slice::from_raw_parts(out.cast::<u8>(), len) }).unwrap();
+    hooks_string_free(out);
+    (s, Some(v))
+}
+
 fn configure(json: &str) -> (i32, i32) {
     let mut applied = -1;
     let s = hooks_configure(json.as_ptr().cast(), json.len(), &mut applied);
@@ -72,6 +87,11 @@ fn null_pointers_are_refused_and_out_params_untouched() {
     assert_eq!(hooks_take_results(1, &mut out, ptr::null_mut()), HOOKS_ERR_NULL);
     assert_eq!(hooks_send_test(ptr::null(), 0, &mut out, &mut len), HOOKS_ERR_NULL);
     assert_eq!(hooks_redeliver(ptr::null(), 0), HOOKS_ERR_NULL);
+    assert_eq!(hooks_check_url(ptr::null(), 0, &mut out, &mut len), HOOKS_ERR_NULL);
+    assert_eq!(last_error(), "argument: url is NULL");
+    let url = "http://93.184.216.34/";
+    assert_eq!(hooks_check_url(url.as_ptr().cast(), url.len(), ptr::null_mut(), &mut len), HOOKS_ERR_NULL);
+    assert_eq!(last_error(), "argument: result_out or result_len_out is NULL");
     assert!(out.is_null() && len == 99, "out-params untouched on error");
     hooks_string_free(ptr::null_mut());
 }
@@ -173,4 +193,64 @@ fn send_test_and_redeliver_through_the_c_api() {
     assert!(last_error().starts_with("json: missing field `event`"), "{}", last_error());
     assert_eq!(hooks_flush(5_000), HOOKS_OK);
     std::thread::sleep(Duration::from_millis(1));
+}
+
+#[test]
+fn check_url_says_what_the_ssrf_guard_would_do() {
+    init();
+    // These settings allow 127.0.0.1, and nothing else that is not public.
+    let (s, v) = check_url(b"http://127.0.0.1:8080/hook");
+    assert_eq!(s, HOOKS_OK, "{}", last_error());
+    assert_eq!(v.unwrap(), serde_json::json!({"ok": true, "addresses": ["127.0.0.1"]}));
+    assert_eq!(last_error(), "");
+    let (s, v) = check_url(b"https://93.184.216.34/hook");
+    assert_eq!((s, v.unwrap()), (HOOKS_OK, serde_json::json!({"ok": true, "addresses": ["93.184.216.34"]})));
+
+    let metadata = "http://169.254.169.254/latest/meta-data/";
+    let (s, v) = check_url(metadata.as_bytes());
+    assert_eq!(s, HOOKS_OK, "a refusal is an answer, not a failure");
+    let v = v.unwrap();
+    assert_eq!(v, serde_json::json!({"ok": false, "addresses": ["169.254.169.254"],
+        "reason": "ssrf: refused 169.254.169.254 (link-local, where cloud metadata lives); add it to ssrf_allow to permit it"}));
+    let (s, loopback) = check_url(b"http://[::1]:8080/");
+    assert_eq!((s, loopback.unwrap()), (HOOKS_OK, serde_json::json!({"ok": false, "addresses": ["::1"],
+        "reason": "ssrf: refused ::1 (loopback); add it to ssrf_allow to permit it"})));
+
+    // Delivery refuses the same URL with the same words.
+    let req = serde_json::json!({"endpoint": {"id": 9, "url": metadata, "events": ["e"]}, "event": "e", "payload": {}}).to_string();
+    let mut out: *mut c_char = ptr::null_mut();
+    let mut len = 0usize;
+    assert_eq!(hooks_send_test(req.as_ptr().cast(), req.len(), &mut out, &mut len), HOOKS_OK, "{}", last_error());
+    // SAFETY: returned by the library.
+    let sent: serde_json::Value = serde_json::from_str(unsafe { CStr::from_ptr(out) }.to_str().unwrap()).unwrap();
+    hooks_string_free(out);
+    assert_eq!(sent["error"], v["reason"], "{sent}");
+
+    let (s, v) = check_url(b"http://no-such-host.invalid/hook");
+    assert_eq!(s, HOOKS_OK, "{}", last_error());
+    let v = v.unwrap();
+    assert_eq!(v["ok"], serde_json::Value::Null, "{v}");
+    assert!(v["reason"].as_str().unwrap().starts_with("could not resolve no-such-host.invalid: "), "{v}");
+    assert!(v.get("addresses").is_none(), "{v}");
+}
+
+#[test]
+fn check_url_refuses_what_is_not_an_http_url() {
+    init();
+    let cases: Vec<(&[u8], i32, &str)> = vec![
+        (b"ftp://example.org/hook", HOOKS_ERR_CONFIG, "config: url: not an http(s) URL: \"ftp://example.org/hook\""),
+        (b"example.org/hook", HOOKS_ERR_CONFIG, "config: url: not an http(s) URL"),
+        (b"", HOOKS_ERR_CONFIG, "config: url: not an http(s) URL: \"\""),
+        (b"javascript:alert(1)", HOOKS_ERR_CONFIG, "config: url: not an http(s) URL"),
+        (b"http://h\xff.example/", HOOKS_ERR_UTF8, "utf-8: url is not valid UTF-8 (at byte 8)"),
+    ];
+    for (url, want, msg) in cases {
+        let (got, v) = check_url(url);
+        assert_eq!(got, want, "{:?}: {}", String::from_utf8_lossy(url), last_error());
+        assert!(v.is_none(), "out-params untouched on error");
+        assert!(last_error().starts_with(msg), "{:?} should start with {msg:?}", last_error());
+    }
+    let long = format!("https://example.org/{}", "a".repeat(2048));
+    assert_eq!(check_url(long.as_bytes()).0, HOOKS_ERR_CONFIG);
+    assert_eq!(last_error(), "config: url: longer than 2048 characters");
 }

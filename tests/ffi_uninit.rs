@@ -14,6 +14,7 @@ fn last_error() -> String {
 fn every_call_before_init_says_so() {
     let ev = "site_created";
     let pl = "{}";
+    let url = "http://127.0.0.1/";
     let mut out: *mut c_char = ptr::null_mut();
     let mut len = 0usize;
     let mut v = 7u64;
@@ -26,6 +27,7 @@ fn every_call_before_init_says_so() {
         hooks_take_results(10, &mut out, &mut len),
         hooks_redeliver(pl.as_ptr().cast(), pl.len()),
         hooks_send_test(pl.as_ptr().cast(), pl.len(), &mut out, &mut len),
+        hooks_check_url(url.as_ptr().cast(), url.len(), &mut out, &mut len),
         hooks_shutdown(0),
     ];
     for (i, s) in statuses.iter().enumerate() {

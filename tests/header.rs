@@ -16,7 +16,7 @@ fn the_header_has_only_what_php_ffi_parses() {
             || line.starts_with("#include <std"), "PHP's FFI skips '#' lines; this one would carry meaning: {line}");
     }
     assert!(!h.contains("enum") && !h.contains("(*"), "no enums or callbacks in the surface");
-    for f in ["hooks_version", "hooks_init", "hooks_configure", "hooks_emit", "hooks_send_test", "hooks_flush", "hooks_stats",
+    for f in ["hooks_version", "hooks_init", "hooks_configure", "hooks_emit", "hooks_send_test", "hooks_check_url", "hooks_flush", "hooks_stats",
         "hooks_take_results", "hooks_redeliver", "hooks_last_error", "hooks_string_free", "hooks_shutdown"] {
         assert!(h.contains(&format!(" {f}(")) || h.contains(&format!("*{f}(")), "{f} is exported");
     }

@@ -311,6 +311,34 @@ pub extern "C" fn hooks_send_test(request: *const c_char, request_len: usize, re
     })
 }
 
+/// Says whether the SSRF guard would let a webhook URL through, judged as delivery judges it:
+/// the host is resolved (an IP literal as it is; a name with the system resolver, waiting at
+/// most `connect_timeout_ms`) and every address is checked with the engine's guard and its
+/// `ssrf_allow`. Nothing is sent. The result JSON is one of:
+/// `{"ok":true,"addresses":["93.184.216.34"]}` when at least one address passes (delivery
+/// connects to those); `{"ok":false,"reason":"ssrf: refused 127.0.0.1 (loopback); add it to
+/// ssrf_allow to permit it","addresses":["127.0.0.1"]}` when every address is refused;
+/// `{"ok":null,"reason":"could not resolve <host>: <error>"}` when the name does not resolve
+/// (not a refusal: DNS may be down for a moment). A refused or unresolved URL is status 0.
+///
+/// Ownership: borrows `url`; returns owned `*result_out` (free with `hooks_string_free`).
+/// NULL and bad input: NULL url or out-pointer → 1; invalid UTF-8 → 2; not an http(s) URL
+/// with a host, or longer than 2048 bytes → 6; before init → 7.
+/// Statuses: 0, 1, 2, 6, 7, 99.
+/// Thread safety: any thread; blocks the caller while a name is looked up.
+#[no_mangle]
+pub extern "C" fn hooks_check_url(url: *const c_char, url_len: usize, result_out: *mut *mut c_char,
+    result_len_out: *mut usize) -> i32 {
+    guard(|| {
+        check_out(result_out, result_len_out, "result_out or result_len_out")?;
+        // SAFETY: the caller passes `url_len` readable bytes.
+        let u = unsafe { str_arg(url, url_len, "url") }?;
+        let out = engine::global()?.check_url(u)?;
+        // SAFETY: checked by check_out above.
+        unsafe { write_out(result_out, result_len_out, out) }
+    })
+}
+
 /// Waits until nothing is due and nothing is in flight, at most `timeout_ms`. If no process
 /// is delivering, this one becomes the leader and delivers. For CLI and cron processes before
 /// they exit.

@@ -163,7 +163,7 @@ final class ErrorStatusTest extends EngineTestCase
         $seen = json_decode($run['stdout'], true, 512, JSON_THROW_ON_ERROR);
         $this->assertSame($this->engine()->version(), $seen['version'], 'version() needs no init');
         unset($seen['version']);
-        $this->assertCount(9, $seen);
+        $this->assertCount(10, $seen);
         foreach ($seen as $method => $what) {
             $this->assertIsArray($what, "$method before init: $run[stdout]");
             $this->assertSame(EngineException::NOT_INITIALIZED, $what['code'], $method);

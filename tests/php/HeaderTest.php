@@ -14,7 +14,7 @@ final class HeaderTest extends EngineTestCase
     /** Every function the C API offers; a new export must be added here (and tested). */
     private const FUNCTIONS = [
         'hooks_version', 'hooks_init', 'hooks_configure', 'hooks_configured_version', 'hooks_emit',
-        'hooks_send_test', 'hooks_flush', 'hooks_stats', 'hooks_take_results', 'hooks_redeliver',
+        'hooks_send_test', 'hooks_check_url', 'hooks_flush', 'hooks_stats', 'hooks_take_results', 'hooks_redeliver',
         'hooks_last_error', 'hooks_string_free', 'hooks_shutdown',
     ];
 
@@ -61,6 +61,12 @@ final class HeaderTest extends EngineTestCase
             'event' => 'x', 'payload' => new \stdClass()]);
         $out = $ffi->new('char *');
         $this->assertSame(0, $ffi->hooks_send_test($test, strlen($test), \FFI::addr($out), \FFI::addr($len)));
+        $this->assertFalse(json_decode(\FFI::string($out, $len->cdata), true)['ok']);
+        $ffi->hooks_string_free($out);
+
+        $url = 'http://169.254.169.254/';
+        $out = $ffi->new('char *');
+        $this->assertSame(0, $ffi->hooks_check_url($url, strlen($url), \FFI::addr($out), \FFI::addr($len)));
         $this->assertFalse(json_decode(\FFI::string($out, $len->cdata), true)['ok']);
         $ffi->hooks_string_free($out);
 

@@ -81,6 +81,25 @@ interface Engine
     public function sendTest(array $request): array;
 
     /**
+     * Whether the SSRF guard would let a webhook URL through, judged as delivery judges it
+     * (the same guard, with the engine's `ssrf_allow`); nothing is sent. A name is looked up
+     * with the system resolver, waiting at most the engine's connect timeout.
+     *
+     * @param string $url The webhook URL, http(s) with a host.
+     *
+     * @return array<string, mixed> One of:
+     *                              `['ok' => true, 'addresses' => ['93.184.216.34', …]]` when at
+     *                              least one address passes (delivery connects to those);
+     *                              `['ok' => false, 'reason' => 'ssrf: refused 127.0.0.1 (loopback); …', 'addresses' => [...]]`
+     *                              when every address is refused, the reason fit to show as it is;
+     *                              `['ok' => null, 'reason' => 'could not resolve <host>: …']` when
+     *                              the name does not resolve (not a refusal: DNS may be down for a moment).
+     *
+     * @throws EngineException INVALID_CONFIG (not an http(s) URL with a host), INVALID_UTF8, NOT_INITIALIZED.
+     */
+    public function checkUrl(string $url): array;
+
+    /**
      * Waits until nothing is due and nothing is in flight, at most $timeoutMs milliseconds.
      *
      * @param int $timeoutMs 0 to 4294967295.

@@ -125,15 +125,12 @@ final class FfiEngine implements Engine
     public function sendTest(array $request): array
     {
         $json = self::encodeRequest($request);
-        $out = $this->ffi->new('char *');
-        $len = $this->ffi->new('size_t');
-        try {
-            $this->check($this->ffi->hooks_send_test($json, strlen($json), \FFI::addr($out), \FFI::addr($len)));
-            $result = \FFI::string($out, $len->cdata);
-        } finally {
-            $this->ffi->hooks_string_free($out);
-        }
-        return self::decode($result);
+        return self::decode($this->owned('hooks_send_test', $json, strlen($json)));
+    }
+
+    public function checkUrl(string $url): array
+    {
+        return self::decode($this->owned('hooks_check_url', $url, strlen($url)));
     }
 
     public function flush(int $timeoutMs): bool
@@ -148,15 +145,7 @@ final class FfiEngine implements Engine
 
     public function stats(): array
     {
-        $out = $this->ffi->new('char *');
-        $len = $this->ffi->new('size_t');
-        try {
-            $this->check($this->ffi->hooks_stats(\FFI::addr($out), \FFI::addr($len)));
-            $json = \FFI::string($out, $len->cdata);
-        } finally {
-            $this->ffi->hooks_string_free($out);
-        }
-        return self::decode($json);
+        return self::decode($this->owned('hooks_stats'));
     }
 
     public function takeResults(int $max = 1000): array
@@ -164,15 +153,7 @@ final class FfiEngine implements Engine
         if ($max < 1 || $max > 10000) {
             throw new \InvalidArgumentException(sprintf('takeResults: max must be 1 to 10000, got %d', $max));
         }
-        $out = $this->ffi->new('char *');
-        $len = $this->ffi->new('size_t');
-        try {
-            $this->check($this->ffi->hooks_take_results($max, \FFI::addr($out), \FFI::addr($len)));
-            $json = \FFI::string($out, $len->cdata);
-        } finally {
-            $this->ffi->hooks_string_free($out);
-        }
-        return self::decode($json);
+        return self::decode($this->owned('hooks_take_results', $max));
     }
 
     public function redeliver(array $request): void
@@ -292,5 +273,23 @@ final class FfiEngine implements Engine
             throw new EngineException(EngineException::INTERNAL, 'engine: output is not a JSON object or array');
         }
         return $value;
+    }
+
+    /**
+     * Calls `$function(...$args, char **out, size_t *out_len)`, checks its status and returns
+     * the owned string it wrote (freed here).
+     *
+     * @param mixed ...$args
+     */
+    private function owned(string $function, ...$args): string
+    {
+        $out = $this->ffi->new('char *');
+        $len = $this->ffi->new('size_t');
+        try {
+            $this->check($this->ffi->$function(...array_merge($args, [\FFI::addr($out), \FFI::addr($len)])));
+            return \FFI::string($out, $len->cdata);
+        } finally {
+            $this->ffi->hooks_string_free($out);
+        }
     }
 }
