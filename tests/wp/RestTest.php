@@ -339,6 +339,8 @@ final class RestTest extends WpTestCase
         $url = $this->receiver->url('/v');
         $this->assertInvalidParam(self::api('POST', '/webhooks', ['name' => 'Bad URL', 'webhook_url' => 'ftp://x', 'events' => ['test_ping']]), 'webhook_url');
         $this->assertInvalidParam(self::api('POST', '/webhooks', ['name' => 'Bad URL', 'url' => 'ftp://x', 'events' => ['test_ping']]), 'url');
+        // Characters the engine refuses in a URL would make it refuse the whole endpoint snapshot.
+        $this->assertInvalidParam(self::api('POST', '/webhooks', ['name' => 'Bad URL', 'webhook_url' => $url . '?q=<b>', 'events' => ['test_ping']]), 'webhook_url');
         $unknown = self::api('POST', '/webhooks', ['name' => 'Bad event', 'webhook_url' => $url, 'events' => ['test_ping', 'no_such_event']]);
         $this->assertInvalidParam($unknown, 'events');
         $this->assertStringContainsString('no_such_event', $unknown['body']['data']['params']['events']);

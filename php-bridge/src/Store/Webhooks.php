@@ -65,7 +65,8 @@ final class Webhooks
         $errors = new \WP_Error();
         $out = [];
         if (!$partial || array_key_exists('name', $data)) {
-            $name = trim(wp_strip_all_tags((string) ($data['name'] ?? '')));
+            // Plain text, kept as written (escaped wherever it is shown); control characters become spaces.
+            $name = trim((string) preg_replace('/[\x00-\x1F\x7F]+/u', ' ', (string) ($data['name'] ?? '')));
             if (mb_strlen($name) < 2) {
                 $errors->add('name', __('Give the webhook a name of at least 2 characters.', 'multisite-webhooks'));
             } elseif (mb_strlen($name) > 191) {
@@ -141,6 +142,11 @@ final class Webhooks
         }
         if (preg_match('/\s/', $url)) {
             return __('The URL must not contain spaces.', 'multisite-webhooks');
+        }
+        // Characters a URL may only carry percent-encoded (RFC 3986); the engine refuses them.
+        if (preg_match('/[\x00-\x1F\x7F"<>\\\\^`{|}]/', $url, $m)) {
+            /* translators: %s: the character */
+            return sprintf(__('The URL contains "%s", which must be percent-encoded.', 'multisite-webhooks'), $m[0]);
         }
         return null;
     }
