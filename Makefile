@@ -1,7 +1,8 @@
 # Multisite Webhooks — build, test, benchmark, demo.
 #   make demo        bring up a local multisite with the plugin and show a webhook working
 #   make demo-stop   stop what the demo started
-#   make test        run every test (Rust, C boundary, processes, PHP through FFI, WordPress)
+#   make test        run every test (Rust, C boundary, processes, PHP through FFI, WordPress,
+#                    the network admin pages in Chromium)
 #   make bench       measure emit latency, delivery rate and memory
 #   make plugin      build/multisite-webhooks.zip: the plugin with the engine inside
 
@@ -9,7 +10,7 @@ CARGO ?= cargo
 LIB   := target/release/libmultisite_webhooks.so
 HDR   := include/multisite_webhooks.h
 
-.PHONY: all build header plugin test test-rust test-php test-wp wp-up demo demo-stop bench clean
+.PHONY: all build header plugin test test-rust test-php test-wp test-browser wp-up demo demo-stop bench clean
 
 all: build
 
@@ -28,7 +29,7 @@ plugin: build
 	cd build && rm -f multisite-webhooks.zip && python3 -m zipfile -c multisite-webhooks.zip multisite-webhooks
 	@echo "build/multisite-webhooks.zip"
 
-test: test-rust test-php test-wp
+test: test-rust test-php test-wp test-browser
 
 test-rust:
 	$(CARGO) test --release --locked -- --test-threads=2
@@ -43,6 +44,14 @@ wp-up: build
 
 test-wp: wp-up
 	phpunit -c tests/wp/phpunit.xml
+
+# playwright-core (the browser driver; Debian's Chromium is the browser), from package-lock.json.
+node_modules/.package-lock.json: package.json package-lock.json
+	npm ci --no-audit --no-fund
+
+# The network admin pages in headless Chromium; screenshots in tests/output/browser/.
+test-browser: wp-up node_modules/.package-lock.json
+	node --test --test-concurrency=1 --test-reporter=spec tests/browser/
 
 demo:
 	tools/demo.sh

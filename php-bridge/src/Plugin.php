@@ -110,6 +110,9 @@ final class Plugin
         UltimateMultisite::attach($this);
         Cron::attach($this);
         Notices::attach($this);
+        if (is_admin()) {
+            Admin\Admin::attach($this);
+        }
         add_action('rest_api_init', function (): void {
             (new Rest\Controller($this))->register();
         });

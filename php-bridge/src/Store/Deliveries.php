@@ -127,40 +127,82 @@ final class Deliveries
     }
 
     /**
+     * Failed attempts (final or to be retried) of each of `$webhookIds` since `$since` (Unix
+     * time), by webhook id; test sends not counted.
+     *
+     * @param list<int> $webhookIds
+     * @return array<int, int>
+     */
+    public function failuresSince(array $webhookIds, int $since): array
+    {
+        global $wpdb;
+        $ids = array_values(array_filter(array_map('intval', $webhookIds)));
+        if ($ids === []) {
+            return [];
+        }
+        $sql = 'SELECT webhook_id, COUNT(*) AS n FROM ' . Schema::table('deliveries') . " WHERE outcome IN ('failed','retrying') AND is_test = 0 AND date_created >= %s AND webhook_id IN ("
+            . implode(',', array_fill(0, count($ids), '%d')) . ') GROUP BY webhook_id';
+        $out = [];
+        foreach ((array) $wpdb->get_results($wpdb->prepare($sql, array_merge([gmdate('Y-m-d H:i:s', $since)], $ids)), ARRAY_A) as $r) { // phpcs:ignore WordPress.DB.PreparedSQL -- placeholders only.
+            $out[(int) $r['webhook_id']] = (int) $r['n'];
+        }
+        return $out;
+    }
+
+    /**
+     * The distinct events that failed for good (no later attempt of the same event to the same
+     * webhook delivered it), matching `$args` (webhook_id, event, since, until): what
+     * "Redeliver all failed" sends again. At most `$max`, oldest first.
+     *
      * @param array<string, mixed> $args
+     * @return list<int> The id of the newest failed attempt of each.
+     */
+    public function failedForGood(array $args, int $max = 1000): array
+    {
+        global $wpdb;
+        [$where, $params] = $this->where(['status' => 'failed', 'is_test' => '0'] + $args, 'd.');
+        $table = Schema::table('deliveries');
+        $sql = "SELECT MAX(d.id) FROM {$table} d WHERE {$where} AND NOT EXISTS (SELECT 1 FROM {$table} ok WHERE ok.event_id = d.event_id AND ok.webhook_id = d.webhook_id AND ok.outcome = 'delivered')"
+            . ' GROUP BY d.event_id, d.webhook_id ORDER BY MAX(d.id) ASC LIMIT %d';
+        return array_map('intval', (array) $wpdb->get_col($wpdb->prepare($sql, array_merge($params, [$max])))); // phpcs:ignore WordPress.DB.PreparedSQL -- built from allow-listed parts.
+    }
+
+    /**
+     * @param array<string, mixed> $args
+     * @param string $alias Prefix of the column names (a table alias and a dot), if any.
      * @return array{0:string,1:list<mixed>}
      */
-    private function where(array $args): array
+    private function where(array $args, string $alias = ''): array
     {
         $where = ['1=1'];
         $params = [];
         if (!empty($args['webhook_id'])) {
-            $where[] = 'webhook_id = %d';
+            $where[] = $alias . 'webhook_id = %d';
             $params[] = (int) $args['webhook_id'];
         }
         foreach (['event' => 'event', 'event_id' => 'event_id'] as $arg => $col) {
             if (!empty($args[$arg])) {
-                $where[] = "{$col} = %s";
+                $where[] = "{$alias}{$col} = %s";
                 $params[] = (string) $args[$arg];
             }
         }
         $status = (string) ($args['status'] ?? '');
         if ($status === 'failing') {
-            $where[] = "outcome IN ('failed','retrying')";
+            $where[] = $alias . "outcome IN ('failed','retrying')";
         } elseif (in_array($status, ['delivered', 'failed', 'retrying', 'cancelled'], true)) {
-            $where[] = 'outcome = %s';
+            $where[] = $alias . 'outcome = %s';
             $params[] = $status;
         }
         if (isset($args['is_test']) && $args['is_test'] !== '') {
-            $where[] = 'is_test = %d';
+            $where[] = $alias . 'is_test = %d';
             $params[] = filter_var($args['is_test'], FILTER_VALIDATE_BOOLEAN) ? 1 : 0;
         }
         if (!empty($args['since'])) {
-            $where[] = 'date_created >= %s';
+            $where[] = $alias . 'date_created >= %s';
             $params[] = gmdate('Y-m-d H:i:s', (int) strtotime((string) $args['since'] . ' UTC'));
         }
         if (!empty($args['until'])) {
-            $where[] = 'date_created <= %s';
+            $where[] = $alias . 'date_created <= %s';
             $params[] = gmdate('Y-m-d H:i:s', (int) strtotime((string) $args['until'] . ' UTC'));
         }
         return [implode(' AND ', $where), $params];

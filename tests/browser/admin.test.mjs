@@ -1,0 +1,381 @@
+// Network Admin → Webhooks in a real browser (headless Debian Chromium, playwright-core)
+// against the local multisite of tools/wp. Screenshots go to tests/output/browser/.
+
+import { after, afterEach, before, beforeEach, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import {
+  BASE, NETWORK_ADMIN, Receiver, closedPort, createWebhook, deleteAllWebhooks, installFixtures, launch, login,
+  phpString, removeFixtures, screenshot, sleep, wpJson, wpPhp,
+} from './support.mjs';
+
+const LIST = `${NETWORK_ADMIN}admin.php?page=multisite-webhooks`;
+const EDIT = `${NETWORK_ADMIN}admin.php?page=multisite-webhooks-edit`;
+const LOG = `${NETWORK_ADMIN}admin.php?page=multisite-webhooks-log`;
+
+let browser;
+let page;
+let receiver;
+
+/** The webhooks as stored: id → {name, webhook_url, events, active}. */
+function stored() {
+  return wpJson('echo json_encode(array_map(fn ($h) => array_intersect_key($h, array_flip(["id","name","webhook_url","events","active"])), MultisiteWebhooks\\Plugin::instance()->webhooks()->list()));');
+}
+
+/** Opens the Send Test dialog from `button` and waits for its verdict. */
+async function sendTest(button) {
+  await button.click();
+  const dialog = page.locator('#mwh-test-dialog');
+  await dialog.locator('.mwh-test-verdict').waitFor({ state: 'visible', timeout: 30000 });
+  return dialog;
+}
+
+/** The Send Test button in the list row of webhook `name`. */
+async function rowTestButton(name) {
+  const row = page.locator('#the-list tr', { has: page.locator('a.row-title', { hasText: name }) });
+  await row.hover();
+  return row.locator('.mwh-send-test');
+}
+
+/** Reloads `url` until `locator(page)` has at least `n` matches. */
+async function reloadUntil(url, locator, n, timeoutMs = 30000) {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    await page.goto(url);
+    const count = await locator(page).count();
+    if (count >= n) return;
+    if (Date.now() > end) throw new Error(`${url}: waited for ${n} match(es), saw ${count}`);
+    await sleep(500);
+  }
+}
+
+before(async () => {
+  await installFixtures();
+  browser = await launch();
+  const first = await browser.context.newPage();
+  await login(first);
+  await first.close();
+});
+
+after(async () => {
+  await browser?.close();
+  deleteAllWebhooks();
+  await removeFixtures();
+});
+
+beforeEach(async () => {
+  deleteAllWebhooks();
+  receiver = await Receiver.start();
+  page = await browser.context.newPage();
+  page.on('pageerror', (e) => { throw new Error(`JavaScript error on ${page.url()}: ${e.message}`); });
+});
+
+afterEach(async () => {
+  await page.close();
+  receiver.stop();
+});
+
+describe('network admin pages', () => {
+  test('walkthrough: Add New Webhook, save, Send Test Event, the receiver holds the signed request', async () => {
+    await page.goto(NETWORK_ADMIN);
+    await Promise.all([page.waitForNavigation(), page.click('#adminmenu a.menu-top:has-text("Webhooks")')]);
+    assert.match(page.url(), /page=multisite-webhooks$/);
+    assert.equal(await page.locator('h1').first().innerText(), 'Webhooks');
+    await Promise.all([page.waitForNavigation(), page.click('a.page-title-action:has-text("Add New Webhook")')]);
+
+    await page.fill('#mwh-name', 'Zapier: new sites');
+    await page.fill('#mwh-webhook_url', receiver.url('/walk'));
+    await page.fill('#mwh-events-filter', 'site created');
+    await page.check('input[name="events[]"][value="site_created"]');
+    // The example payload of the chosen event appears, pretty-printed, and follows the format.
+    const example = page.locator('#mwh-examples .mwh-example[data-event="site_created"] pre');
+    await example.waitFor();
+    const catalogExample = wpJson('echo json_encode(MultisiteWebhooks\\Plugin::instance()->catalog()->example("site_created"));');
+    assert.deepEqual(JSON.parse(await example.innerText()), catalogExample);
+    assert.match(await example.innerText(), /\n {4}"/, 'pretty-printed');
+    await page.check('input[name="payload_format"][value="envelope"]');
+    assert.deepEqual(JSON.parse(await example.innerText()).data, catalogExample);
+    await page.check('input[name="payload_format"][value="flat"]');
+    await page.fill('#mwh-events-filter', '');
+    await page.check('input[name="events[]"][value="site_deleted"]');
+    assert.equal(await page.locator('#mwh-examples .mwh-example').count(), 2);
+    await page.uncheck('input[name="events[]"][value="site_deleted"]');
+    assert.equal(await page.locator('#mwh-examples .mwh-example').count(), 1);
+
+    await Promise.all([page.waitForNavigation(), page.click('#mwh-save')]);
+    assert.match(page.url(), /page=multisite-webhooks-edit&id=\d+/);
+    assert.match(await page.locator('.notice-success').first().innerText(), /Webhook created/);
+    const secret = await page.locator('#mwh-secret-value').inputValue();
+    assert.match(secret, /^whsec_[A-Za-z0-9+/]{43}=$/);
+    await receiver.addSecret(secret);
+    await screenshot(page, 'edit-page');
+    const [hook] = stored();
+    assert.deepEqual([hook.name, hook.webhook_url, hook.events, hook.active], ['Zapier: new sites', receiver.url('/walk'), ['site_created'], true]);
+
+    // The secret is shown once.
+    await page.reload();
+    assert.equal(await page.locator('#mwh-secret-value').count(), 0);
+
+    const dialog = await sendTest(page.locator('.mwh-side .mwh-send-test'));
+    assert.equal(await dialog.getAttribute('data-outcome'), 'success');
+    assert.match(await dialog.locator('.mwh-test-verdict').innerText(), /Success: the receiver answered HTTP 200 OK/);
+    assert.equal(await dialog.locator('.mwh-test-status').innerText(), 'HTTP 200 OK');
+    assert.match(await dialog.locator('.mwh-test-duration').innerText(), /^\d+ ms$/);
+    assert.equal(await dialog.locator('.mwh-test-body').innerText(), 'ok');
+    const sentHeaders = JSON.parse(await dialog.locator('.mwh-test-request-headers').textContent());
+    assert.match(sentHeaders['webhook-signature'], /^v1,/);
+    await screenshot(page, 'test-dialog', false);
+
+    const [req] = await receiver.waitForPosts('/walk', 1);
+    assert.equal(req.signature_valid, true, 'an independent Standard Webhooks verifier accepts it');
+    assert.equal(req.headers['x-webhook-event'], 'site_created');
+    assert.equal(req.headers['webhook-id'], sentHeaders['webhook-id']);
+    assert.deepEqual(JSON.parse(req.body), catalogExample);
+
+    // The test send is in the delivery log, marked as a test.
+    await page.click('#mwh-test-dialog button[value="close"]');
+    await page.goto(`${LOG}&tests=only&webhook_id=${hook.id}`);
+    assert.equal(await page.locator('#the-list tr .mwh-badge-test').count(), 1);
+
+    await page.goto(LIST);
+    assert.equal(await page.locator('#the-list a.row-title').innerText(), 'Zapier: new sites');
+    assert.match(await page.locator('#the-list td.column-status').innerText(), /Active/);
+    await screenshot(page, 'list-page');
+  });
+
+  test('Send Test Event tells the truth: 500 and a closed port are failures with their reason, an empty 204 is a success', async () => {
+    const port = await closedPort();
+    createWebhook('Answers 500', receiver.url('/status/500'), ['site_created']);
+    createWebhook('Closed port', `http://127.0.0.1:${port}/hook`, ['site_created']);
+    createWebhook('Answers 204', receiver.url('/status/204'), ['user_registered']);
+    await page.goto(LIST);
+
+    let dialog = await sendTest(await rowTestButton('Answers 500'));
+    assert.equal(await dialog.getAttribute('data-outcome'), 'failure');
+    assert.match(await dialog.locator('.mwh-test-verdict').innerText(), /Failed: the receiver answered HTTP 500 Internal Server Error/);
+    assert.equal(await dialog.locator('.mwh-test-status').innerText(), 'HTTP 500 Internal Server Error');
+    await screenshot(page, 'test-dialog-500', false);
+    await page.click('#mwh-test-dialog button[value="close"]');
+
+    dialog = await sendTest(await rowTestButton('Closed port'));
+    assert.equal(await dialog.getAttribute('data-outcome'), 'failure');
+    assert.match(await dialog.locator('.mwh-test-verdict').innerText(), /^Failed: .*refused/i);
+    assert.equal(await dialog.locator('.mwh-test-status').innerText(), 'none');
+    assert.match(await dialog.locator('.mwh-test-error').innerText(), /refused/i);
+    await screenshot(page, 'test-dialog-closed-port', false);
+    await page.click('#mwh-test-dialog button[value="close"]');
+
+    dialog = await sendTest(await rowTestButton('Answers 204'));
+    assert.equal(await dialog.getAttribute('data-outcome'), 'success');
+    assert.match(await dialog.locator('.mwh-test-verdict').innerText(), /HTTP 204 No Content/);
+    assert.equal(await dialog.locator('.mwh-test-body').innerText(), '(empty)');
+    assert.equal(await dialog.locator('.mwh-test-event').innerText(), 'user_registered');
+
+    assert.equal((await receiver.posts('/status/500')).length, 1);
+    assert.equal((await receiver.posts('/status/204')).length, 1);
+  });
+
+  test('a real event: create a site, its delivery appears in the log with status and duration, Redeliver adds a second attempt', async () => {
+    const hook = createWebhook('Site feed', receiver.url('/sites'), ['site_created']);
+    await receiver.addSecret(hook.secret);
+    const email = wpPhp('echo get_userdata(1)->user_email;').trim();
+    const slug = `browser${Date.now() % 1000000}`;
+    try {
+      await page.goto(`${NETWORK_ADMIN}site-new.php`);
+      await page.fill('#site-address', slug);
+      await page.fill('#site-title', 'Made in the browser test');
+      await page.fill('#admin-email', email);
+      await Promise.all([page.waitForNavigation(), page.click('#add-site')]);
+      assert.match(await page.locator('#message, .notice').first().innerText(), /Site added/);
+
+      const [first] = await receiver.waitForPosts('/sites', 1);
+      assert.equal(first.signature_valid, true);
+      assert.ok(first.body.includes(`/${slug}/`), 'the payload describes the new site');
+
+      const rows = (p) => p.locator('#the-list tr', { has: p.locator('code', { hasText: 'site_created' }) });
+      await reloadUntil(`${LOG}&webhook_id=${hook.id}`, rows, 1);
+      const row = rows(page).first();
+      assert.match(await row.locator('td.column-outcome').innerText(), /Delivered\s+HTTP 200/);
+      assert.match(await row.locator('td.column-duration_ms').innerText(), /^\d+ ms$/);
+      assert.match(await row.locator('td.column-attempt').innerText(), /^#1/);
+      await screenshot(page, 'delivery-log');
+
+      await Promise.all([page.waitForNavigation(), row.locator('td.column-date_created > a').click()]);
+      assert.match(await page.locator('#mwh-delivery').innerText(), /site_created/);
+      assert.equal(await page.locator('#mwh-delivery').innerText().then((t) => t.includes(first.headers['webhook-id'])), true);
+      await Promise.all([page.waitForNavigation(), page.click('#mwh-redeliver')]);
+      assert.match(await page.locator('.notice-success').first().innerText(), /1 delivery queued again/);
+
+      const both = await receiver.waitForPosts('/sites', 2);
+      assert.equal(both[1].headers['webhook-id'], first.headers['webhook-id'], 'a redelivery keeps the webhook-id');
+      assert.equal(both[1].signature_valid, true);
+      await reloadUntil(`${LOG}&webhook_id=${hook.id}`, rows, 2);
+      assert.equal(await rows(page).locator('.mwh-badge:has-text("redelivery")').count(), 1);
+    } finally {
+      wpPhp(`$s = get_site_by_path("localhost", "/${slug}/"); if ($s) { require_once ABSPATH . "wp-admin/includes/ms.php"; wpmu_delete_blog((int) $s->blog_id, true); }`);
+    }
+  });
+
+  test('validation: errors appear next to the field in plain words and nothing is saved', async () => {
+    await page.goto(EDIT);
+    await Promise.all([page.waitForNavigation(), page.click('#mwh-save')]);
+    assert.match(await page.locator('#mwh-error-name').innerText(), /name of at least 2 characters/);
+    assert.match(await page.locator('#mwh-error-webhook_url').innerText(), /Enter the URL/);
+    assert.match(await page.locator('#mwh-error-events').innerText(), /Choose at least one event/);
+    assert.equal(await page.locator('#mwh-name').getAttribute('aria-invalid'), 'true');
+
+    await page.fill('#mwh-name', 'Metadata thief');
+    await page.fill('#mwh-webhook_url', 'ftp://example.com/');
+    await page.check('input[name="events[]"][value="site_created"]');
+    await Promise.all([page.waitForNavigation(), page.click('#mwh-save')]);
+    assert.match(await page.locator('#mwh-error-webhook_url').innerText(), /must start with http:\/\/ or https:\/\//);
+    assert.equal(await page.locator('#mwh-error-name').count(), 0);
+    assert.equal(await page.locator('#mwh-name').inputValue(), 'Metadata thief', 'the values posted are kept');
+    assert.equal(await page.locator('input[name="events[]"][value="site_created"]').isChecked(), true);
+
+    for (const [url, why] of [['http://169.254.169.254/latest/meta-data/', /169\.254\.169\.254 \(link-local/], ['http://10.1.2.3/hook', /10\.1\.2\.3 \(private/], ['http://[::1]:8080/', /::1 \(loopback/]]) {
+      await page.fill('#mwh-webhook_url', url);
+      await Promise.all([page.waitForNavigation(), page.click('#mwh-save')]);
+      const error = await page.locator('#mwh-error-webhook_url').innerText();
+      assert.match(error, /refused because it is not on the public internet/);
+      assert.match(error, why);
+      assert.match(error, /MULTISITE_WEBHOOKS_SSRF_ALLOW/);
+      assert.doesNotMatch(error, /ssrf_allow|ssrf:/, 'in the admin\'s words, not the engine\'s');
+    }
+    assert.deepEqual(stored(), []);
+  });
+
+  test('a webhook named <script>alert(1)</script> renders as text everywhere', async () => {
+    const name = '<script>alert(1)</script><img src=x onerror=alert(2)>';
+    const url = receiver.url('/x?q=%3Cscript%3Ealert(3)%3C/script%3E');
+    let alerts = 0;
+    page.on('dialog', async (d) => { alerts++; await d.dismiss(); });
+    await page.goto(EDIT);
+    await page.fill('#mwh-name', name);
+    await page.fill('#mwh-webhook_url', url);
+    await page.check('input[name="events[]"][value="site_created"]');
+    await Promise.all([page.waitForNavigation(), page.click('#mwh-save')]);
+    assert.equal(await page.locator('#mwh-name').inputValue(), name);
+    assert.equal(stored()[0].name, name, 'stored exactly as written');
+
+    await page.goto(LIST);
+    assert.equal(await page.locator('#the-list a.row-title').innerText(), name);
+    assert.equal(await page.locator('#the-list code.mwh-url').getAttribute('title'), url);
+    await page.goto(LOG);
+    assert.equal(await page.locator(`#mwh-filter-webhook option:has-text("${name.slice(0, 8)}")`).innerText(), name);
+    assert.equal(alerts, 0, 'no script ran');
+    assert.equal(await page.locator('script:text("alert(1)")').count(), 0);
+  });
+
+  test('without a valid nonce, or as a logged-in non-super-admin, every action is refused and nothing changes', async () => {
+    const hook = createWebhook('Guarded', receiver.url('/guarded'), ['site_created']);
+    const before = stored();
+    const request = page.context().request;
+    const secretsBefore = wpPhp(`echo json_encode(MultisiteWebhooks\\Plugin::instance()->webhooks()->get(${hook.id}, true)["secrets"]);`);
+
+    // Forged or missing nonces, as the super admin.
+    const forged = [
+      request.post(`${EDIT}&id=${hook.id}`, { form: { mwh_action: 'save', _wpnonce: 'bad', name: 'Changed', webhook_url: receiver.url('/evil'), 'events[]': 'site_created' } }),
+      request.post(`${EDIT}&id=${hook.id}`, { form: { mwh_action: 'rotate', _wpnonce: 'bad' } }),
+      request.post(`${EDIT}&id=${hook.id}`, { form: { mwh_action: 'delete' } }),
+      request.get(`${LIST}&action=delete&id=${hook.id}&_wpnonce=bad`),
+      request.get(`${LIST}&action=deactivate&ids[]=${hook.id}`),
+      request.post(`${LOG}`, { form: { action: 'redeliver_range', _wpnonce: 'bad' } }),
+    ];
+    for (const r of await Promise.all(forged)) {
+      assert.equal(r.status(), 403, `${r.url()} refused`);
+    }
+    const ajax = await request.post(`${BASE}/wp-admin/admin-ajax.php`, { form: { action: 'multisite_webhooks_send_test', _ajax_nonce: 'bad', webhook_id: String(hook.id) } });
+    assert.equal(ajax.status(), 403);
+    assert.equal((await ajax.json()).success, false);
+
+    // A site administrator who is not a super admin, with nonces of their own.
+    const login2 = `siteadmin${Date.now() % 100000}`;
+    const password = `pw-${Math.random().toString(36).slice(2)}-Aa1`;
+    const userId = wpPhp(`$id = wp_create_user(${phpString(login2)}, ${phpString(password)}, ${phpString(login2 + '@example.test')}); add_user_to_blog(1, $id, "administrator"); echo $id;`).trim();
+    const second = await launch();
+    try {
+      const p2 = await second.context.newPage();
+      await login(p2, login2, password);
+      const nonce = async (action) => (await (await p2.context().request.get(`${BASE}/?mwh_e2e_nonce=${action}`)).text()).trim();
+      const r1 = await p2.goto(LIST);
+      assert.equal(r1.status(), 403, 'the network admin page is refused');
+      assert.doesNotMatch(await p2.content(), /Guarded|\/guarded/);
+      const r2 = await p2.context().request.post(`${BASE}/wp-admin/admin-ajax.php`, { form: { action: 'multisite_webhooks_send_test', _ajax_nonce: await nonce('multisite_webhooks_ajax'), webhook_id: String(hook.id) } });
+      assert.equal(r2.status(), 403);
+      const body = await r2.text();
+      assert.doesNotMatch(body, /Guarded|guarded|127\.0\.0\.1/, 'a refusal tells nothing about the webhooks');
+      const r3 = await p2.context().request.post(`${EDIT}&id=${hook.id}`, { form: { mwh_action: 'save', _wpnonce: await nonce(`multisite_webhooks_save_${hook.id}`), name: 'Changed', webhook_url: receiver.url('/evil'), 'events[]': 'site_created' } });
+      assert.equal(r3.status(), 403);
+      const r4 = await p2.context().request.get(`${LIST}&action=delete&id=${hook.id}&_wpnonce=${await nonce(`multisite_webhooks_delete_${hook.id}`)}`);
+      assert.equal(r4.status(), 403);
+    } finally {
+      await second.close();
+      wpPhp(`require_once ABSPATH . "wp-admin/includes/ms.php"; wpmu_delete_user(${Number(userId)});`);
+    }
+
+    // Anonymous: admin-ajax.php has nothing for logged-out callers.
+    const anon = await fetch(`${BASE}/wp-admin/admin-ajax.php`, { method: 'POST', body: new URLSearchParams({ action: 'multisite_webhooks_send_test', webhook_id: String(hook.id) }) });
+    assert.equal(anon.status, 400);
+
+    assert.deepEqual(stored(), before, 'nothing changed');
+    assert.equal(wpPhp(`echo json_encode(MultisiteWebhooks\\Plugin::instance()->webhooks()->get(${hook.id}, true)["secrets"]);`), secretsBefore);
+    assert.equal((await receiver.requests()).filter((r) => r.method === 'POST').length, 0, 'nothing was sent');
+  });
+
+  test('an endpoint that answers 410 Gone is disabled: the list says why and a network admin notice asks for attention', async () => {
+    const hook = createWebhook('Gone away', receiver.url('/status/410'), ['test_ping']);
+    const emitted = await (await fetch(`${BASE}/?mwh_e2e_emit=1`)).json();
+    assert.match(emitted.id, /^msg_/);
+    await receiver.waitForPosts('/status/410', 1);
+    const status = (p) => p.locator('#the-list td.column-status .mwh-status-bad');
+    await reloadUntil(LIST, status, 1);
+    assert.match(await page.locator('#the-list td.column-status').innerText(), /Disabled\s+\S.*410/s);
+    const notice = page.locator('.multisite-webhooks-notice', { hasText: 'Gone away' });
+    assert.match(await notice.innerText(), /The webhook "Gone away" was disabled: .*410/);
+    // Saving it again is how the admin turns it back on.
+    await page.goto(`${EDIT}&id=${hook.id}`);
+    assert.match(await page.locator('.notice-error', { hasText: 'This webhook was disabled' }).innerText(), /Save it to turn it on again/);
+    await Promise.all([page.waitForNavigation(), page.click('#mwh-save')]);
+    await page.goto(LIST);
+    assert.match(await page.locator('#the-list td.column-status').innerText(), /^Active$/);
+    assert.equal(await page.locator('.multisite-webhooks-notice', { hasText: 'Gone away' }).count(), 0);
+  });
+
+  test('health, events reference, Ultimate Multisite menu, narrow screens', async () => {
+    createWebhook('Narrow', receiver.url('/narrow'), ['site_created', 'user_registered']);
+    await page.goto(`${NETWORK_ADMIN}admin.php?page=multisite-webhooks-health`);
+    const health = await page.locator('#mwh-health').innerText();
+    assert.match(health, /Mode\s+FFI/);
+    assert.match(health, /Engine library\s+\S+libmultisite_webhooks\.so \d+\.\d+\.\d+/);
+    assert.match(health, /Delivering process\s+process \d+/);
+    assert.match(health, /Queue depth\s+\d+/);
+    assert.match(health, /Last error\s+/);
+
+    await page.goto(`${NETWORK_ADMIN}admin.php?page=multisite-webhooks-events`);
+    const rows = page.locator('.mwh-events-table tbody tr');
+    const catalog = wpJson('echo json_encode(array_column(MultisiteWebhooks\\Plugin::instance()->catalog()->all(), "source", "slug"));');
+    assert.equal(await rows.count(), Object.keys(catalog).length);
+    const ping = page.locator('#mwh-event-test_ping');
+    assert.match(await ping.innerText(), /Test Ping\s+test_ping\s+Raised by the end-to-end tests\.\s+Custom code/);
+    const um = page.locator('#mwh-event-payment_received');
+    assert.match(await um.innerText(), /Ultimate Multisite/);
+    await um.locator('summary').click();
+    assert.match(await um.locator('.mwh-fields').innerText(), /payment_id/);
+    assert.match(await page.locator('#mwh-event-site_created').innerText(), /WordPress/);
+
+    // The list page carries the reference below the list.
+    await page.goto(LIST);
+    assert.equal(await page.locator('#mwh-events-reference ~ .mwh-events-table tbody tr').count(), Object.keys(catalog).length);
+    // Ultimate Multisite's menu leads here instead of to its own Webhooks page.
+    assert.equal(await page.locator('#toplevel_page_wp-ultimo a[href*="page=multisite-webhooks"]').count(), 1);
+    assert.equal(await page.locator('#toplevel_page_wp-ultimo a[href*="page=wp-ultimo-webhooks"]').count(), 0);
+
+    await page.setViewportSize({ width: 375, height: 800 });
+    for (const [url, name] of [[LIST, 'list-narrow'], [`${EDIT}&id=${stored()[0].id}`, 'edit-narrow']]) {
+      await page.goto(url);
+      const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+      assert.ok(overflow <= 1, `${name}: no sideways scrolling (overflow ${overflow}px)`);
+      await screenshot(page, name);
+    }
+  });
+});
