@@ -25,11 +25,14 @@
 	// ------------------------------------------------------------------ copy
 
 	function copyText( text, button ) {
+		if ( ! button.hasAttribute( 'data-label' ) ) {
+			button.setAttribute( 'data-label', button.textContent );
+		}
 		function done() {
-			var label = button.textContent;
 			button.textContent = __( 'Copied!', 'multisite-webhooks' );
 			speak( __( 'Copied to the clipboard.', 'multisite-webhooks' ) );
-			setTimeout( function () { button.textContent = label; }, 1500 );
+			clearTimeout( button.mwhTimer );
+			button.mwhTimer = setTimeout( function () { button.textContent = button.getAttribute( 'data-label' ); }, 1500 );
 		}
 		if ( navigator.clipboard && window.isSecureContext ) {
 			navigator.clipboard.writeText( text ).then( done, function () { fallbackCopy( text ) && done(); } );
@@ -93,10 +96,13 @@
 		var status = r.status ? 'HTTP ' + r.status + ( r.reason ? ' ' + r.reason : '' ) : '';
 		var text;
 		if ( r.ok ) {
+			/* translators: %s: HTTP status and reason, e.g. "HTTP 200 OK" */
 			text = sprintf( __( 'Success: the receiver answered %s.', 'multisite-webhooks' ), status );
 		} else if ( r.status ) {
+			/* translators: %s: HTTP status and reason, e.g. "HTTP 500 Internal Server Error" */
 			text = sprintf( __( 'Failed: the receiver answered %s.', 'multisite-webhooks' ), status );
 		} else {
+			/* translators: %s: the network error */
 			text = sprintf( __( 'Failed: %s', 'multisite-webhooks' ), r.error || __( 'no response', 'multisite-webhooks' ) );
 		}
 		verdict.textContent = text;
@@ -106,6 +112,7 @@
 		fill( '.mwh-test-url', r.url || '' );
 		fill( '.mwh-test-status', status || __( 'none', 'multisite-webhooks' ) );
 		fill( '.mwh-test-error', r.error || __( 'none', 'multisite-webhooks' ) );
+		/* translators: %d: milliseconds */
 		fill( '.mwh-test-duration', typeof r.duration_ms === 'number' ? sprintf( __( '%d ms', 'multisite-webhooks' ), r.duration_ms ) : '' );
 		fill( '.mwh-test-body', r.response_excerpt === '' ? __( '(empty)', 'multisite-webhooks' ) : r.response_excerpt );
 		fill( '.mwh-test-request-headers', pretty( r.request_headers || {} ) );
@@ -149,6 +156,7 @@
 					if ( json && json.success ) {
 						return json.data;
 					}
+					/* translators: %d: HTTP status code */
 					var message = json && json.data && json.data.message ? json.data.message : sprintf( __( 'The server answered HTTP %d.', 'multisite-webhooks' ), res.status );
 					return { ok: false, error: message, request_headers: {}, response_headers: {}, response_excerpt: '' };
 				} );

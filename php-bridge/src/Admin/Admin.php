@@ -134,7 +134,7 @@ final class Admin
         $dir = $this->plugin->dir() . '/assets/';
         wp_enqueue_style('multisite-webhooks-admin', $base . 'admin.css', [], (string) filemtime($dir . 'admin.css'));
         wp_enqueue_script('multisite-webhooks-admin', $base . 'admin.js', ['wp-i18n', 'wp-a11y'], (string) filemtime($dir . 'admin.js'), true);
-        wp_set_script_translations('multisite-webhooks-admin', 'multisite-webhooks');
+        wp_set_script_translations('multisite-webhooks-admin', 'multisite-webhooks', $this->plugin->dir() . '/languages');
         wp_localize_script('multisite-webhooks-admin', 'multisiteWebhooks', [
             'ajaxUrl' => admin_url('admin-ajax.php'),
             'nonce' => wp_create_nonce(Ajax::NONCE),

@@ -138,7 +138,9 @@ final class DeliveriesPage
         printf('<input type="hidden" name="page" value="%s" />', esc_attr(Admin::PAGE_LOG));
         $table->display();
         echo '</form>';
-        echo '<form method="post" class="mwh-range-form">';
+        // Posted to the bare log URL: the filters travel as fields (and a Filter click's
+        // filter_action in the address would hide the action from the list table).
+        printf('<form method="post" class="mwh-range-form" action="%s">', esc_url(Admin::url(Admin::PAGE_LOG)));
         wp_nonce_field(self::NONCE);
         echo '<input type="hidden" name="action" value="redeliver_range" />';
         foreach ($f as $key => $value) {
@@ -179,8 +181,9 @@ final class DeliveriesPage
             __('Message id (webhook-id)', 'multisite-webhooks') => '<code>' . esc_html((string) $d['event_id']) . '</code>',
             __('Attempt', 'multisite-webhooks') => DeliveriesTable::attemptLabel($d),
             __('Status', 'multisite-webhooks') => DeliveriesTable::outcomeLabel($d),
-            /* translators: %s: milliseconds */
-            __('Duration', 'multisite-webhooks') => esc_html(sprintf(__('%s ms', 'multisite-webhooks'), number_format_i18n((int) $d['duration_ms']))),
+            __('Duration', 'multisite-webhooks') => esc_html(sprintf(
+                /* translators: %s: milliseconds */
+                __('%s ms', 'multisite-webhooks'), number_format_i18n((int) $d['duration_ms']))),
         ];
         if ($d['outcome'] === 'retrying' && !empty($d['next_attempt_at'])) {
             $facts[__('Next retry', 'multisite-webhooks')] = WebhooksTable::when((string) $d['next_attempt_at']);
@@ -191,7 +194,7 @@ final class DeliveriesPage
         }
         echo '</tbody></table>';
         if (!$d['is_test']) {
-            echo '<form method="post" class="mwh-redeliver-form">';
+            printf('<form method="post" class="mwh-redeliver-form" action="%s">', esc_url(Admin::url(Admin::PAGE_LOG)));
             wp_nonce_field(self::NONCE);
             printf('<input type="hidden" name="action" value="redeliver_one" /><input type="hidden" name="delivery" value="%d" />', $id);
             printf('<p><button type="submit" class="button button-primary" id="mwh-redeliver">%s</button> <span class="description">%s</span></p></form>',

@@ -132,7 +132,7 @@ final class DeliveriesTable extends \WP_List_Table
             $this->names[(int) $h['id']] = (string) $h['name'];
         }
         $this->set_pagination_args(['total_items' => $total, 'per_page' => $per, 'total_pages' => (int) ceil($total / $per)]);
-        $this->_column_headers = [$this->get_columns(), [], [], 'date_created'];
+        $this->_column_headers = [$this->get_columns(), get_hidden_columns($this->screen), [], 'date_created'];
     }
 
     public function no_items(): void

@@ -53,14 +53,17 @@ final class EditPage
             return;
         }
         $id = self::id();
+        $action = isset($_POST['mwh_action']) ? sanitize_key(wp_unslash((string) $_POST['mwh_action'])) : ''; // phpcs:ignore WordPress.Security.NonceVerification -- verified per action below.
+        $nonces = ['rotate' => 'multisite_webhooks_rotate_', 'delete' => 'multisite_webhooks_delete_', 'save' => 'multisite_webhooks_save_'];
+        if (!isset($nonces[$action])) {
+            return;
+        }
+        Admin::guard($nonces[$action] . $id);
         if ($id > 0 && $this->plugin->webhooks()->get($id) === null) {
-            Admin::guard('multisite_webhooks_save_' . $id);
             $this->redirect(Admin::url(Admin::PAGE_LIST, ['mwh_msg' => 'not_found']));
         }
-        $action = isset($_POST['mwh_action']) ? sanitize_key(wp_unslash((string) $_POST['mwh_action'])) : ''; // phpcs:ignore WordPress.Security.NonceVerification -- verified per action below.
         switch ($action) {
             case 'rotate':
-                Admin::guard('multisite_webhooks_rotate_' . $id);
                 $secret = $this->plugin->webhooks()->rotateSecret($id);
                 if ($secret !== null) {
                     self::keepSecret($id, $secret);
@@ -68,12 +71,10 @@ final class EditPage
                 $this->redirect(Admin::url(Admin::PAGE_EDIT, ['id' => $id, 'mwh_msg' => 'rotated']));
                 // No break: redirect() exits.
             case 'delete':
-                Admin::guard('multisite_webhooks_delete_' . $id);
                 $n = $this->plugin->webhooks()->delete($id) ? 1 : 0;
                 $this->redirect(Admin::url(Admin::PAGE_LIST, ['mwh_msg' => 'deleted', 'mwh_n' => $n]));
                 // No break: redirect() exits.
             case 'save':
-                Admin::guard('multisite_webhooks_save_' . $id);
                 $this->save($id);
                 return;
         }
@@ -266,7 +267,7 @@ final class EditPage
             esc_attr((string) $values['webhook_url']), $this->invalid('webhook_url')),
             __('Where each event is sent, as an HTTP POST with a JSON body. Any response from 200 to 299 counts as delivered; anything else is retried for up to 3 days.', 'multisite-webhooks'));
 
-        $this->row('events', __('Events', 'multisite-webhooks'), $this->eventsPicker((array) $values['events']), '');
+        $this->row('events', __('Events', 'multisite-webhooks'), $this->eventsPicker((array) $values['events']), '', false);
 
         $formats = [
             'flat' => [__('The payload itself', 'multisite-webhooks'), __('Compatible with Ultimate Multisite\'s webhooks (Zapier templates and existing receivers keep working).', 'multisite-webhooks')],
@@ -278,7 +279,7 @@ final class EditPage
                 esc_attr($value), checked($values['payload_format'], $value, false), esc_html($label), esc_html($help));
         }
         $radios .= '</fieldset>';
-        $this->row('payload_format', __('Payload format', 'multisite-webhooks'), $radios, '');
+        $this->row('payload_format', __('Payload format', 'multisite-webhooks'), $radios, '', false);
 
         $this->row('active', __('Active', 'multisite-webhooks'), sprintf(
             '<label><input type="checkbox" name="active" id="mwh-active" value="1"%s /> %s</label>',
@@ -295,9 +296,10 @@ final class EditPage
     /**
      * A form-table row with its error (if any) and help text.
      */
-    private function row(string $field, string $label, string $control, string $help): void
+    private function row(string $field, string $label, string $control, string $help, bool $labelled = true): void
     {
-        printf('<tr class="%s"><th scope="row"><label for="mwh-%s">%s</label></th><td>', $this->errors[$field] ?? null ? 'mwh-has-error' : '', esc_attr($field), esc_html($label));
+        printf('<tr class="%s"><th scope="row">%s</th><td>', $this->errors[$field] ?? null ? 'mwh-has-error' : '',
+            $labelled ? sprintf('<label for="mwh-%s">%s</label>', esc_attr($field), esc_html($label)) : esc_html($label));
         if (!empty($this->errors[$field])) {
             printf('<p class="mwh-field-error" id="mwh-error-%s" role="alert">%s</p>', esc_attr($field), esc_html(implode(' ', $this->errors[$field])));
         }
@@ -343,7 +345,7 @@ final class EditPage
             $html .= '<h4>' . esc_html(EventsReference::sourceLabel($source)) . '</h4>';
             foreach ($groups[$source] as $e) {
                 $html .= sprintf('<label class="mwh-event" data-search="%s"><input type="checkbox" name="events[]" value="%s"%s /> <strong>%s</strong> <code>%s</code><span class="description">%s</span></label>',
-                    esc_attr(strtolower($e['slug'] . ' ' . $e['name'] . ' ' . $e['description'])), esc_attr($e['slug']),
+                    esc_attr(mb_strtolower($e['slug'] . ' ' . $e['name'] . ' ' . $e['description'])), esc_attr($e['slug']),
                     checked(in_array($e['slug'], $selected, true), true, false), esc_html($e['name']), esc_html($e['slug']), esc_html($e['description']));
             }
         }

@@ -95,7 +95,7 @@ final class WebhooksTable extends \WP_List_Table
         $this->items = $this->plugin->webhooks()->list($args + ['per_page' => $per, 'page' => $this->get_pagenum()]);
         $this->failures = $this->plugin->deliveries()->failuresSince(array_column($this->items, 'id'), time() - DAY_IN_SECONDS);
         $this->set_pagination_args(['total_items' => $total, 'per_page' => $per, 'total_pages' => (int) ceil($total / $per)]);
-        $this->_column_headers = [$this->get_columns(), [], $this->get_sortable_columns(), 'name'];
+        $this->_column_headers = [$this->get_columns(), get_hidden_columns($this->screen), $this->get_sortable_columns(), 'name'];
     }
 
     public function no_items(): void

@@ -194,7 +194,7 @@ final class Webhooks
 
     /**
      * Updates a webhook with validated fields. Saving clears an engine-side disable (the admin
-     * looked at it) and starts a new revision.
+     * looked at it), unless the change turns the webhook off; it starts a new revision.
      *
      * @param array<string, mixed> $fields Output of validate(..., true).
      */
@@ -214,8 +214,11 @@ final class Webhooks
             }
         }
         $row['date_modified'] = gmdate('Y-m-d H:i:s');
-        $row['disabled_reason'] = null;
-        $row['date_disabled'] = null;
+        // Turning a webhook off keeps the reason it was disabled; any other change clears it.
+        if (!(array_key_exists('active', $fields) && !$fields['active'])) {
+            $row['disabled_reason'] = null;
+            $row['date_disabled'] = null;
+        }
         $ok = $wpdb->update(Schema::table('webhooks'), $row, ['id' => $id]);
         $wpdb->query($wpdb->prepare('UPDATE ' . Schema::table('webhooks') . ' SET revision = revision + 1 WHERE id = %d', $id)); // phpcs:ignore WordPress.DB.PreparedSQL -- table name only.
         $this->bumpVersion();
