@@ -20,6 +20,12 @@ use MultisiteWebhooks\Events\Catalog;
 final class Dispatcher
 {
     private Plugin $plugin;
+    /** File in the spool whose mtime is when this server last read the configuration's version. */
+    private const CHECKED_STAMP = 'config.checked';
+
+    /** Seconds a server goes without reading the configuration's version from the database. */
+    private const CHECK_INTERVAL = 1;
+
     private ?int $syncedVersion = null;
     private bool $flushRegistered = false;
 
@@ -65,6 +71,9 @@ final class Dispatcher
         try {
             $engine = $this->plugin->engine();
             if ($engine === null) {
+                if ($this->plugin->loader()->initFailed()) {
+                    $this->noteError($this->plugin->loader()->reason());
+                }
                 return $this->toOutbox($slug, $json, $this->plugin->loader()->reason());
             }
             $this->sync($engine);
@@ -85,21 +94,48 @@ final class Dispatcher
     }
 
     /**
-     * Pushes the webhook configuration to the engine if the engine's is older. The version
-     * counter is read from the (per-request cached) network option, so an edit made earlier in
-     * this request is seen; `$force` asks the engine again even for a version already pushed.
+     * Pushes the webhook configuration to the engine if the engine's is older.
+     *
+     * The configuration's version is a network option (the truth for every server); reading it
+     * costs a database query, so a server reads it at most once a second: `config.checked` in
+     * the spool records when it last did. A change made through the plugin removes that stamp
+     * (Webhooks::bumpVersion()), so this server sees it at its next event; other servers sharing
+     * the database within a second. `$force` always reads the option and asks the engine.
      */
     public function sync(Engine $engine, bool $force = false): void
     {
         $webhooks = $this->plugin->webhooks();
-        $version = $webhooks->configVersion();
-        if ($version === $this->syncedVersion && !$force) {
-            return;
+        $stamp = Settings::spoolDir() . '/' . self::CHECKED_STAMP;
+        if (!$force) {
+            if ($this->syncedVersion !== null) {
+                return; // Once per request: an edit made in this request is pushed by its own sync.
+            }
+            $checked = @filemtime($stamp); // phpcs:ignore WordPress.PHP.NoSilencedErrors -- absent until the first check.
+            if ($checked !== false && time() - $checked < self::CHECK_INTERVAL && $engine->configuredVersion() > 0) {
+                $this->syncedVersion = $engine->configuredVersion();
+                return;
+            }
         }
+        $version = $webhooks->configVersion();
         if ($version > 0 && $engine->configuredVersion() < $version) {
             $engine->configure($webhooks->snapshot());
         }
         $this->syncedVersion = $version;
+        if (!@touch($stamp)) { // phpcs:ignore WordPress.PHP.NoSilencedErrors -- another user's stamp: replace it.
+            @unlink($stamp); // phpcs:ignore WordPress.PHP.NoSilencedErrors
+            @touch($stamp); // phpcs:ignore WordPress.PHP.NoSilencedErrors
+        }
+        @chmod($stamp, 0600); // phpcs:ignore WordPress.PHP.NoSilencedErrors -- like every file of the spool.
+    }
+
+    /**
+     * Makes the next event of this process, and of every process on this server, read the
+     * configuration's version again (the `multisite_webhooks_config_changed` action).
+     */
+    public function configChanged(): void
+    {
+        $this->syncedVersion = null;
+        @unlink(Settings::spoolDir() . '/' . self::CHECKED_STAMP); // phpcs:ignore WordPress.PHP.NoSilencedErrors -- absent is fine.
     }
 
     /**
@@ -142,6 +178,10 @@ final class Dispatcher
      */
     public function noteError(string $message): void
     {
+        $last = get_site_option('multisite_webhooks_last_error');
+        if (is_array($last) && ($last['message'] ?? '') === $message && time() - (int) ($last['time'] ?? 0) < MINUTE_IN_SECONDS) {
+            return; // Already said, recently: one database write a minute during an outage.
+        }
         update_site_option('multisite_webhooks_last_error', ['message' => $message, 'time' => time()]);
     }
 

@@ -106,6 +106,9 @@ final class Plugin
         // Retries and events of processes that exited need a delivering process: when the
         // spool has none alive, this PHP-FPM worker becomes it (after its own page is done).
         add_action('shutdown', [$this, 'ensureDeliveryLeader'], 1000);
+        add_action('multisite_webhooks_config_changed', function (): void {
+            $this->dispatcher()->configChanged();
+        });
         CoreEvents::attach($this);
         UltimateMultisite::attach($this);
         Cron::attach($this);

@@ -50,6 +50,14 @@ final class Webhooks
     {
         $next = max($this->configVersion() + 1, (int) floor(microtime(true) * 1000));
         update_site_option(self::VERSION_OPTION, $next);
+        /**
+         * Fires when anything the engine needs about the webhooks changed.
+         *
+         * @since 0.1.0
+         *
+         * @param int $next The new configuration version.
+         */
+        do_action('multisite_webhooks_config_changed', $next);
         return $next;
     }
 
