@@ -25,6 +25,7 @@ final class Loader
     /** This process cannot reach the engine: events go to the database outbox. */
     public const MODE_DEGRADED = 'degraded';
 
+    private bool $initFailed = false;
     private string $pluginDir;
     private string $expectedVersion;
     private bool $tried = false;
@@ -58,6 +59,7 @@ final class Loader
                 $engine->init($settings);
                 $this->initialized = $key;
             } catch (EngineException $e) {
+                $this->initFailed = true;
                 $this->degrade(
                     sprintf('The engine refused its settings: %s', $e->getMessage()),
                     $e->getCode() === EngineException::SPOOL
@@ -68,6 +70,15 @@ final class Loader
             }
         }
         return $engine;
+    }
+
+    /**
+     * Whether the library loaded but refused to start (its settings, or a spool it cannot
+     * write: a full or read-only disk), as opposed to FFI being unavailable.
+     */
+    public function initFailed(): bool
+    {
+        return $this->initFailed;
     }
 
     /**
