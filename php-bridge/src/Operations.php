@@ -86,6 +86,55 @@ final class Operations
     }
 
     /**
+     * Webhooks::validate() plus the SSRF guard's verdict on the URL: what the admin pages, the
+     * REST API and WP-CLI accept as a webhook.
+     *
+     * @param array<string, mixed> $data
+     * @return array<string, mixed>|\WP_Error Normalised fields, or errors keyed by field.
+     */
+    public function validateWebhook(array $data, bool $partial)
+    {
+        $fields = $this->plugin->webhooks()->validate($data, $partial, [$this->plugin->catalog(), 'has']);
+        $errors = is_wp_error($fields) ? $fields : new \WP_Error();
+        if (isset($data['webhook_url']) && !$errors->get_error_messages('webhook_url')) {
+            $refusal = $this->urlRefusal(trim((string) $data['webhook_url']));
+            if ($refusal !== null) {
+                $errors->add('webhook_url', $refusal);
+            }
+        }
+        return $errors->has_errors() ? $errors : $fields;
+    }
+
+    /**
+     * Why the engine's SSRF guard would refuse `$url`, in plain words, or null (also when it
+     * cannot tell: no engine in this process, or the name does not resolve right now).
+     */
+    public function urlRefusal(string $url): ?string
+    {
+        $engine = $this->plugin->engine();
+        if ($engine === null) {
+            return null; // Judged when delivered; the health panel shows why there is no engine.
+        }
+        try {
+            $check = $engine->checkUrl($url);
+        } catch (EngineException $e) {
+            return $e->getMessage();
+        }
+        if (($check['ok'] ?? null) !== false) {
+            return null;
+        }
+        $reason = (string) ($check['reason'] ?? '');
+        // The engine says e.g. "ssrf: refused 10.1.2.3 (private, RFC 1918); add it to ssrf_allow ...".
+        if (preg_match('/refused (\S+) \(([^)]*)\)/', $reason, $m)) {
+            $reason = $m[1] . ' (' . $m[2] . ')';
+        }
+        return sprintf(
+            /* translators: %s: the refused address and its kind, e.g. "169.254.169.254 (link-local)" */
+            __('Requests to this address are refused because it is not on the public internet: %s. If the receiver really runs inside your network, add its address to the MULTISITE_WEBHOOKS_SSRF_ALLOW constant in wp-config.php.', 'multisite-webhooks'),
+            $reason);
+    }
+
+    /**
      * Queues the event of a logged attempt for delivery again to its webhook (same
      * `webhook-id`). Returns true, or why not.
      *

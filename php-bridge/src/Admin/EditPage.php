@@ -10,7 +10,6 @@ declare(strict_types=1);
 
 namespace MultisiteWebhooks\Admin;
 
-use MultisiteWebhooks\Engine\EngineException;
 use MultisiteWebhooks\Events\Catalog;
 use MultisiteWebhooks\Plugin;
 
@@ -94,14 +93,8 @@ final class EditPage
             'active' => !empty($_POST['active']),
         ];
         // phpcs:enable
-        $fields = $this->plugin->webhooks()->validate($input, false, [$this->plugin->catalog(), 'has']);
+        $fields = $this->plugin->operations()->validateWebhook($input, false);
         $errors = is_wp_error($fields) ? $fields : new \WP_Error();
-        if (!$errors->get_error_messages('webhook_url')) {
-            $refusal = $this->ssrfRefusal($input['webhook_url']);
-            if ($refusal !== null) {
-                $errors->add('webhook_url', $refusal);
-            }
-        }
         if ($errors->has_errors()) {
             foreach ($errors->get_error_codes() as $field) {
                 $this->errors[(string) $field] = $errors->get_error_messages($field);
@@ -117,34 +110,6 @@ final class EditPage
         unset($fields['integration'], $fields['hidden']); // Kept as they are: not on this form.
         $this->plugin->webhooks()->update($id, $fields);
         $this->redirect(Admin::url(Admin::PAGE_EDIT, ['id' => $id, 'mwh_msg' => 'saved']));
-    }
-
-    /**
-     * Why the engine's SSRF guard would refuse `$url`, in plain words, or null.
-     */
-    private function ssrfRefusal(string $url): ?string
-    {
-        $engine = $this->plugin->engine();
-        if ($engine === null) {
-            return null; // Judged when delivered; the health panel shows why there is no engine.
-        }
-        try {
-            $check = $engine->checkUrl($url);
-        } catch (EngineException $e) {
-            return $e->getMessage();
-        }
-        if (($check['ok'] ?? null) !== false) {
-            return null;
-        }
-        $reason = (string) ($check['reason'] ?? '');
-        // The engine says e.g. "ssrf: refused 10.1.2.3 (private, RFC 1918); add it to ssrf_allow ...".
-        if (preg_match('/refused (\S+) \(([^)]*)\)/', $reason, $m)) {
-            $reason = $m[1] . ' (' . $m[2] . ')';
-        }
-        return sprintf(
-            /* translators: %s: the refused address and its kind, e.g. "169.254.169.254 (link-local)" */
-            __('Requests to this address are refused because it is not on the public internet: %s. If the receiver really runs inside your network, add its address to the MULTISITE_WEBHOOKS_SSRF_ALLOW constant in wp-config.php.', 'multisite-webhooks'),
-            $reason);
     }
 
     /**

@@ -540,7 +540,7 @@ final class WebhookCommand
         if (isset($data['events'])) {
             $data['events'] = array_values(array_filter(array_map('trim', explode(',', (string) $data['events'])), 'strlen'));
         }
-        $fields = $this->plugin->webhooks()->validate($data, $partial, [$this->plugin->catalog(), 'has']);
+        $fields = $this->plugin->operations()->validateWebhook($data, $partial);
         if (is_wp_error($fields)) {
             \WP_CLI::error(implode(' ', $fields->get_error_messages()) . ' Nothing was changed.');
         }

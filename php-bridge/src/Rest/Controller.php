@@ -201,7 +201,7 @@ final class Controller
      */
     public function createWebhook(\WP_REST_Request $request)
     {
-        $fields = $this->plugin->webhooks()->validate($this->webhookInput($request), false, [$this->plugin->catalog(), 'has']);
+        $fields = $this->plugin->operations()->validateWebhook($this->webhookInput($request), false);
         if (is_wp_error($fields)) {
             return self::invalid($fields);
         }
@@ -237,7 +237,7 @@ final class Controller
         if ($this->plugin->webhooks()->get($id) === null) {
             return self::webhookNotFound($id);
         }
-        $fields = $this->plugin->webhooks()->validate($this->webhookInput($request), true, [$this->plugin->catalog(), 'has']);
+        $fields = $this->plugin->operations()->validateWebhook($this->webhookInput($request), true);
         if (is_wp_error($fields)) {
             return self::invalid($fields);
         }
