@@ -241,3 +241,90 @@ pub fn take_until(engine: &multisite_webhooks::Engine, n: usize, timeout: Durati
         std::thread::sleep(Duration::from_millis(5));
     }
 }
+
+/// A TCP server on 127.0.0.1:0 that hands each accepted connection, unparsed, to a script: for
+/// faults below HTTP (resets mid-request, stalls, bodies streamed without holding them in memory).
+pub struct RawServer {
+    pub port: u16,
+    accepted: Arc<Mutex<Vec<Instant>>>,
+    stop: Arc<AtomicBool>,
+}
+
+impl RawServer {
+    /// Starts a server running `script(connection, n, stop)` on a thread of its own for each
+    /// connection, n counting connections from 0. `stop` turns true when the server is dropped,
+    /// so a script that stalls can end.
+    pub fn start(script: impl Fn(TcpStream, usize, &AtomicBool) + Send + Sync + 'static) -> RawServer {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let accepted = Arc::new(Mutex::new(Vec::new()));
+        let stop = Arc::new(AtomicBool::new(false));
+        let script: Arc<dyn Fn(TcpStream, usize, &AtomicBool) + Send + Sync> = Arc::new(script);
+        let (acc, st) = (accepted.clone(), stop.clone());
+        std::thread::spawn(move || {
+            for conn in listener.incoming() {
+                if st.load(Ordering::SeqCst) {
+                    return;
+                }
+                let Ok(conn) = conn else { continue };
+                let n = {
+                    let mut a = acc.lock().unwrap();
+                    a.push(Instant::now());
+                    a.len() - 1
+                };
+                let (script, st) = (script.clone(), st.clone());
+                std::thread::spawn(move || script(conn, n, &st));
+            }
+        });
+        RawServer { port, accepted, stop }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://127.0.0.1:{}{}", self.port, path)
+    }
+
+    /// When each connection was accepted.
+    pub fn accepted(&self) -> Vec<Instant> {
+        self.accepted.lock().unwrap().clone()
+    }
+
+    pub fn count(&self) -> usize {
+        self.accepted.lock().unwrap().len()
+    }
+}
+
+impl Drop for RawServer {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::SeqCst);
+        let _ = TcpStream::connect(("127.0.0.1", self.port));
+    }
+}
+
+/// Reads one request (request line, headers, `Content-Length` body) from `r`; `None` when the
+/// peer hung up or sent something else.
+pub fn read_request(r: &mut impl BufRead) -> Option<Seen> {
+    let mut line = String::new();
+    if r.read_line(&mut line).ok()? == 0 {
+        return None;
+    }
+    let mut parts = line.split_whitespace();
+    let (method, path) = (parts.next()?.to_string(), parts.next()?.to_string());
+    let mut headers = HashMap::new();
+    loop {
+        let mut h = String::new();
+        if r.read_line(&mut h).ok()? == 0 {
+            return None;
+        }
+        let h = h.trim_end();
+        if h.is_empty() {
+            break;
+        }
+        if let Some((k, v)) = h.split_once(':') {
+            headers.insert(k.trim().to_ascii_lowercase(), v.trim().to_string());
+        }
+    }
+    let len: usize = headers.get("content-length").and_then(|v| v.parse().ok()).unwrap_or(0);
+    let mut body = vec![0u8; len];
+    r.read_exact(&mut body).ok()?;
+    Some(Seen { method, path, headers, body, at: Instant::now() })
+}
