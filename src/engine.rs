@@ -375,7 +375,11 @@ fn verdict_json(v: &Verdict) -> serde_json::Value {
     }
 }
 
-fn check_payload(payload: &[u8], limit: usize) -> Result<()> {
+/// The checks every payload passes before it is accepted (emit, redeliver, test send): at most
+/// `limit` bytes, a JSON object, valid JSON, nested at most [`MAX_DEPTH`] deep, every string
+/// escape a character. Refusing here keeps an oversized or pathological payload out of the
+/// spool, out of every retry and out of the results the plugin reads back.
+pub(crate) fn check_payload(payload: &[u8], limit: usize) -> Result<()> {
     if payload.len() > limit {
         return Err(Error::TooLarge { what: "the payload", size: payload.len(), limit });
     }
@@ -388,7 +392,45 @@ fn check_payload(payload: &[u8], limit: usize) -> Result<()> {
     if depth > MAX_DEPTH {
         return Err(Error::Json(format!("the payload nests {depth} levels deep, the limit is {MAX_DEPTH}")));
     }
+    if let Some(at) = lone_surrogate(payload) {
+        let escape = payload.get(at..at + 6).map(String::from_utf8_lossy).unwrap_or_default();
+        return Err(Error::Json(format!("the payload has {escape} at byte {at}, half of a UTF-16 surrogate pair without the other half")));
+    }
     Ok(())
+}
+
+/// Where `json` (already known to be valid) has a `\uXXXX` escape that is half of a UTF-16
+/// surrogate pair without the other half, if anywhere. JSON's grammar lets it through, but it
+/// stands for no character: PHP's `json_decode` refuses the whole text holding it, so one such
+/// payload would make every batch of results that carries it unreadable to the plugin.
+fn lone_surrogate(json: &[u8]) -> Option<usize> {
+    // Valid JSON has four hex digits after every `\u`.
+    let unit = |at: usize| {
+        json.get(at..at + 4).and_then(|h| std::str::from_utf8(h).ok()).and_then(|h| u16::from_str_radix(h, 16).ok()).unwrap_or(0)
+    };
+    let (mut i, mut in_str) = (0usize, false);
+    while i < json.len() {
+        match json[i] {
+            b'"' => {
+                in_str = !in_str;
+                i += 1;
+            }
+            b'\\' if in_str && json.get(i + 1) == Some(&b'u') => match unit(i + 2) {
+                0xD800..=0xDBFF => {
+                    let low_follows = json.get(i + 6..i + 8) == Some(&b"\\u"[..]) && (0xDC00..=0xDFFF).contains(&unit(i + 8));
+                    if !low_follows {
+                        return Some(i);
+                    }
+                    i += 12;
+                }
+                0xDC00..=0xDFFF => return Some(i),
+                _ => i += 6,
+            },
+            b'\\' if in_str => i += 2,
+            _ => i += 1,
+        }
+    }
+    None
 }
 
 /// Deepest nesting of objects and arrays accepted in a payload.
@@ -430,6 +472,44 @@ mod tests {
         assert_eq!(nesting_depth(b"{}"), 1);
         let deep = format!("{{\"a\":{}{}}}", "[".repeat(70), "]".repeat(70));
         assert!(check_payload(deep.as_bytes(), 1 << 20).unwrap_err().to_string().contains("nests 71 levels"));
+    }
+
+    #[test]
+    fn payload_limits_hold_at_their_edges() {
+        let sized = |n: usize| format!("{{\"a\":\"{}\"}}", "x".repeat(n - 8)).into_bytes();
+        assert_eq!(sized(100).len(), 100);
+        assert!(check_payload(&sized(100), 100).is_ok(), "exactly the limit is accepted");
+        assert_eq!(check_payload(&sized(101), 100).unwrap_err().to_string(),
+            "too large: the payload is 101 bytes, the limit is 100 bytes");
+        let nested = |levels: usize| format!("{{\"a\":{}{}}}", "[".repeat(levels - 1), "]".repeat(levels - 1));
+        assert!(check_payload(nested(MAX_DEPTH).as_bytes(), 1 << 20).is_ok(), "exactly the depth limit is accepted");
+        assert_eq!(check_payload(nested(MAX_DEPTH + 1).as_bytes(), 1 << 20).unwrap_err().to_string(),
+            "json: the payload nests 65 levels deep, the limit is 64");
+        // Far past any recursion limit, within the size limit: refused with the same words,
+        // without exhausting the stack.
+        let deep = nested(500_000);
+        assert!(deep.len() < 1 << 20);
+        assert_eq!(check_payload(deep.as_bytes(), 1 << 20).unwrap_err().to_string(),
+            "json: the payload nests 500000 levels deep, the limit is 64");
+        // The size is checked first: a payload both too large and too deep is too large.
+        assert!(matches!(check_payload(deep.as_bytes(), 1000), Err(Error::TooLarge { size, limit: 1000, .. }) if size == deep.len()));
+    }
+
+    #[test]
+    fn lone_surrogate_escapes_are_refused_and_pairs_accepted() {
+        let refused = [
+            (r#"{"a":"\ud83d"}"#, 6), (r#"{"a":"x\ude00"}"#, 7), (r#"{"a":"\ud83d\u0041"}"#, 6),
+            (r#"{"a":"\ude00\ud83d"}"#, 6), (r#"{"\ud83dk":1}"#, 2), (r#"{"a":"\ud83d\ude00\ud83d"}"#, 18),
+        ];
+        for (json, at) in refused {
+            assert_eq!(lone_surrogate(json.as_bytes()), Some(at), "{json}");
+            let err = check_payload(json.as_bytes(), 1 << 20).unwrap_err().to_string();
+            assert!(err.starts_with("json: the payload has \\u") && err.contains(&format!("at byte {at}, half of a UTF-16")), "{err}");
+        }
+        for json in [r#"{"a":"\ud83d\ude00"}"#, r#"{"a":"\\ud83d"}"#, r#"{"a":"\u00e9\uFFFF","\ud800\udc00":[]}"#, "{\"a\":\"\u{1F600}\"}"] {
+            assert_eq!(lone_surrogate(json.as_bytes()), None, "{json}");
+            assert!(check_payload(json.as_bytes(), 1 << 20).is_ok(), "{json}");
+        }
     }
 
     #[test]

@@ -23,5 +23,9 @@ pub mod worker;
 #[allow(unsafe_code)]
 pub mod ffi;
 
+#[cfg(feature = "fuzzing")]
+#[doc(hidden)]
+pub mod fuzzing;
+
 pub use engine::Engine;
 pub use error::{Error, Result};

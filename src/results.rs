@@ -197,7 +197,7 @@ pub fn take(spool: &Spool, max: usize) -> Result<String> {
         while n < max && pos < buf.len() {
             match frame::next(&buf[pos..]) {
                 Next::Record(body, used) => {
-                    if let Ok(s) = std::str::from_utf8(body) {
+                    if let Some(s) = result_object(body) {
                         if n > 0 {
                             out.push(',');
                         }
@@ -227,6 +227,19 @@ pub fn take(spool: &Spool, max: usize) -> Result<String> {
         replace_private(&cursor_path, &bytes).map_err(|e| Error::spool("writing results/cursor", e))?;
     }
     Ok(out)
+}
+
+/// `body` as the text of one result object, or `None` if it is not one. A frame can be whole
+/// and still not be a result: a zero-filled tail (what some file systems leave after a power
+/// loss) reads as empty frames with a valid checksum. Those are skipped, so the array handed
+/// out stays valid JSON.
+fn result_object(body: &[u8]) -> Option<&str> {
+    let s = std::str::from_utf8(body).ok()?;
+    if !s.trim_start().starts_with('{') {
+        return None;
+    }
+    serde_json::from_str::<serde::de::IgnoredAny>(s).ok()?;
+    Some(s)
 }
 
 #[cfg(test)]
@@ -260,6 +273,29 @@ mod tests {
         w.flush().unwrap();
         assert_eq!(parse(take(&spool, 100).unwrap()), vec![8]);
         assert_eq!(list(&spool.results).len(), 1, "fully taken old files are removed");
+        let _ = fs::remove_dir_all(dir);
+    }
+
+    #[test]
+    fn frames_that_are_not_results_are_skipped_and_the_answer_stays_json() {
+        let dir = crate::spool::segment::tests::tempdir();
+        let spool = Spool::open(&dir).unwrap();
+        let mut w = ResultsWriter::open(&spool, 1 << 30).unwrap();
+        w.append(&result(1)).unwrap();
+        w.flush().unwrap();
+        // A zero-filled stretch reads as empty frames with a valid checksum; a frame may also
+        // hold text that is not a result object.
+        let mut f = segment::open_append(&spool.results.join(file_name(w.seq)), false).unwrap();
+        f.write_all(&[0u8; 24]).unwrap();
+        for junk in [&b"not json"[..], b"[1,2]", b"{\"a\":", b"{} {}", b"\xff{}"] {
+            f.write_all(&frame::encode(junk)).unwrap();
+        }
+        w.append(&result(2)).unwrap();
+        w.flush().unwrap();
+        let out = take(&spool, 100).unwrap();
+        let got: Vec<AttemptResult> = serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out}"));
+        assert_eq!(got.iter().map(|r| r.attempt).collect::<Vec<_>>(), vec![1, 2]);
+        assert_eq!(take(&spool, 100).unwrap(), "[]");
         let _ = fs::remove_dir_all(dir);
     }
 }

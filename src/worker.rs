@@ -135,6 +135,8 @@ fn encode_state(off: u32, endpoint: u64, attempts: u16, kind: StateKind, due: i6
     frame::encode(&b)
 }
 
+/// Reads a segment's state log: the last known state of each (record, endpoint). Stops at the
+/// first torn or damaged entry; what follows it is delivered again (at least once).
 fn load_states(path: &std::path::Path) -> HashMap<(u32, u64), (u16, StateKind, i64)> {
     let mut m = HashMap::new();
     let Some(buf) = spool::read_opt(path) else { return m };
@@ -152,6 +154,13 @@ fn load_states(path: &std::path::Path) -> HashMap<(u32, u64), (u16, StateKind, i
         m.insert((off, ep), (att, kind, due));
     }
     m
+}
+
+/// How many (record, endpoint) states the log at `path` holds, as the delivering process
+/// loads them when it opens a segment.
+#[cfg(feature = "fuzzing")]
+pub(crate) fn state_count(path: &std::path::Path) -> usize {
+    load_states(path).len()
 }
 
 struct Seg {

@@ -111,6 +111,7 @@ fn bad_input_gets_its_own_status_and_a_readable_message() {
         (b"site created", b"{}".to_vec(), HOOKS_ERR_EVENT, "event: the event slug \"site created\" has ' '"),
         (b"e", format!("{}{}", "[".repeat(200), "]".repeat(200)).into_bytes(), HOOKS_ERR_JSON, "json: the payload must be a JSON object"),
         (b"e", format!("{{\"a\":{}{}}}", "[".repeat(200), "]".repeat(200)).into_bytes(), HOOKS_ERR_JSON, "json: the payload nests 201 levels deep, the limit is 64"),
+        (b"e", br#"{"a":"\ud83d"}"#.to_vec(), HOOKS_ERR_JSON, "json: the payload has \\ud83d at byte 6, half of a UTF-16 surrogate pair without the other half"),
     ];
     for (ev, pl, want, msg) in cases {
         let (got, id) = emit(ev, &pl);
@@ -122,6 +123,29 @@ fn bad_input_gets_its_own_status_and_a_readable_message() {
     assert_eq!(s, HOOKS_OK);
     assert!(id.unwrap().starts_with("msg_"));
     assert_eq!(last_error(), "", "a success clears the message");
+}
+
+#[test]
+fn redeliver_and_send_test_refuse_oversized_and_deeply_nested_payloads() {
+    init();
+    let big = format!("{{\"a\":\"{}\"}}", "x".repeat(5000));
+    let deep = format!("{{\"a\":{}{}}}", "[".repeat(200), "]".repeat(200));
+    let cases = [
+        (&big, HOOKS_ERR_TOO_LARGE, "too large: the payload is 5008 bytes, the limit is 4096 bytes"),
+        (&deep, HOOKS_ERR_JSON, "json: the payload nests 201 levels deep, the limit is 64"),
+    ];
+    for (payload, want, msg) in cases {
+        let req = format!(r#"{{"event_id":"msg_X","endpoint_id":1,"event":"e","payload":{payload}}}"#);
+        assert_eq!(hooks_redeliver(req.as_ptr().cast(), req.len()), want, "{}", last_error());
+        assert_eq!(last_error(), msg);
+        // Refused before any request is made (nothing listens on port 9 anyway).
+        let req = format!(r#"{{"endpoint":{{"id":5,"url":"http://127.0.0.1:9/","events":["e"]}},"event":"e","payload":{payload}}}"#);
+        let mut out: *mut c_char = ptr::null_mut();
+        let mut len = 7usize;
+        assert_eq!(hooks_send_test(req.as_ptr().cast(), req.len(), &mut out, &mut len), want, "{}", last_error());
+        assert_eq!(last_error(), msg);
+        assert!(out.is_null() && len == 7, "out-params untouched on error");
+    }
 }
 
 #[test]
