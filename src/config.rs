@@ -37,6 +37,11 @@ pub struct EndpointSpec {
     /// Defaults to `flat`.
     #[serde(default)]
     pub format: Format,
+    /// When the webhook was created or last turned on (ms since the epoch): events accepted
+    /// before then are not for it, even when a new leader reads them again after a hand-over.
+    /// Defaults to 0 (every event it hears).
+    #[serde(default)]
+    pub since_ms: i64,
     /// Changes whenever the webhook is edited; an engine-side disable (410, failing for days)
     /// applies to one revision only, so re-enabling the webhook in the admin takes effect.
     /// Defaults to 0.

@@ -719,7 +719,11 @@ impl Dispatcher {
         let targets: Vec<u64> = match rec.kind {
             Kind::Redeliver => vec![rec.target],
             Kind::Event => {
-                let mut t: Vec<u64> = self.snapshot.endpoints.values().filter(|e| e.hears(&rec.event)).map(|e| e.spec.id).collect();
+                // Only webhooks that existed (and were on) when the event was accepted: a leader
+                // reading an older segment again must not hand its events to newer webhooks.
+                let mut t: Vec<u64> = self.snapshot.endpoints.values()
+                    .filter(|e| e.hears(&rec.event) && e.spec.since_ms <= rec.timestamp_ms)
+                    .map(|e| e.spec.id).collect();
                 t.sort_unstable();
                 t
             }

@@ -425,3 +425,35 @@ fn the_spool_is_private_to_its_owner() {
     assert!(seen >= 4, "the spool holds the lock, snapshot, segment and results ({seen} files)");
     engine.shutdown(Duration::ZERO).unwrap();
 }
+
+#[test]
+fn a_new_leader_does_not_hand_older_events_to_newer_webhooks() {
+    let dir = spool_dir("since");
+    let s = settings(&dir, "");
+    let old = Server::start(|_, _| ok());
+    let newer = Server::start(|_, _| ok());
+    let a = Engine::start(s.as_bytes()).unwrap();
+    a.configure(snapshot(1, &[(1, &old.url("/"), &["e"])]).as_bytes()).unwrap();
+    for i in 0..5 {
+        a.emit("e", format!(r#"{{"n":{i}}}"#).as_bytes()).unwrap();
+    }
+    old.wait_for(5, T);
+    a.flush(T).unwrap();
+    // A webhook created now hears the same event.
+    let since = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as i64 + 1;
+    std::thread::sleep(Duration::from_millis(5));
+    a.configure(format!(r#"{{"version":2,"endpoints":[{{"id":1,"url":"{}","events":["e"]}},{{"id":2,"url":"{}","events":["e"],"since_ms":{since}}}]}}"#,
+        old.url("/"), newer.url("/")).as_bytes()).unwrap();
+    a.shutdown(Duration::ZERO).unwrap();
+    // Another process takes over and reads the first one's segment again.
+    let b = Engine::start(s.as_bytes()).unwrap();
+    b.emit("e", br#"{"n":5}"#).unwrap();
+    let got = newer.wait_for(1, T);
+    b.flush(T).unwrap();
+    std::thread::sleep(Duration::from_millis(300));
+    assert_eq!(newer.count(), 1, "the newer webhook got only the event raised after it was created: {:?}",
+        newer.requests().iter().map(|r| r.json()["n"].clone()).collect::<Vec<_>>());
+    assert_eq!(got[0].json()["n"], 5);
+    assert_eq!(old.count(), 6, "the older webhook got each event once");
+    b.shutdown(Duration::ZERO).unwrap();
+}

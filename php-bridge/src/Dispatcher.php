@@ -104,7 +104,6 @@ final class Dispatcher
      */
     public function sync(Engine $engine, bool $force = false): void
     {
-        $webhooks = $this->plugin->webhooks();
         $stamp = Settings::spoolDir() . '/' . self::CHECKED_STAMP;
         if (!$force) {
             if ($this->syncedVersion !== null) {
@@ -116,6 +115,7 @@ final class Dispatcher
                 return;
             }
         }
+        $webhooks = $this->plugin->webhooks();
         $version = $webhooks->configVersion();
         if ($version > 0 && $engine->configuredVersion() < $version) {
             $engine->configure($webhooks->snapshot());

@@ -213,7 +213,13 @@ final class Plugin
      */
     public function webhooks(): Webhooks
     {
-        return $this->webhooks ??= new Webhooks();
+        if ($this->webhooks === null) {
+            // The tables match this version before anything reads or writes them (an upgrade
+            // reaches CLI, REST and cron before any admin page is opened).
+            Schema::maybeUpgrade();
+            $this->webhooks = new Webhooks();
+        }
+        return $this->webhooks;
     }
 
     /**

@@ -15,7 +15,7 @@ namespace MultisiteWebhooks\Store;
 final class Schema
 {
     /** Bump when a table definition changes. */
-    public const DB_VERSION = '1';
+    public const DB_VERSION = '2';
 
     /** Network option holding the installed DB_VERSION. */
     public const OPTION = 'multisite_webhooks_db_version';
@@ -81,6 +81,7 @@ final class Schema
   last_status varchar(64) NULL,
   date_created datetime NULL,
   date_modified datetime NULL,
+  date_activated datetime NULL,
   PRIMARY KEY  (id),
   KEY event (event),
   KEY integration (integration)

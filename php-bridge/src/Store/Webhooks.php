@@ -184,6 +184,7 @@ final class Webhooks
             'revision' => 1,
             'date_created' => $now,
             'date_modified' => $now,
+            'date_activated' => $now,
         ];
         $wpdb->insert(Schema::table('webhooks'), $row);
         $id = (int) $wpdb->insert_id;
@@ -209,6 +210,7 @@ final class Webhooks
     public function update(int $id, array $fields): bool
     {
         global $wpdb;
+        $old = $this->get($id);
         $row = [];
         foreach (self::FIELDS as $f) {
             if (!array_key_exists($f, $fields)) {
@@ -223,9 +225,16 @@ final class Webhooks
         }
         $row['date_modified'] = gmdate('Y-m-d H:i:s');
         // Turning a webhook off keeps the reason it was disabled; any other change clears it.
-        if (!(array_key_exists('active', $fields) && !$fields['active'])) {
+        $turnsOff = array_key_exists('active', $fields) && !$fields['active'];
+        if (!$turnsOff) {
             $row['disabled_reason'] = null;
             $row['date_disabled'] = null;
+        }
+        // Turned (back) on: it hears events from now on, not the ones raised while it was off.
+        $wasOn = $old !== null && $old['active'] && $old['disabled_reason'] === '';
+        $isOn = !$turnsOff && (array_key_exists('active', $fields) ? (bool) $fields['active'] : ($old['active'] ?? false));
+        if ($isOn && !$wasOn) {
+            $row['date_activated'] = $row['date_modified'];
         }
         $ok = $wpdb->update(Schema::table('webhooks'), $row, ['id' => $id]);
         $wpdb->query($wpdb->prepare('UPDATE ' . Schema::table('webhooks') . ' SET revision = revision + 1 WHERE id = %d', $id)); // phpcs:ignore WordPress.DB.PreparedSQL -- table name only.
@@ -449,7 +458,7 @@ final class Webhooks
     public function snapshot(): array
     {
         global $wpdb;
-        $rows = $wpdb->get_results('SELECT id, webhook_url, events, secrets, active, disabled_reason, payload_format, revision FROM ' . Schema::table('webhooks'), ARRAY_A); // phpcs:ignore WordPress.DB.PreparedSQL -- table name only.
+        $rows = $wpdb->get_results('SELECT * FROM ' . Schema::table('webhooks'), ARRAY_A); // phpcs:ignore WordPress.DB.PreparedSQL -- table name only.
         $now = time();
         $endpoints = [];
         foreach ((array) $rows as $r) {
@@ -471,6 +480,8 @@ final class Webhooks
                 'active' => (int) $r['active'] === 1 && (string) $r['disabled_reason'] === '',
                 'format' => in_array($r['payload_format'], self::FORMATS, true) ? $r['payload_format'] : 'flat',
                 'revision' => (int) $r['revision'],
+                // Events raised before the webhook existed or was turned on are not for it.
+                'since_ms' => 1000 * (int) strtotime(((string) (($r['date_activated'] ?? '') ?: ($r['date_created'] ?? '')) ?: '1970-01-01 00:00:00') . ' UTC'),
             ];
         }
         return ['version' => $this->configVersion(), 'endpoints' => $endpoints];
