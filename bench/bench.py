@@ -4,6 +4,7 @@
 1. hooks_emit latency from PHP through FFI (both durability settings).
 2. Deliveries per second to a local nginx answering 204, against wrk at the same concurrency.
 3. Peak RSS of the delivering process with 1,000,000 events queued for a dead endpoint.
+4–8. The whole system through nginx + PHP-FPM + WordPress: see system.py.
 
 Everything listens on and connects to 127.0.0.1 only. Every process started here is stopped
 here by its own pid; nginx runs with its own config and pid file in the temporary directory.
@@ -479,10 +480,21 @@ def main():
         header = b.machine()
         for line in header:
             log(line)
-        b.start_nginx(10)
-        b.row_emit()
-        b.row_delivery()
-        b.row_memory()
+        only = os.environ.get("BENCH_ONLY", "")
+        if only != "system":
+            b.start_nginx(10)
+            b.row_emit()
+            b.row_delivery()
+            b.row_memory()
+        if only != "library":
+            # What a network admin gets: through nginx + PHP-FPM + WordPress (tools/wp).
+            from system import System
+            s = System(b, log, fail, free_port)
+            try:
+                s.setup()
+                s.run()
+            finally:
+                s.close()
         header.append(f"whole run: {time.monotonic() - STARTED:.0f} s; all traffic on 127.0.0.1")
         print(b.table(header), flush=True)
     finally:

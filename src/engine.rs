@@ -325,6 +325,8 @@ impl Engine {
             "last_error": s.last_error,
             "spool_dir": self.settings.spool_dir,
             "durability": match self.settings.durability { Durability::Process => "process", Durability::Power => "power" },
+            "concurrency": self.settings.concurrency,
+            "per_endpoint_concurrency": self.settings.per_endpoint_concurrency,
         })
         .to_string()
     }
