@@ -3,14 +3,17 @@
 #   make demo-stop   stop what the demo started
 #   make test        run every test (Rust, C boundary, processes, PHP through FFI, WordPress,
 #                    the network admin pages in Chromium)
-#   make bench       measure emit latency, delivery rate and memory
+#   make test-reliability  the reliability and security suite in full (crash, faults, disk,
+#                    fuzzing; its quick parts are in make test)
+#   make bench       measure the engine and the whole system (page-view cost, throughput,
+#                    slow receiver, backlog) and print one table
 #   make plugin      build/multisite-webhooks.zip: the plugin with the engine inside
 
 CARGO ?= cargo
 LIB   := target/release/libmultisite_webhooks.so
 HDR   := include/multisite_webhooks.h
 
-.PHONY: all build header plugin test test-rust test-php test-wp test-browser wp-up demo demo-stop bench clean
+.PHONY: all build header plugin test test-rust test-php test-wp test-browser test-crash test-reliability fuzz wp-up demo demo-stop bench clean
 
 all: build
 
@@ -29,7 +32,7 @@ plugin: build
 	cd build && rm -f multisite-webhooks.zip && python3 -m zipfile -c multisite-webhooks.zip multisite-webhooks
 	@echo "build/multisite-webhooks.zip"
 
-test: test-rust test-php test-wp test-browser
+test: test-rust test-php test-wp test-browser test-crash
 
 test-rust:
 	$(CARGO) test --release --locked -- --test-threads=2
@@ -53,13 +56,31 @@ node_modules/.package-lock.json: package.json package-lock.json
 test-browser: wp-up node_modules/.package-lock.json
 	node --test --test-concurrency=1 --test-reporter=spec tests/browser/
 
+# kill -9 the delivering PHP-FPM worker while events are raised (quick: 2,000 events, 3 kills).
+CRASH_EVENTS ?= 2000
+CRASH_ROUNDS ?= 3
+test-crash: wp-up
+	tests/reliability/crash.py --events $(CRASH_EVENTS) --rounds $(CRASH_ROUNDS)
+
+# The whole reliability and security suite: receiver faults, disk full, SSRF/CSRF/XSS/secrets,
+# the crash test at 10,000 events and 5 kills, and the fuzzers.
+FUZZ_SECONDS ?= 60
+test-reliability: wp-up
+	$(CARGO) test --release --locked --test faults -- --test-threads=2 --nocapture
+	phpunit -c tests/wp/phpunit.xml --filter 'DiskTest|SecurityTest'
+	tests/reliability/crash.py --events 10000 --rounds 5
+	$(MAKE) fuzz FUZZ_SECONDS=$(FUZZ_SECONDS)
+
+fuzz:
+	tools/fuzz.sh $(FUZZ_SECONDS)
+
 demo:
 	tools/demo.sh
 
 demo-stop:
 	tools/demo.sh stop
 
-bench: build
+bench: build wp-up
 	bash bench/run.sh
 
 clean:
