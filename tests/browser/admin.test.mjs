@@ -466,7 +466,7 @@ describe('network admin pages', () => {
       await page.goto(url);
       const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
       assert.ok(overflow <= 1, `${name}: no sideways scrolling (overflow ${overflow}px)`);
-      await screenshot(page, name);
+      await screenshot(page, name, false);
     }
   });
 });

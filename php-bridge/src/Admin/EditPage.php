@@ -230,7 +230,7 @@ final class EditPage
         $this->row('webhook_url', __('URL', 'multisite-webhooks'), sprintf(
             '<input type="url" name="webhook_url" id="mwh-webhook_url" class="large-text code" value="%s" placeholder="https://example.com/webhooks"%s />',
             esc_attr((string) $values['webhook_url']), $this->invalid('webhook_url')),
-            __('Where each event is sent, as an HTTP POST with a JSON body. Any response from 200 to 299 counts as delivered; anything else is retried for up to 3 days.', 'multisite-webhooks'));
+            __('Where each event is sent, as an HTTP POST with a JSON body. Any response from 200 to 299 counts as delivered; anything else is retried 7 more times over about 27 hours.', 'multisite-webhooks'));
 
         $this->row('events', __('Events', 'multisite-webhooks'), $this->eventsPicker((array) $values['events']), '', false);
 
