@@ -457,8 +457,18 @@ class System:
             f"PHP-FPM worker {hwm / 1024:.1f} MB",
             "all delivered; ≤ 128 MB", "yes" if got >= BACKLOG_EVENTS and hwm <= 128 * 1024 else "NO"))
 
+    def ports(self, n):
+        """`n` distinct free ports (a released port can be handed out again)."""
+        out = []
+        while len(out) < n:
+            p = self.free_port()
+            if p not in out:
+                out.append(p)
+        return out
+
     def run(self):
-        rec = self.start_receiver("fast", [self.free_port() for _ in range(10)])
+        *ports, tls = self.ports(11)
+        rec = self.start_receiver("fast", ports, tls)
         self.row_page_cost(rec)
         self.row_idle_overhead()
         self.row_end_to_end(rec)
