@@ -370,6 +370,8 @@ describe('network admin pages', () => {
       request.get(`${LIST}&action=delete&id=${hook.id}&_wpnonce=bad`),
       request.get(`${LIST}&action=deactivate&ids[]=${hook.id}`),
       request.post(`${LOG}`, { form: { action: 'redeliver_range', _wpnonce: 'bad' } }),
+      request.get(`${LOG}&action=redeliver_one&delivery=1&_wpnonce=bad`),
+      request.get(`${LOG}&action=redeliver&deliveries[]=1`),
     ];
     for (const r of await Promise.all(forged)) {
       assert.equal(r.status(), 403, `${r.url()} refused`);
