@@ -27,6 +27,7 @@ final class Dispatcher
     private const CHECK_INTERVAL = 1;
 
     private ?int $syncedVersion = null;
+    private bool $pushScheduled = false;
     private bool $flushRegistered = false;
 
     public function __construct(Plugin $plugin)
@@ -136,6 +137,23 @@ final class Dispatcher
     {
         $this->syncedVersion = null;
         @unlink(Settings::spoolDir() . '/' . self::CHECKED_STAMP); // phpcs:ignore WordPress.PHP.NoSilencedErrors -- absent is fine.
+        // The delivering process must stop using a deleted or turned-off webhook (or an old
+        // URL or secret) even if no event follows: hand it the new snapshot when this request
+        // ends (once, however many webhooks it changed).
+        if (!$this->pushScheduled) {
+            $this->pushScheduled = true;
+            add_action('shutdown', function (): void {
+                $this->pushScheduled = false;
+                try {
+                    $engine = $this->plugin->engine();
+                    if ($engine !== null) {
+                        $this->sync($engine, true);
+                    }
+                } catch (\Throwable $e) {
+                    $this->noteError($e->getMessage()); // The next event or cron tick pushes it.
+                }
+            }, 0);
+        }
     }
 
     /**

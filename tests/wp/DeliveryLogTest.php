@@ -116,4 +116,18 @@ final class DeliveryLogTest extends WpTestCase
         $this->assertSame(range(0, $n - 1), $ns, sprintf('every event delivered exactly once (%d requests, %d distinct webhook-ids, paths %s)',
             count($got), count($ids), json_encode(array_count_values(array_column($this->receiver->requests(), 'path')))));
     }
+
+    public function testAnIdleLeaderStopsRetryingAWebhookDeletedMeanwhile(): void
+    {
+        // Every attempt fails; the fixtures retry after 1, 2 and 3 s.
+        $hook = $this->createWebhook('Doomed', '/status/500', ['test_ping']);
+        file_get_contents('http://localhost/?mwh_e2e_emit=11');
+        $this->waitForPosts('/status/500', 1);
+        // Deleted from another process while no further event is raised.
+        self::wp('MultisiteWebhooks\Plugin::instance()->webhooks()->delete(' . $hook['id'] . ');');
+        usleep(500_000); // An attempt already under way may still land.
+        $after = count($this->posts('/status/500'));
+        sleep(7);
+        $this->assertSame($after, count($this->posts('/status/500')), 'no attempt to a deleted webhook after it was deleted');
+    }
 }
