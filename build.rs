@@ -21,7 +21,8 @@ fn main() {
             " *   5 invalid settings, 6 invalid snapshot/endpoint, 7 not initialized,\n",
             " *   8 invalid event slug, 9 spool I/O failure, 10 deadline passed,\n",
             " *   11 unknown id, 99 internal error (caught panic).\n",
-            " * The message of the last failure on the calling thread: hooks_last_error(). */"
+            " * The message of the last failure on the calling thread: hooks_last_error(); its\n",
+            " * machine kind (null_argument, invalid_url, …): hooks_last_error_kind(). */"
         ).into()),
         usize_is_size_t: true,
         sys_includes: vec!["stddef.h".into(), "stdint.h".into()],

@@ -434,7 +434,7 @@ class Bench:
             f"{fmt_int(n)} × 1 KB events enqueued by {EMIT_PROCS} hooks-spool emit in {enqueue_s:.1f} s; "
             f"leader = hooks-spool run (concurrency {CONCURRENCY}, default retry schedule); {state}; "
             f"{fmt_int(c.get('attempts', 0))} attempts made (probes); results journal {results_du / 1e6:,.0f} MB, "
-            f"{fmt_int(stats.get('results_dropped_files', 0))} untaken results files dropped at the cap",
+            f"{fmt_int(stats.get('results_dropped', 0))} untaken results dropped at the cap",
             f"VmHWM {hwm / 1024:.1f} MB (VmRSS at end {rss / 1024:.1f} MB); spool on disk {du / n:,.0f} B/event ({du / 1e6:,.0f} MB for {fmt_int(n)})",
             "≤ 64 MB", "yes" if hwm <= 64 * 1024 and reached else "NO"))
 

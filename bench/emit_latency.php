@@ -33,8 +33,15 @@ function check(FFI $ffi, int $status, string $what): void
 $settings = file_get_contents($settingsFile);
 check($ffi, $ffi->hooks_init($settings, strlen($settings)), 'hooks_init');
 $snapshot = file_get_contents($snapshotFile);
-$applied = $ffi->new('int32_t');
-check($ffi, $ffi->hooks_configure($snapshot, strlen($snapshot), FFI::addr($applied)), 'hooks_configure');
+$answer = $ffi->new('char *');
+$answerLen = $ffi->new('size_t');
+check($ffi, $ffi->hooks_configure($snapshot, strlen($snapshot), FFI::addr($answer), FFI::addr($answerLen)), 'hooks_configure');
+$configured = json_decode(FFI::string($answer, $answerLen->cdata), true);
+$ffi->hooks_string_free($answer);
+if (!empty($configured['rejected'])) {
+    fwrite(STDERR, 'hooks_configure left endpoints out: ' . json_encode($configured['rejected']) . "\n");
+    exit(1);
+}
 
 $event = 'payment_received';
 $eventLen = strlen($event);

@@ -5,7 +5,8 @@
  *   5 invalid settings, 6 invalid snapshot/endpoint, 7 not initialized,
  *   8 invalid event slug, 9 spool I/O failure, 10 deadline passed,
  *   11 unknown id, 99 internal error (caught panic).
- * The message of the last failure on the calling thread: hooks_last_error(). */
+ * The message of the last failure on the calling thread: hooks_last_error(); its
+ * machine kind (null_argument, invalid_url, …): hooks_last_error_kind(). */
 
 #ifndef MULTISITE_WEBHOOKS_H
 #define MULTISITE_WEBHOOKS_H
@@ -36,17 +37,28 @@ const char *hooks_version(void);
 int32_t hooks_init(const char *settings, size_t settings_len);
 
 /*
- Gives the engine the endpoint snapshot JSON `{"version":N,"endpoints":[…]}`. Applied (and
- stored in the spool for every process) only if `version` is newer than the newest known;
- `*applied_out` (if not NULL) is set to 1 if applied, 0 if not.
+ Gives the engine the endpoint snapshot JSON `{"version":N,"endpoints":[…]}`, applied
+ endpoint by endpoint: each element of `endpoints` is validated on its own, and one that
+ fails (not an object, no positive integer `id`, an unknown field, a URL breaking the URL
+ rule, no events, a bad event slug or secret, an `id` an earlier element has) is left out and
+ reported; all the others are applied. The snapshot is applied (and stored in the spool for
+ every process, with its rejections) only if `version` is newer than the newest known. The
+ answer is JSON: `{"applied":true|false,"version":N,"endpoints":<how many passed>,
+ "rejected":[{"id":3|null,"index":2,"kind":"invalid_url"|"invalid_config","code":"bad_port",
+ "field":"url","detail":"url: …"}]}` (see README.md for the codes).
 
- Ownership: borrows `snapshot` for the call.
- NULL and bad input: NULL snapshot → 1; invalid UTF-8 → 2; invalid snapshot (bad URL,
- unknown field, bad secret, …) → 6 with the field named; before init → 7; spool → 9.
+ Ownership: borrows `snapshot`; returns owned `*result_out` (free with `hooks_string_free`).
+ NULL and bad input: NULL snapshot or out-pointer → 1; invalid UTF-8 → 2; a document that
+ is not JSON or not `{"version":u64,"endpoints":[…]}` → 6 (kind `invalid_config`); a bad
+ endpoint is not a failure (it is in `rejected`); before init → 7; spool → 9. The
+ out-pointers are written only on success.
  Statuses: 0, 1, 2, 6, 7, 9, 99.
  Thread safety: any thread.
  */
-int32_t hooks_configure(const char *snapshot, size_t snapshot_len, int32_t *applied_out);
+int32_t hooks_configure(const char *snapshot,
+                        size_t snapshot_len,
+                        char **result_out,
+                        size_t *result_len_out);
 
 /*
  Writes the version of the newest endpoint snapshot known to `*version_out` (0 = none).
@@ -81,13 +93,16 @@ int32_t hooks_emit(const char *event,
 /*
  Sends one real, signed test request now and waits for it:
  `{"endpoint":{"id","url","events","secrets","format"},"event":"…","payload":{…}}`.
- The result JSON has `ok`, `status`, `reason`, `error`, `duration_ms`, `request_headers`,
- `response_headers`, `response_excerpt`, `body`. A refused or failed request is status 0
- with `ok: false`.
+ The result JSON has `ok`, `status`, `reason`, `error`, `error_kind` (as in attempt results:
+ null for a 2xx whose body was read, else `connect_refused`, `timeout`, `ssrf_refused`,
+ `http_status`, …), `duration_ms`, `request_headers`, `response_headers`,
+ `response_excerpt`, `body`. A refused or failed request is status 0 with `ok: false`.
 
  Ownership: borrows `request`; returns owned `*result_out` (free with `hooks_string_free`).
- NULL and bad input: NULL → 1; invalid UTF-8 → 2; bad JSON → 3; bad endpoint → 6; bad
- slug → 8; payload too large → 4; before init → 7.
+ NULL and bad input: NULL → 1; invalid UTF-8 → 2; bad JSON, payload not an object, too deep
+ or with half a surrogate pair → 3; a URL breaking the URL rule → 6 (kind `invalid_url`);
+ another bad endpoint field → 6 (kind `invalid_config`); bad slug → 8; payload too large →
+ 4; before init → 7.
  Statuses: 0, 1, 2, 3, 4, 6, 7, 8, 99.
  Thread safety: any thread; blocks the caller for at most the request timeout.
  */
@@ -97,19 +112,22 @@ int32_t hooks_send_test(const char *request,
                         size_t *result_len_out);
 
 /*
- Says whether the SSRF guard would let a webhook URL through, judged as delivery judges it:
- the host is resolved (an IP literal as it is; a name with the system resolver, waiting at
- most `connect_timeout_ms`) and every address is checked with the engine's guard and its
- `ssrf_allow`. Nothing is sent. The result JSON is one of:
- `{"ok":true,"addresses":["93.184.216.34"]}` when at least one address passes (delivery
- connects to those); `{"ok":false,"reason":"ssrf: refused 127.0.0.1 (loopback); add it to
- ssrf_allow to permit it","addresses":["127.0.0.1"]}` when every address is refused;
- `{"ok":null,"reason":"could not resolve <host>: <error>"}` when the name does not resolve
- (not a refusal: DNS may be down for a moment). A refused or unresolved URL is status 0.
+ Says whether a webhook URL passes the URL rule and the SSRF guard would let it through,
+ judged as delivery judges it: the host is resolved (an IP literal as it is; a name with the
+ system resolver, waiting at most `connect_timeout_ms`) and every address is checked with
+ the engine's guard and its `ssrf_allow`. Nothing is sent. The result JSON is one of:
+ `{"ok":true,"kind":"ok","addresses":["93.184.216.34"]}` when at least one address passes
+ (delivery connects to those); `{"ok":false,"kind":"ssrf_refused","address":"127.0.0.1",
+ "range":"loopback","reason":"ssrf: refused 127.0.0.1 (loopback); add it to ssrf_allow to
+ permit it","addresses":["127.0.0.1"]}` when every address is refused (`address` and `range`
+ name the first one refused); `{"ok":null,"kind":"dns","reason":"could not resolve <host>:
+ <error>"}` when the name does not resolve (not a refusal: DNS may be down for a moment). A
+ refused or unresolved URL is status 0.
 
  Ownership: borrows `url`; returns owned `*result_out` (free with `hooks_string_free`).
- NULL and bad input: NULL url or out-pointer → 1; invalid UTF-8 → 2; not an http(s) URL
- with a host, or longer than 2048 bytes → 6; before init → 7.
+ NULL and bad input: NULL url or out-pointer → 1; invalid UTF-8 → 2; a URL breaking the URL
+ rule → 6 with kind `invalid_url` and the rule's code in the message
+ (`config: url: bad_port: …`); before init → 7.
  Statuses: 0, 1, 2, 6, 7, 99.
  Thread safety: any thread; blocks the caller while a name is looked up.
  */
@@ -129,7 +147,9 @@ int32_t hooks_flush(uint32_t timeout_ms);
 
 /*
  Queue and delivery figures as JSON: `queue_depth`, `queued`, `in_flight`, `retrying`,
- `delivered`, `failed`, `leader_pid`, `is_leader`, `snapshot_version`, `last_error`, …
+ `delivered`, `failed`, `leader_pid`, `is_leader`, `snapshot_version`, `rejected_endpoints`
+ (the endpoints the newest snapshot left out, as in the `hooks_configure` answer),
+ `results_dropped` (journal entries dropped untaken at the cap, ever), `last_error`, …
 
  Ownership: returns owned `*stats_out` (free with `hooks_string_free`).
  NULL and bad input: NULL out-pointer → 1; before init → 7.
@@ -139,16 +159,40 @@ int32_t hooks_flush(uint32_t timeout_ms);
 int32_t hooks_stats(char **stats_out, size_t *stats_len_out);
 
 /*
- Takes up to `max` (1–10000; 0 means 1000) finished attempts not taken before, by any
- process, as a JSON array of result objects (see README.md). At-least-once: use
- `attempt_id` to ignore a result seen before.
+ Hands out the journal entries not acknowledged yet, by any process, without moving the
+ cursor, as JSON: `{"events":[…],"attempts":[…],"ack":"<token>","more":true|false,
+ "dropped":N}`. `events` are one entry per event fanned out
+ (`{"event_id","event","timestamp","payload"}`, `payload` the accepted bytes as a JSON
+ string); `attempts` are attempt results (see README.md); both in journal order. At most
+ `max_results` entries (0 means 1000; clamped to 1–10000), stopping before the entry that
+ would take the answer over `max_bytes` (0 means 4 MiB; clamped to 64 KiB–64 MiB), but
+ always at least one when any is waiting. `more` says whether entries remain after these;
+ `dropped` counts the entries ever dropped untaken at `results_max_bytes`. Taking again
+ without `hooks_ack_results` hands out the same entries: at-least-once, so use `attempt_id`
+ and `event_id` to ignore an entry seen before.
 
  Ownership: returns owned `*results_out` (free with `hooks_string_free`).
  NULL and bad input: NULL out-pointer → 1; before init → 7; spool → 9.
  Statuses: 0, 1, 7, 9, 99.
  Thread safety: any thread; serialised across processes.
  */
-int32_t hooks_take_results(uint32_t max, char **results_out, size_t *results_len_out);
+int32_t hooks_take_results(uint32_t max_results,
+                           uint32_t max_bytes,
+                           char **results_out,
+                           size_t *results_len_out);
+
+/*
+ Acknowledges the entries a `hooks_take_results` answer handed out, once they are stored:
+ moves the cursor to the position of its `ack` token if that is ahead of the cursor (never
+ backwards; an old token is a no-op success) and removes results files read to their end.
+
+ Ownership: borrows `token`.
+ NULL and bad input: NULL → 1; invalid UTF-8 → 2; a token `hooks_take_results` did not give
+ → 3 (kind `invalid_json`); before init → 7; spool → 9.
+ Statuses: 0, 1, 2, 3, 7, 9, 99.
+ Thread safety: any thread; serialised across processes with the takers.
+ */
+int32_t hooks_ack_results(const char *token, size_t token_len);
 
 /*
  Queues an event for delivery again to one endpoint, with the same `webhook-id`:
@@ -156,7 +200,8 @@ int32_t hooks_take_results(uint32_t max, char **results_out, size_t *results_len
 
  Ownership: borrows `request`.
  NULL and bad input: NULL → 1; invalid UTF-8 → 2; bad JSON → 3; payload too large → 4;
- bad slug → 8; endpoint not in the snapshot → 11; before init → 7; spool → 9.
+ payload not an object, too deep or with half a surrogate pair → 3; bad slug → 8; endpoint
+ not in the snapshot → 11; before init → 7; spool → 9.
  Statuses: 0, 1, 2, 3, 4, 7, 8, 9, 11, 99.
  Thread safety: any thread.
  */
@@ -166,9 +211,24 @@ int32_t hooks_redeliver(const char *request, size_t request_len);
  The message of the last failed call on this thread (empty after a success).
 
  Ownership: returns borrowed; valid until the next `hooks_*` call on this thread. Never NULL.
+ NULL and bad input: none.
  Thread safety: per thread.
  */
 const char *hooks_last_error(void);
+
+/*
+ The machine kind of the last failed call on this thread, set together with
+ `hooks_last_error` (empty after a success): `null_argument`, `invalid_utf8`,
+ `invalid_json`, `not_object`, `too_large`, `too_deep`, `lone_surrogate`,
+ `invalid_settings`, `invalid_config`, `invalid_url`, `invalid_event`, `not_initialized`,
+ `spool`, `timeout`, `not_found` or `internal` (a caught panic). Translate by kind; the
+ status says the family, the message the detail.
+
+ Ownership: returns borrowed; valid until the next `hooks_*` call on this thread. Never NULL.
+ NULL and bad input: none.
+ Thread safety: per thread.
+ */
+const char *hooks_last_error_kind(void);
 
 /*
  Frees a string returned by this library. NULL is fine.

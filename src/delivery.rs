@@ -55,6 +55,11 @@ pub struct Outcome {
     pub reason: Option<String>,
     /// The network error, if no response came back (or why a response is a failure).
     pub error: Option<String>,
+    /// What went wrong, as a machine name: `None` for a 2xx whose body was read; else
+    /// `connect_refused`, `connect_failed`, `timeout`, `tls`, `dns`, `ssrf_refused`,
+    /// `redirect`, `http_status` (any other non-2xx answer), `response_body` (a 2xx whose
+    /// body failed to arrive: still delivered), `network` (other I/O) or `cancelled`.
+    pub error_kind: Option<&'static str>,
     /// Wall time of the attempt.
     pub duration_ms: u64,
     /// The request headers sent (signature included; secrets never are).
@@ -227,11 +232,18 @@ impl Deliverer {
                 if status.is_redirection() {
                     let to = res.headers().get("location").and_then(|v| v.to_str().ok()).unwrap_or("");
                     out.error = Some(format!("redirect not followed ({} to {})", status.as_u16(), cut(to, 256)));
-                } else if let Some(e) = read_err.filter(|_| status.is_success()) {
+                    out.error_kind = Some("redirect");
+                } else if !status.is_success() {
+                    out.error_kind = Some("http_status");
+                } else if let Some(e) = read_err {
                     out.error = Some(format!("response body: {e}"));
+                    out.error_kind = Some("response_body");
                 }
             }
-            Err(e) => out.error = Some(describe(&e)),
+            Err(e) => {
+                out.error = Some(describe(&e));
+                out.error_kind = Some(error_kind(&e));
+            }
         }
         out.duration_ms = started.elapsed().as_millis() as u64;
         out
@@ -291,6 +303,26 @@ fn cut(s: &str, max: usize) -> String {
         end -= 1;
     }
     s[..end].to_string()
+}
+
+/// The machine name of a failed attempt's error (see [`Outcome::error_kind`]).
+fn error_kind(e: &ureq::Error) -> &'static str {
+    use std::io::ErrorKind as Io;
+    match e {
+        ureq::Error::Io(io) if io.get_ref().is_some_and(|inner| inner.is::<Refused>()) => "ssrf_refused",
+        ureq::Error::Io(io) => match io.kind() {
+            Io::ConnectionRefused => "connect_refused",
+            Io::HostUnreachable | Io::NetworkUnreachable | Io::NetworkDown | Io::AddrNotAvailable => "connect_failed",
+            Io::TimedOut => "timeout",
+            _ => "network",
+        },
+        ureq::Error::Timeout(_) => "timeout",
+        ureq::Error::HostNotFound => "dns",
+        ureq::Error::ConnectionFailed => "connect_failed",
+        ureq::Error::Tls(_) | ureq::Error::Pem(_) | ureq::Error::Rustls(_) => "tls",
+        ureq::Error::RedirectFailed | ureq::Error::TooManyRedirects => "redirect",
+        _ => "network",
+    }
 }
 
 /// A network error in words a network admin can act on.

@@ -7,12 +7,12 @@ use std::sync::mpsc::Sender;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 use serde_json::json;
 
 use crate::clock::{new_id, Clock, Random, SplitMix, SystemClock};
-use crate::config::{check_event, Endpoint, EndpointSpec, Snapshot};
+use crate::config::{check_event, Endpoint, EndpointSpec, Rejected, Snapshot};
 use crate::delivery::{Deliverer, Request};
 use crate::error::{Error, Result};
 use crate::results::{self, header_map};
@@ -43,6 +43,26 @@ pub struct Engine {
     last_emit_ms: std::sync::atomic::AtomicI64,
     shared: Arc<Shared>,
     tx: Mutex<Option<Sender<Msg>>>,
+}
+
+/// What `configure` did with a snapshot.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ConfigureReport {
+    /// Whether it replaced the newest snapshot known (its version was newer).
+    pub applied: bool,
+    /// Its version.
+    pub version: u64,
+    /// How many of its endpoints passed validation: the ones in force when `applied`.
+    pub endpoints: usize,
+    /// The endpoints left out, and why.
+    pub rejected: Vec<Rejected>,
+}
+
+impl ConfigureReport {
+    /// `{"applied":…,"version":…,"endpoints":…,"rejected":[…]}`, the `hooks_configure` answer.
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(self).unwrap_or_default()
+    }
 }
 
 /// What `redeliver` takes.
@@ -116,7 +136,7 @@ impl Engine {
         let stamp = self.spool.snapshot_stamp();
         let mut cur = lock(&self.snapshot);
         if stamp != cur.0 {
-            if let Some(s) = self.spool.read_snapshot().and_then(|b| Snapshot::from_json(&b).ok()) {
+            if let Some(s) = self.spool.read_snapshot().and_then(|b| Snapshot::from_stored(&b).ok()) {
                 if s.version >= cur.1.version {
                     cur.1 = Arc::new(s);
                 }
@@ -127,10 +147,13 @@ impl Engine {
     }
 
     /// Replaces the endpoint snapshot if `json` is newer than the newest known (in this process
-    /// or in the spool). Returns whether it was applied.
-    pub fn configure(&self, json: &[u8]) -> Result<bool> {
+    /// or in the spool), endpoint by endpoint: the endpoints that fail validation are left out
+    /// and reported (in the answer, and in every process's stats while it is the newest). Only
+    /// a document that is not `{"version":u64,"endpoints":[…]}` is an error.
+    pub fn configure(&self, json: &[u8]) -> Result<ConfigureReport> {
         let snap = Snapshot::from_json(json)?;
         let version = snap.version;
+        let report = ConfigureReport { applied: false, version, endpoints: snap.endpoints.len(), rejected: snap.rejected.clone() };
         let stored = self.spool.store_snapshot(version, &snap.to_json(), |old| {
             serde_json::from_slice::<serde_json::Value>(old).ok().and_then(|v| v["version"].as_u64()).unwrap_or(0)
         })?;
@@ -140,7 +163,7 @@ impl Engine {
             drop(cur);
             self.wake();
         }
-        Ok(stored)
+        Ok(ConfigureReport { applied: stored, ..report })
     }
 
     /// The version of the newest snapshot known (0 = none).
@@ -238,7 +261,7 @@ impl Engine {
         let v = json!({
             "ok": o.delivered(), "event_id": id, "endpoint_id": endpoint.spec.id, "event": spec.event,
             "url": endpoint.spec.url, "started_at": now, "duration_ms": o.duration_ms, "status": o.status,
-            "reason": o.reason, "error": o.error, "request_headers": header_map(&o.request_headers),
+            "reason": o.reason, "error": o.error, "error_kind": o.error_kind, "request_headers": header_map(&o.request_headers),
             "response_headers": header_map(&o.response_headers), "response_excerpt": o.response_excerpt,
             "response_truncated": o.response_truncated,
             "body": String::from_utf8_lossy(&crate::delivery::body(endpoint.spec.format, &spec.event, now, payload)),
@@ -246,16 +269,18 @@ impl Engine {
         Ok(v.to_string())
     }
 
-    /// Whether the SSRF guard lets `url` through, judged as delivery judges it (same guard, same
-    /// `ssrf_allow`, same resolver); nothing is sent. Returns JSON:
-    /// `{"ok":true,"addresses":[…]}` when at least one address passes (the ones delivery
-    /// connects to), `{"ok":false,"reason":"ssrf: refused …","addresses":[…]}` when every
-    /// address is refused, `{"ok":null,"reason":"could not resolve …"}` when the name does not
-    /// resolve (not a refusal: DNS may be down for a moment).
+    /// Whether `url` passes the URL rule and the SSRF guard lets it through, judged as delivery
+    /// judges it (same guard, same `ssrf_allow`, same resolver); nothing is sent. Returns JSON:
+    /// `{"ok":true,"kind":"ok","addresses":[…]}` when at least one address passes (the ones
+    /// delivery connects to); `{"ok":false,"kind":"ssrf_refused","address":…,"range":…,
+    /// "reason":"ssrf: refused …","addresses":[…]}` when every address is refused (`address`
+    /// and `range` name the first refused); `{"ok":null,"kind":"dns","reason":"could not
+    /// resolve …"}` when the name does not resolve (not a refusal: DNS may be down for a
+    /// moment). A URL breaking the rule is [`Error::Url`].
     pub fn check_url(&self, url: &str) -> Result<String> {
-        let not_http = |m: String| Error::Config(format!("url: {m}"));
-        let uri = crate::config::check_url(url).map_err(not_http)?;
-        let verdict = self.deliverer.verdict(&uri).ok_or_else(|| not_http(format!("not an http(s) URL: {url:?}")))?;
+        let uri = crate::config::check_url(url).map_err(|e| Error::Url { field: "url".into(), code: e.code, detail: e.detail })?;
+        let verdict = self.deliverer.verdict(&uri).ok_or_else(|| Error::Url { field: "url".into(), code: "scheme",
+            detail: "the URL must start with http:// or https://".into() })?;
         Ok(verdict_json(&verdict).to_string())
     }
 
@@ -294,6 +319,7 @@ impl Engine {
 
     /// Queue and delivery figures, as JSON.
     pub fn stats(&self) -> String {
+        let snapshot = self.snapshot();
         let p = lock(&self.shared.progress).clone();
         let s = worker::read_stats(&self.spool).unwrap_or_default();
         let pid_in_lock = self.spool.leader_pid();
@@ -303,7 +329,8 @@ impl Engine {
             "pid": self.pid,
             "is_leader": p.leader,
             "leader_pid": leader_pid,
-            "snapshot_version": self.configured_version(),
+            "snapshot_version": snapshot.version,
+            "rejected_endpoints": snapshot.rejected,
             "emitted_here": self.shared.emitted.load(Ordering::SeqCst),
             "queue_depth": s.queued + s.in_flight + s.retrying + s.parked,
             "queued": s.queued,
@@ -319,7 +346,7 @@ impl Engine {
             "attempts": s.counters.attempts,
             "idle": s.idle,
             "stats_updated_at": s.updated_at_ms,
-            "results_dropped_files": s.results_dropped_files,
+            "results_dropped": results::dropped(&self.spool),
             "endpoints_disabled": s.endpoints_disabled,
             "endpoints_unreachable": s.endpoints_unreachable,
             "last_error": s.last_error,
@@ -331,9 +358,26 @@ impl Engine {
         .to_string()
     }
 
-    /// Takes up to `max` finished attempts not taken before, as a JSON array.
-    pub fn take_results(&self, max: usize) -> Result<String> {
-        results::take(&self.spool, max.clamp(1, 10_000))
+    /// Hands out the journal entries not acknowledged yet (event entries and attempt results),
+    /// without moving the cursor: at most `max_results` (0 = 1000; clamped to 1–10000) and at
+    /// most `max_bytes` of answer (0 = 4 MiB; clamped to 64 KiB–64 MiB), yet always at least
+    /// one entry when any is waiting. See [`results::take`] for the answer.
+    pub fn take_results(&self, max_results: usize, max_bytes: usize) -> Result<String> {
+        let max_results = match max_results {
+            0 => results::DEFAULT_MAX_RESULTS,
+            n => n.clamp(1, results::MAX_RESULTS),
+        };
+        let max_bytes = match max_bytes {
+            0 => results::DEFAULT_MAX_BYTES,
+            n => n.clamp(results::MIN_BYTES, results::MAX_BYTES),
+        };
+        results::take(&self.spool, max_results, max_bytes)
+    }
+
+    /// Acknowledges what a take handed out: moves the cursor to `token` if it is ahead (an old
+    /// token is a no-op) and removes files read to their end. A made-up token is [`Error::Json`].
+    pub fn ack_results(&self, token: &str) -> Result<()> {
+        results::ack(&self.spool, token)
     }
 
     /// Flushes with a deadline, then stops the dispatcher and releases leadership.
@@ -371,9 +415,10 @@ impl Engine {
 fn verdict_json(v: &Verdict) -> serde_json::Value {
     let text = |ips: &[std::net::IpAddr]| ips.iter().map(|ip| ip.to_string()).collect::<Vec<_>>();
     match v {
-        Verdict::Admitted(ips) => json!({"ok": true, "addresses": text(ips)}),
-        Verdict::Refused { reason, addresses } => json!({"ok": false, "reason": reason, "addresses": text(addresses)}),
-        Verdict::Unresolved(reason) => json!({"ok": null, "reason": reason}),
+        Verdict::Admitted(ips) => json!({"ok": true, "kind": "ok", "addresses": text(ips)}),
+        Verdict::Refused { refusal, addresses } => json!({"ok": false, "kind": "ssrf_refused", "address": refusal.ip.to_string(),
+            "range": refusal.range, "reason": refusal.to_string(), "addresses": text(addresses)}),
+        Verdict::Unresolved(reason) => json!({"ok": null, "kind": "dns", "reason": reason}),
     }
 }
 
@@ -387,16 +432,16 @@ pub(crate) fn check_payload(payload: &[u8], limit: usize) -> Result<()> {
     }
     let first = payload.iter().find(|b| !b.is_ascii_whitespace());
     if first != Some(&b'{') {
-        return Err(Error::Json("the payload must be a JSON object ({…})".into()));
+        return Err(Error::NotObject("the payload must be a JSON object ({…})".into()));
     }
     serde_json::from_slice::<serde::de::IgnoredAny>(payload).map_err(|e| Error::Json(format!("the payload is not valid JSON: {e}")))?;
     let depth = nesting_depth(payload);
     if depth > MAX_DEPTH {
-        return Err(Error::Json(format!("the payload nests {depth} levels deep, the limit is {MAX_DEPTH}")));
+        return Err(Error::TooDeep { depth, limit: MAX_DEPTH });
     }
     if let Some(at) = lone_surrogate(payload) {
-        let escape = payload.get(at..at + 6).map(String::from_utf8_lossy).unwrap_or_default();
-        return Err(Error::Json(format!("the payload has {escape} at byte {at}, half of a UTF-16 surrogate pair without the other half")));
+        let escape = payload.get(at..at + 6).map(String::from_utf8_lossy).unwrap_or_default().into_owned();
+        return Err(Error::LoneSurrogate { escape, at });
     }
     Ok(())
 }
@@ -485,8 +530,10 @@ mod tests {
             "too large: the payload is 101 bytes, the limit is 100 bytes");
         let nested = |levels: usize| format!("{{\"a\":{}{}}}", "[".repeat(levels - 1), "]".repeat(levels - 1));
         assert!(check_payload(nested(MAX_DEPTH).as_bytes(), 1 << 20).is_ok(), "exactly the depth limit is accepted");
-        assert_eq!(check_payload(nested(MAX_DEPTH + 1).as_bytes(), 1 << 20).unwrap_err().to_string(),
-            "json: the payload nests 65 levels deep, the limit is 64");
+        let too_deep = check_payload(nested(MAX_DEPTH + 1).as_bytes(), 1 << 20).unwrap_err();
+        assert_eq!((too_deep.kind(), too_deep.to_string().as_str()), ("too_deep", "json: the payload nests 65 levels deep, the limit is 64"));
+        assert_eq!(check_payload(b" [1]", 1 << 20).unwrap_err().kind(), "not_object");
+        assert_eq!(check_payload(b"{\"a\":", 1 << 20).unwrap_err().kind(), "invalid_json");
         // Far past any recursion limit, within the size limit: refused with the same words,
         // without exhausting the stack.
         let deep = nested(500_000);
@@ -505,7 +552,9 @@ mod tests {
         ];
         for (json, at) in refused {
             assert_eq!(lone_surrogate(json.as_bytes()), Some(at), "{json}");
-            let err = check_payload(json.as_bytes(), 1 << 20).unwrap_err().to_string();
+            let err = check_payload(json.as_bytes(), 1 << 20).unwrap_err();
+            assert_eq!(err.kind(), "lone_surrogate");
+            let err = err.to_string();
             assert!(err.starts_with("json: the payload has \\u") && err.contains(&format!("at byte {at}, half of a UTF-16")), "{err}");
         }
         for json in [r#"{"a":"\ud83d\ude00"}"#, r#"{"a":"\\ud83d"}"#, r#"{"a":"\u00e9\uFFFF","\ud800\udc00":[]}"#, "{\"a\":\"\u{1F600}\"}"] {
@@ -518,12 +567,14 @@ mod tests {
     fn verdicts_become_the_documented_json() {
         let ips = |l: &[&str]| l.iter().map(|a| a.parse().unwrap()).collect::<Vec<_>>();
         assert_eq!(verdict_json(&Verdict::Admitted(ips(&["93.184.216.34", "2606:4700::1111"]))),
-            json!({"ok": true, "addresses": ["93.184.216.34", "2606:4700::1111"]}));
-        let refused = Verdict::Refused { reason: "ssrf: refused ::1 (loopback); add it to ssrf_allow to permit it".into(), addresses: ips(&["::1"]) };
+            json!({"ok": true, "kind": "ok", "addresses": ["93.184.216.34", "2606:4700::1111"]}));
+        let refusal = crate::ssrf::Refusal { ip: "::1".parse().unwrap(), range: "loopback" };
+        let refused = Verdict::Refused { refusal, addresses: ips(&["::1", "127.0.0.1"]) };
         assert_eq!(verdict_json(&refused),
-            json!({"ok": false, "reason": "ssrf: refused ::1 (loopback); add it to ssrf_allow to permit it", "addresses": ["::1"]}));
+            json!({"ok": false, "kind": "ssrf_refused", "address": "::1", "range": "loopback",
+                "reason": "ssrf: refused ::1 (loopback); add it to ssrf_allow to permit it", "addresses": ["::1", "127.0.0.1"]}));
         assert_eq!(verdict_json(&Verdict::Unresolved("could not resolve a.invalid: x".into())),
-            json!({"ok": null, "reason": "could not resolve a.invalid: x"}));
+            json!({"ok": null, "kind": "dns", "reason": "could not resolve a.invalid: x"}));
     }
 }
 

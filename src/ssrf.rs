@@ -29,15 +29,32 @@ impl Guard {
     }
 
     /// `Ok` if `ip` may be connected to, else the reason it may not.
-    pub fn check(&self, ip: IpAddr) -> Result<(), String> {
+    pub fn check(&self, ip: IpAddr) -> Result<(), Refusal> {
         let ip = canonical(ip);
         if self.allow.iter().any(|(net, len)| in_network(ip, canonical(*net), *len)) {
             return Ok(());
         }
         match classify(ip) {
             None => Ok(()),
-            Some(kind) => Err(format!("ssrf: refused {ip} ({kind}); add it to ssrf_allow to permit it")),
+            Some(range) => Err(Refusal { ip, range }),
         }
+    }
+}
+
+/// Why the guard refuses an address: the address (IPv4-mapped forms as the IPv4 they carry)
+/// and the name of its range. Displayed as `ssrf: refused <ip> (<range>); add it to ssrf_allow
+/// to permit it`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Refusal {
+    /// The address refused.
+    pub ip: IpAddr,
+    /// Its range, as [`classify`] names it, e.g. `loopback`.
+    pub range: &'static str,
+}
+
+impl fmt::Display for Refusal {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "ssrf: refused {} ({}); add it to ssrf_allow to permit it", self.ip, self.range)
     }
 }
 
@@ -194,8 +211,8 @@ impl GuardedResolver {
         let mut kept = self.empty();
         let refusal = screen(&self.guard, all, |addr| kept.push(addr));
         if kept.is_empty() {
-            let why = refusal.unwrap_or_else(|| NO_ADDRESS.into());
-            return Err(ureq::Error::Io(std::io::Error::new(std::io::ErrorKind::PermissionDenied, Refused(why))));
+            let Some(why) = refusal else { return Err(ureq::Error::HostNotFound) };
+            return Err(ureq::Error::Io(std::io::Error::new(std::io::ErrorKind::PermissionDenied, Refused(why.to_string()))));
         }
         Ok(kept)
     }
@@ -213,19 +230,19 @@ impl GuardedResolver {
         let mut passed = Vec::new();
         let refusal = screen(&self.guard, all.iter().copied(), |addr| passed.push(addr.ip()));
         if passed.is_empty() {
+            let Some(refusal) = refusal else {
+                return Some(Verdict::Unresolved(format!("could not resolve {host}: no address found")));
+            };
             let addresses = distinct(all.iter().map(SocketAddr::ip));
-            return Some(Verdict::Refused { reason: refusal.unwrap_or_else(|| NO_ADDRESS.into()), addresses });
+            return Some(Verdict::Refused { refusal, addresses });
         }
         Some(Verdict::Admitted(distinct(passed.into_iter())))
     }
 }
 
-/// Why a host with no address at all is refused.
-const NO_ADDRESS: &str = "ssrf: no address to connect to";
-
 /// Runs each address of `all` through `guard`: hands the ones it lets through to `keep` and
 /// returns the first refusal (the reason given when none passes).
-fn screen(guard: &Guard, all: impl Iterator<Item = SocketAddr>, mut keep: impl FnMut(SocketAddr)) -> Option<String> {
+fn screen(guard: &Guard, all: impl Iterator<Item = SocketAddr>, mut keep: impl FnMut(SocketAddr)) -> Option<Refusal> {
     let mut refusal = None;
     for addr in all {
         match guard.check(addr.ip()) {
@@ -265,8 +282,9 @@ pub enum Verdict {
     Admitted(Vec<IpAddr>),
     /// Every address is refused.
     Refused {
-        /// The guard's refusal of the first address, e.g. `ssrf: refused 127.0.0.1 (loopback); …`.
-        reason: String,
+        /// The guard's refusal of the first address refused (its text is the reason given,
+        /// e.g. `ssrf: refused 127.0.0.1 (loopback); …`).
+        refusal: Refusal,
         /// Every address the host stands for.
         addresses: Vec<IpAddr>,
     },
@@ -400,7 +418,8 @@ mod tests {
     #[test]
     fn refusal_says_why() {
         let e = Guard::default().check("169.254.169.254".parse().unwrap()).unwrap_err();
-        assert_eq!(e, "ssrf: refused 169.254.169.254 (link-local, where cloud metadata lives); add it to ssrf_allow to permit it");
+        assert_eq!((e.ip, e.range), ("169.254.169.254".parse().unwrap(), "link-local, where cloud metadata lives"));
+        assert_eq!(e.to_string(), "ssrf: refused 169.254.169.254 (link-local, where cloud metadata lives); add it to ssrf_allow to permit it");
     }
 
     /// A lookup that answers every name with `addrs` (on the URL's port) and counts its calls.
@@ -541,22 +560,26 @@ mod tests {
         list.iter().map(|a| a.parse().unwrap()).collect()
     }
 
+    /// The reason and addresses of a refusal.
+    fn refusal_of(v: Verdict) -> (String, Vec<IpAddr>) {
+        match v {
+            Verdict::Refused { refusal, addresses } => (refusal.to_string(), addresses),
+            other => panic!("not a refusal: {other:?}"),
+        }
+    }
+
     #[test]
     fn verdict_refuses_non_public_literals_with_the_guards_reason() {
         let lookup = Fixed::new(&["93.184.216.34"]);
         let r = GuardedResolver::with_lookup(allowing(&[]), lookup.clone());
-        assert_eq!(verdict(&r, "http://127.0.0.1:8080/hook"), Verdict::Refused {
-            reason: "ssrf: refused 127.0.0.1 (loopback); add it to ssrf_allow to permit it".into(),
-            addresses: ips(&["127.0.0.1"]),
-        });
-        assert_eq!(verdict(&r, "http://169.254.169.254/latest/meta-data/"), Verdict::Refused {
-            reason: "ssrf: refused 169.254.169.254 (link-local, where cloud metadata lives); add it to ssrf_allow to permit it".into(),
-            addresses: ips(&["169.254.169.254"]),
-        });
-        assert_eq!(verdict(&r, "https://[::1]:8443/"), Verdict::Refused {
-            reason: "ssrf: refused ::1 (loopback); add it to ssrf_allow to permit it".into(),
-            addresses: ips(&["::1"]),
-        });
+        assert_eq!(refusal_of(verdict(&r, "http://127.0.0.1:8080/hook")), ("ssrf: refused 127.0.0.1 (loopback); add it to ssrf_allow to permit it".to_string(), ips(&["127.0.0.1"])));
+        assert_eq!(refusal_of(verdict(&r, "http://169.254.169.254/latest/meta-data/")), ("ssrf: refused 169.254.169.254 (link-local, where cloud metadata lives); add it to ssrf_allow to permit it".to_string(), ips(&["169.254.169.254"])));
+        assert_eq!(refusal_of(verdict(&r, "https://[::1]:8443/")), ("ssrf: refused ::1 (loopback); add it to ssrf_allow to permit it".to_string(), ips(&["::1"])));
+        match verdict(&r, "http://[::ffff:a9fe:a9fe]/") {
+            Verdict::Refused { refusal, .. } => assert_eq!((refusal.ip.to_string().as_str(), refusal.range),
+                ("169.254.169.254", "link-local, where cloud metadata lives"), "the mapped form as the IPv4 it carries"),
+            other => panic!("{other:?}"),
+        }
         assert_eq!(lookup.calls(), 0, "no lookup for an address");
     }
 
@@ -581,10 +604,7 @@ mod tests {
         assert_eq!(resolve(&r, "http://mixed.example/").unwrap(), ["93.184.216.34:80"]);
 
         let r = GuardedResolver::with_lookup(allowing(&[]), Fixed::new(&["10.0.0.1", "127.0.0.1", "10.0.0.1"]));
-        assert_eq!(verdict(&r, "http://inside.example/"), Verdict::Refused {
-            reason: "ssrf: refused 10.0.0.1 (private network (RFC 1918)); add it to ssrf_allow to permit it".into(),
-            addresses: ips(&["10.0.0.1", "127.0.0.1"]),
-        });
+        assert_eq!(refusal_of(verdict(&r, "http://inside.example/")), ("ssrf: refused 10.0.0.1 (private network (RFC 1918)); add it to ssrf_allow to permit it".to_string(), ips(&["10.0.0.1", "127.0.0.1"])));
         assert_eq!(resolve(&r, "http://inside.example/").unwrap_err(),
             "ssrf: refused 10.0.0.1 (private network (RFC 1918)); add it to ssrf_allow to permit it",
             "delivery refuses with the same words");
@@ -595,7 +615,10 @@ mod tests {
         // `localhost` comes from the hosts file: no query leaves the machine.
         let r = GuardedResolver::new(allowing(&[]));
         match verdict(&r, "http://localhost:8080/hook") {
-            Verdict::Refused { reason, addresses } => {
+            Verdict::Refused { refusal, addresses } => {
+                assert_eq!(refusal.range, "loopback");
+                assert!(addresses.contains(&refusal.ip), "the address refused is one of the host's");
+                let reason = refusal.to_string();
                 assert!(reason.starts_with("ssrf: refused ") && reason.ends_with("(loopback); add it to ssrf_allow to permit it"), "{reason}");
                 assert!(!addresses.is_empty() && addresses.iter().all(IpAddr::is_loopback), "{addresses:?}");
             }

@@ -12,12 +12,11 @@ use std::sync::{Arc, Condvar, Mutex};
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
-use serde_json::value::RawValue;
 
 use crate::clock::{new_id, Clock, Random};
 use crate::config::{Endpoint, Snapshot};
 use crate::delivery::{Deliverer, Outcome, Request};
-use crate::results::{header_map, AttemptResult, ResultsWriter};
+use crate::results::{header_map, AttemptResult, EventEntry, ResultsWriter};
 use crate::retry::Schedule;
 use crate::settings::Settings;
 use crate::spool::frame::{self, Cursor};
@@ -293,8 +292,6 @@ pub struct SpoolStats {
     pub unread_bytes: u64,
     /// Queue segments on disk.
     pub segments: u64,
-    /// Results files dropped untaken because of the cap.
-    pub results_dropped_files: u64,
     /// Endpoints the engine disabled, with the reason.
     pub endpoints_disabled: HashMap<String, String>,
     /// Endpoints failing right now (breaker open): deliveries wait, one probe at a time.
@@ -596,7 +593,7 @@ impl Dispatcher {
         }
         self.snapshot_stamp = stamp;
         let Some(bytes) = self.spool.read_snapshot() else { return };
-        match Snapshot::from_json(&bytes) {
+        match Snapshot::from_stored(&bytes) {
             Ok(s) => {
                 self.snapshot = Arc::new(s);
                 self.sweep();
@@ -729,6 +726,9 @@ impl Dispatcher {
             }
         };
         let now = self.clock.now_ms();
+        // Decide first, then act: the event's entry in the journal comes before any result of
+        // its attempts (a cancellation here is one).
+        let mut jobs: Vec<(Job, bool)> = Vec::with_capacity(targets.len());
         for endpoint in targets {
             let known = self.segs.get(&seg).and_then(|s| s.states.get(&(off, endpoint)).copied());
             let job = match known {
@@ -736,21 +736,30 @@ impl Dispatcher {
                 Some((attempts, StateKind::Retrying, due)) => Job { due, endpoint, off, seg, attempts },
                 None => Job { due: now, endpoint, off, seg, attempts: 0 },
             };
+            let deliverable = self.deliverable(endpoint).is_some();
+            if !deliverable && rec.kind == Kind::Event && known.is_none() {
+                continue; // an inactive webhook simply does not hear new events
+            }
+            jobs.push((job, deliverable));
+        }
+        if jobs.is_empty() {
+            return;
+        }
+        if rec.kind == Kind::Event {
+            self.journal_event(rec);
+        }
+        for (job, deliverable) in jobs {
             if let Some(s) = self.segs.get_mut(&seg) {
                 s.outstanding += 1;
             }
-            if self.deliverable(endpoint).is_none() {
-                if rec.kind == Kind::Redeliver || known.is_some() {
-                    self.cancel(job, "the webhook is turned off, disabled or deleted");
-                } else if let Some(s) = self.segs.get_mut(&seg) {
-                    s.outstanding -= 1; // an inactive webhook simply does not hear new events
-                }
+            if !deliverable {
+                self.cancel(job, "the webhook is turned off, disabled or deleted");
                 continue;
             }
             if job.due > now {
                 self.retry.push(Reverse(job));
             } else {
-                self.queues.entry(endpoint).or_default().ready.push_back(job);
+                self.queues.entry(job.endpoint).or_default().ready.push_back(job);
                 self.queued += 1;
             }
         }
@@ -869,32 +878,35 @@ impl Dispatcher {
         let Some(rec) = rec else { return };
         let url = self.snapshot.endpoints.get(&job.endpoint).map(|e| e.spec.url.clone()).unwrap_or_default();
         let now = self.clock.now_ms();
-        self.journal(&job, &rec, url, now, &Outcome { error: Some(format!("cancelled: {why}")), ..Outcome::default() },
+        self.journal(&job, &rec, url, now,
+            &Outcome { error: Some(format!("cancelled: {why}")), error_kind: Some("cancelled"), ..Outcome::default() },
             "cancelled", None, None, 0);
+    }
+
+    /// Journals the event itself, once per fan-out: its id, slug, time and exact payload.
+    fn journal_event(&mut self, rec: &EventRecord) {
+        let payload = String::from_utf8_lossy(&rec.payload);
+        let entry = EventEntry { event_id: &rec.id, event: &rec.event, timestamp: rec.timestamp_ms, payload: &payload };
+        if let Some(Err(e)) = self.results.as_mut().map(|w| w.append_event(&entry)) {
+            self.stats.last_error = Some(e.to_string());
+        }
     }
 
     #[allow(clippy::too_many_arguments)]
     fn journal(&mut self, job: &Job, rec: &EventRecord, url: String, started_at: i64, o: &Outcome, outcome: &str,
         next: Option<i64>, disabled: Option<String>, attempt: u32) {
-        let payload = if attempt <= 1 {
-            std::str::from_utf8(&rec.payload).ok().and_then(|s| RawValue::from_string(s.to_string()).ok())
-        } else {
-            None
-        };
         let r = AttemptResult {
             attempt_id: new_id("att_", started_at, self.rng.as_ref()),
             event_id: rec.id.clone(), endpoint_id: job.endpoint, event: rec.event.clone(), attempt,
             redelivery: rec.kind == Kind::Redeliver, test: false, url, event_timestamp: rec.timestamp_ms,
             started_at, duration_ms: o.duration_ms, outcome: outcome.to_string(), status: o.status,
-            reason: o.reason.clone(), error: o.error.clone(), next_attempt_at: next, endpoint_disabled: disabled,
+            reason: o.reason.clone(), error: o.error.clone(), error_kind: o.error_kind.map(str::to_string),
+            next_attempt_at: next, endpoint_disabled: disabled,
             request_headers: header_map(&o.request_headers), response_headers: header_map(&o.response_headers),
-            response_excerpt: o.response_excerpt.clone(), response_truncated: o.response_truncated, payload,
+            response_excerpt: o.response_excerpt.clone(), response_truncated: o.response_truncated,
         };
-        if let Some(w) = self.results.as_mut() {
-            if let Err(e) = w.append(&r) {
-                self.stats.last_error = Some(e.to_string());
-            }
-            self.stats.results_dropped_files = w.dropped_files;
+        if let Some(Err(e)) = self.results.as_mut().map(|w| w.append(&r)) {
+            self.stats.last_error = Some(e.to_string());
         }
     }
 

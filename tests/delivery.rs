@@ -46,13 +46,19 @@ fn a_2xx_is_delivered_once_signed_and_with_the_contract_headers() {
     assert!((now - ts).abs() < 60);
     let secret = Secret::parse(SECRET).unwrap();
     assert!(verify(&secret, &id, ts, &r.body, r.header("webhook-signature")));
-    let results = take_until(&engine, 1, T);
+    let taken = take_all_until(&engine, 1, T);
+    let results = &taken.attempts;
     assert_eq!(results.len(), 1);
     assert_eq!(results[0]["outcome"], "delivered");
     assert_eq!(results[0]["status"], 200);
     assert_eq!(results[0]["attempt"], 1);
     assert_eq!(results[0]["event_id"], id.as_str());
-    assert_eq!(results[0]["payload"]["site_id"], 2);
+    assert_eq!(results[0]["error_kind"], serde_json::Value::Null);
+    assert!(results[0].get("payload").is_none(), "the payload travels in the event entry");
+    assert_eq!(taken.events.len(), 1);
+    assert_eq!(taken.events[0]["event_id"], id.as_str());
+    assert_eq!(taken.events[0]["event"], "site_created");
+    assert_eq!(taken.events[0]["payload"], r#"{"site_id":2,"site_title":"Two"}"#);
     assert_eq!(results[0]["response_excerpt"], "ok");
     assert!(results[0]["request_headers"]["webhook-signature"].as_str().unwrap().starts_with("v1,"));
     engine.shutdown(Duration::ZERO).unwrap();
@@ -64,9 +70,13 @@ fn a_500_is_retried_on_schedule_with_the_same_webhook_id() {
     let (engine, clock) = start_driven("retry", "");
     engine.configure(snapshot(1, &[(7, &server.url("/"), &["payment_received"])]).as_bytes()).unwrap();
     let id = engine.emit("payment_received", br#"{"payment_id":1}"#).unwrap();
-    let first = take_until(&engine, 1, T);
+    let taken = take_all_until(&engine, 1, T);
+    assert_eq!(taken.events.len(), 1, "one event entry, when the event is fanned out");
+    let first = taken.attempts;
     assert_eq!(first[0]["outcome"], "retrying");
     assert_eq!(first[0]["status"], 500);
+    assert_eq!(first[0]["error_kind"], "http_status");
+    assert!(first[0]["error"].is_null(), "{}", first[0]);
     assert_eq!(first[0]["response_excerpt"], "status 500");
     let next = first[0]["next_attempt_at"].as_i64().unwrap();
     let delay = next - first[0]["started_at"].as_i64().unwrap();
@@ -75,10 +85,12 @@ fn a_500_is_retried_on_schedule_with_the_same_webhook_id() {
     std::thread::sleep(Duration::from_millis(100));
     assert_eq!(server.count(), 1);
     clock.advance(delay + 1);
-    let second = take_until(&engine, 1, T);
+    let taken = take_all_until(&engine, 1, T);
+    let second = taken.attempts;
     assert_eq!(second[0]["outcome"], "delivered");
     assert_eq!(second[0]["attempt"], 2);
-    assert!(second[0].get("payload").is_none(), "the payload travels with attempt 1 only");
+    assert_eq!(second[0]["error_kind"], serde_json::Value::Null);
+    assert!(taken.events.is_empty(), "a retry journals no event entry again");
     let got = server.requests();
     assert_eq!(got.len(), 2);
     assert_eq!(got[0].header("webhook-id"), id);
@@ -167,6 +179,7 @@ fn a_hanging_receiver_times_out() {
     assert_eq!(r[0]["outcome"], "retrying");
     assert!(r[0]["status"].is_null());
     assert!(r[0]["error"].as_str().unwrap().starts_with("timeout:"), "{}", r[0]["error"]);
+    assert_eq!(r[0]["error_kind"], "timeout");
     assert!(r[0]["duration_ms"].as_u64().unwrap() >= 450);
     engine.shutdown(Duration::ZERO).unwrap();
 }
@@ -180,6 +193,7 @@ fn a_reset_connection_is_a_network_error() {
     let r = take_until(&engine, 1, T);
     assert_eq!(r[0]["outcome"], "retrying");
     assert!(r[0]["error"].as_str().unwrap().starts_with("network:"), "{}", r[0]["error"]);
+    assert_eq!(r[0]["error_kind"], "network");
     engine.shutdown(Duration::ZERO).unwrap();
 }
 
@@ -193,6 +207,7 @@ fn a_redirect_is_a_failure_and_is_not_followed() {
     assert_eq!(r[0]["outcome"], "retrying");
     assert_eq!(r[0]["status"], 302);
     assert_eq!(r[0]["error"], "redirect not followed (302 to /moved)");
+    assert_eq!(r[0]["error_kind"], "redirect");
     std::thread::sleep(Duration::from_millis(100));
     assert_eq!(server.requests().iter().filter(|r| r.path == "/moved").count(), 0);
     engine.shutdown(Duration::ZERO).unwrap();
@@ -208,6 +223,7 @@ fn a_body_that_never_ends_is_cut_at_20_kb() {
     assert_eq!(r[0]["outcome"], "delivered");
     assert_eq!(r[0]["response_excerpt"].as_str().unwrap().len(), 20 * 1024);
     assert_eq!(r[0]["response_truncated"], true);
+    assert_eq!(r[0]["error_kind"], serde_json::Value::Null);
     engine.shutdown(Duration::ZERO).unwrap();
 }
 
@@ -251,6 +267,7 @@ fn the_ssrf_guard_refuses_private_addresses_and_names_that_resolve_to_them() {
     for res in &r {
         let err = res["error"].as_str().unwrap_or("");
         assert!(err.starts_with("ssrf: refused "), "endpoint {}: {err}", res["endpoint_id"]);
+        assert_eq!(res["error_kind"], "ssrf_refused", "endpoint {}", res["endpoint_id"]);
         assert!(res["status"].is_null());
     }
     let by_id = |id: u64| r.iter().find(|x| x["endpoint_id"] == id).unwrap()["error"].as_str().unwrap().to_string();
@@ -273,6 +290,7 @@ fn turning_an_endpoint_off_cancels_its_retries() {
     engine.configure(snap.to_string().as_bytes()).unwrap();
     let r = take_until(&engine, 1, T);
     assert_eq!(r[0]["outcome"], "cancelled");
+    assert_eq!(r[0]["error_kind"], "cancelled");
     clock.advance(3_600_000);
     engine.emit("e", b"{}").unwrap();
     std::thread::sleep(Duration::from_millis(150));
@@ -456,4 +474,188 @@ fn a_new_leader_does_not_hand_older_events_to_newer_webhooks() {
     assert_eq!(got[0].json()["n"], 5);
     assert_eq!(old.count(), 6, "the older webhook got each event once");
     b.shutdown(Duration::ZERO).unwrap();
+}
+
+#[test]
+fn a_refused_connection_and_a_500_have_their_error_kinds_in_results_and_test_sends() {
+    let port = closed_port();
+    let server = Server::start(|_, _| status(500));
+    let (engine, _clock) = start_driven("kinds", "");
+    let refused = format!("http://127.0.0.1:{port}/");
+    engine.configure(snapshot(1, &[(1, &refused, &["e"]), (2, &server.url("/"), &["e"])]).as_bytes()).unwrap();
+    engine.emit("e", b"{}").unwrap();
+    let r = take_until(&engine, 2, T);
+    let by_id = |id: u64| r.iter().find(|x| x["endpoint_id"] == id).unwrap().clone();
+    assert_eq!(by_id(1)["error_kind"], "connect_refused", "{}", by_id(1));
+    assert!(by_id(1)["error"].as_str().unwrap().starts_with("network: "), "{}", by_id(1));
+    assert_eq!((by_id(2)["status"].as_u64(), by_id(2)["error_kind"].as_str()), (Some(500), Some("http_status")));
+    // Send Test says the same.
+    for (url, kind) in [(refused.as_str(), "connect_refused"), (&server.url("/t")[..], "http_status"),
+        ("http://10.0.0.1:9/", "ssrf_refused")] {
+        let req = serde_json::json!({"endpoint": {"id": 5, "url": url, "events": ["e"]}, "event": "e", "payload": {}});
+        let out: serde_json::Value = serde_json::from_str(&engine.send_test(req.to_string().as_bytes()).unwrap()).unwrap();
+        assert_eq!((out["ok"].as_bool(), out["error_kind"].as_str()), (Some(false), Some(kind)), "{out}");
+    }
+    let ok = Server::start(|_, _| ok());
+    let req = serde_json::json!({"endpoint": {"id": 5, "url": ok.url("/"), "events": ["e"]}, "event": "e", "payload": {}});
+    let out: serde_json::Value = serde_json::from_str(&engine.send_test(req.to_string().as_bytes()).unwrap()).unwrap();
+    assert_eq!((out["ok"].as_bool(), &out["error_kind"]), (Some(true), &serde_json::Value::Null), "{out}");
+    engine.shutdown(Duration::ZERO).unwrap();
+}
+
+#[test]
+fn one_bad_endpoint_is_left_out_and_reported_while_the_good_ones_deliver() {
+    let good = Server::start(|_, _| ok());
+    let other = Server::start(|_, _| ok());
+    let dir = spool_dir("rejected");
+    let s = settings(&dir, "");
+    let engine = Engine::start(s.as_bytes()).unwrap();
+    let bad_port = format!("http://127.0.0.1:{}:80/", good.port);
+    let snap = serde_json::json!({"version": 7, "endpoints": [
+        {"id": 1, "url": good.url("/a"), "events": ["e"], "secrets": [SECRET]},
+        {"id": 2, "url": bad_port, "events": ["e"]},
+        {"id": 3, "url": other.url("/b"), "events": ["e"], "secrets": ["whsec_nope"]},
+        {"id": 4, "url": other.url("/c"), "events": ["e"]},
+        "not an endpoint",
+    ]});
+    let report = engine.configure(snap.to_string().as_bytes()).unwrap();
+    let answer: serde_json::Value = serde_json::from_str(&report.to_json()).unwrap();
+    assert_eq!(answer["applied"], true);
+    assert_eq!(answer["version"], 7);
+    assert_eq!(answer["endpoints"], 2);
+    let rejected = answer["rejected"].as_array().unwrap();
+    assert_eq!(rejected.len(), 3, "{answer}");
+    assert_eq!(rejected[0]["id"], 2);
+    assert_eq!(rejected[0]["index"], 1);
+    assert_eq!(rejected[0]["kind"], "invalid_url");
+    assert_eq!(rejected[0]["code"], "bad_port");
+    assert_eq!(rejected[0]["field"], "url");
+    assert!(rejected[0]["detail"].as_str().unwrap().starts_with("url: "), "{answer}");
+    assert_eq!((rejected[1]["id"].as_u64(), rejected[1]["kind"].as_str(), rejected[1]["code"].as_str(), rejected[1]["field"].as_str()),
+        (Some(3), Some("invalid_config"), Some("bad_secret"), Some("secrets")));
+    assert_eq!((&rejected[2]["id"], rejected[2]["index"].as_u64(), rejected[2]["code"].as_str()),
+        (&serde_json::Value::Null, Some(4), Some("not_object")));
+    // The good ones still deliver.
+    engine.emit("e", br#"{"n":1}"#).unwrap();
+    engine.flush(T).unwrap();
+    assert_eq!(good.wait_for(1, T).len(), 1);
+    assert_eq!(other.wait_for(1, T).iter().map(|r| r.path.clone()).collect::<Vec<_>>(), ["/c"]);
+    // Every process on the spool reports the rejections of the newest snapshot.
+    let second = Engine::start(s.as_bytes()).unwrap();
+    let stats: serde_json::Value = serde_json::from_str(&second.stats()).unwrap();
+    assert_eq!(stats["snapshot_version"], 7);
+    assert_eq!(&stats["rejected_endpoints"], &answer["rejected"], "{stats}");
+    // A newer snapshot without them clears the list everywhere.
+    engine.configure(snapshot(8, &[(1, &good.url("/a"), &["e"])]).as_bytes()).unwrap();
+    let stats: serde_json::Value = serde_json::from_str(&second.stats()).unwrap();
+    assert_eq!((stats["snapshot_version"].as_u64(), &stats["rejected_endpoints"]), (Some(8), &serde_json::json!([])));
+    // Only a document of the wrong shape is refused as a whole.
+    let e = engine.configure(br#"{"version":9,"endpoints":{}}"#).unwrap_err();
+    assert_eq!(e.kind(), "invalid_config");
+    second.shutdown(Duration::ZERO).unwrap();
+    engine.shutdown(Duration::ZERO).unwrap();
+}
+
+#[test]
+fn the_event_entry_holds_the_emitted_bytes_exactly_as_a_string() {
+    let server = Server::start(|_, _| ok());
+    let engine = start("exact", "");
+    engine.configure(snapshot(1, &[(1, &server.url("/"), &["e"]), (2, &server.url("/2"), &["e"])]).as_bytes()).unwrap();
+    // Numbers a float would round, a float written with its zero, empty containers, a
+    // non-ASCII letter, an escaped slash-free `\u2028` and the raw character itself.
+    let payloads = [
+        r#"{"a":{},"b":[],"c":12345678901234567890,"d":49.0,"e":"é/\u2028"}"#.to_string(),
+        "{\"a\":{},\"b\":[],\"c\":12345678901234567890,\"d\":49.0,\"e\":\"é/\u{2028}\"}".to_string(),
+        "{ \"spaced\" : [ 1 , 2 ] ,\n\t\"z\":\"\\\"q\\\"\" }".to_string(),
+    ];
+    let mut ids = Vec::new();
+    for p in &payloads {
+        ids.push(engine.emit("e", p.as_bytes()).unwrap());
+    }
+    engine.flush(T).unwrap();
+    let taken = take_all_until(&engine, 2 * payloads.len(), T);
+    assert_eq!(taken.events.len(), payloads.len(), "one event entry per event, not per endpoint");
+    for (i, p) in payloads.iter().enumerate() {
+        let entry = taken.events.iter().find(|e| e["event_id"] == ids[i].as_str()).unwrap();
+        assert_eq!(entry["payload"].as_str(), Some(p.as_str()), "event {i}: the payload is a string holding the accepted bytes");
+        assert_eq!(entry["event"], "e");
+        assert!(entry["timestamp"].as_i64().unwrap() > 1_700_000_000_000);
+        assert!(server.requests().iter().filter(|r| r.header("webhook-id") == ids[i]).all(|r| r.body == p.as_bytes()),
+            "and the receiver got those bytes");
+    }
+    let first_attempt = taken.attempts.iter().position(|a| a["event_id"] == ids[0].as_str()).unwrap();
+    let entry = taken.events.iter().position(|e| e["event_id"] == ids[0].as_str()).unwrap();
+    assert!(entry <= first_attempt, "the event entry comes before its attempts");
+    engine.shutdown(Duration::ZERO).unwrap();
+}
+
+#[test]
+fn a_small_byte_budget_takes_one_entry_at_a_time_and_nothing_is_lost_without_an_ack() {
+    // 62,000-byte payloads fill most of a 64 KiB answer; a 4 KB response excerpt makes each
+    // attempt result too big to share an answer with an event entry.
+    let server = Server::start(|_, _| Reply::Status(200, vec![], vec![b'r'; 4096]));
+    let engine = start("budget", "");
+    engine.configure(snapshot(1, &[(1, &server.url("/"), &["e"])]).as_bytes()).unwrap();
+    const N: usize = 3;
+    let mut ids = Vec::new();
+    for i in 0..N {
+        // One at a time, so the journal interleaves them: event, its attempt, next event, …
+        ids.push(engine.emit("e", format!(r#"{{"n":{i},"pad":"{}"}}"#, "x".repeat(62_000)).as_bytes()).unwrap());
+        engine.flush(T).unwrap();
+    }
+    let budget = 64 << 10;
+    let mut order = Vec::new();
+    loop {
+        let text = engine.take_results(0, 1).unwrap();
+        assert_eq!(text, engine.take_results(0, budget).unwrap(), "the budget is clamped to 64 KiB");
+        assert_eq!(text, engine.take_results(100, budget).unwrap(), "taking again without an ack hands out the same entries");
+        assert!(text.len() <= budget, "{} bytes", text.len());
+        let v: serde_json::Value = serde_json::from_str(&text).unwrap();
+        let (events, attempts) = (v["events"].as_array().unwrap(), v["attempts"].as_array().unwrap());
+        if events.is_empty() && attempts.is_empty() {
+            assert_eq!(v["more"], false);
+            break;
+        }
+        assert_eq!(events.len() + attempts.len(), 1, "one entry at a time: {} + {}", events.len(), attempts.len());
+        order.extend(events.iter().map(|e| format!("event {}", e["event_id"].as_str().unwrap())));
+        order.extend(attempts.iter().map(|a| format!("attempt {}", a["event_id"].as_str().unwrap())));
+        engine.ack_results(v["ack"].as_str().unwrap()).unwrap();
+        // An old token is a no-op, never a step back.
+        engine.ack_results(v["ack"].as_str().unwrap()).unwrap();
+    }
+    let want: Vec<String> = ids.iter().flat_map(|id| [format!("event {id}"), format!("attempt {id}")]).collect();
+    assert_eq!(order, want, "every entry, once, in journal order");
+    let e = engine.ack_results("not-a-token").unwrap_err();
+    assert_eq!(e.kind(), "invalid_json");
+    engine.shutdown(Duration::ZERO).unwrap();
+}
+
+#[test]
+fn entries_dropped_at_the_results_cap_are_counted_and_the_count_survives_a_restart() {
+    let server = Server::start(|_, _| ok());
+    let dir = spool_dir("dropped");
+    // A 1-byte cap: the first results file is dropped untaken as soon as the journal rotates
+    // (past 4 MiB).
+    let s = settings(&dir, r#""results_max_bytes":1"#);
+    let engine = Engine::start(s.as_bytes()).unwrap();
+    engine.configure(snapshot(1, &[(1, &server.url("/"), &["e"])]).as_bytes()).unwrap();
+    const N: usize = 80;
+    for i in 0..N {
+        engine.emit("e", format!(r#"{{"n":{i},"pad":"{}"}}"#, "x".repeat(60_000)).as_bytes()).unwrap();
+    }
+    engine.flush(T).unwrap();
+    let answer: serde_json::Value = serde_json::from_str(&engine.take_results(0, 0).unwrap()).unwrap();
+    let dropped = answer["dropped"].as_u64().unwrap();
+    assert!(dropped > 0, "{}", answer["dropped"]);
+    let taken = take_all_until(&engine, 0, T);
+    assert_eq!(dropped as usize + taken.events.len() + taken.attempts.len(), 2 * N,
+        "every entry (an event and an attempt per event) was either taken or counted as dropped");
+    let stats: serde_json::Value = serde_json::from_str(&engine.stats()).unwrap();
+    assert_eq!(stats["results_dropped"], dropped);
+    assert!(stats.get("results_dropped_files").is_none());
+    engine.shutdown(Duration::ZERO).unwrap();
+    let again = Engine::start(s.as_bytes()).unwrap();
+    let stats: serde_json::Value = serde_json::from_str(&again.stats()).unwrap();
+    assert_eq!(stats["results_dropped"], dropped, "the count survives a restart");
+    again.shutdown(Duration::ZERO).unwrap();
 }

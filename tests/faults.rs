@@ -101,10 +101,10 @@ impl Run {
         emit_numbered(&self.engine, &self.sent, "order", pad)
     }
 
-    /// Takes the results written so far, sorting them by endpoint.
+    /// Takes (and acknowledges) the results written so far, sorting them by endpoint.
     fn collect(&mut self) {
-        let batch: Vec<Value> = serde_json::from_str(&self.engine.take_results(1000).unwrap()).unwrap();
-        for r in batch {
+        let (batch, _) = take_once(&self.engine);
+        for r in batch.attempts {
             if r["endpoint_id"] == FAULTY {
                 self.faulty.push(r);
             } else {
@@ -201,7 +201,7 @@ fn outcomes(r: &[Value]) -> Vec<&str> {
 
 /// The results in one line each, without headers and payloads (for assertion messages).
 fn brief(r: &[Value]) -> String {
-    r.iter().map(|x| format!("[#{} {} status={} error={} {}ms next={}]", x["attempt"], x["outcome"], x["status"], x["error"],
+    r.iter().map(|x| format!("[#{} {} status={} error={} kind={} {}ms next={}]", x["attempt"], x["outcome"], x["status"], x["error"], x["error_kind"],
         x["duration_ms"], x["next_attempt_at"])).collect::<Vec<_>>().join(" ")
 }
 
@@ -251,6 +251,7 @@ fn f1_always_500() -> Report {
     assert_eq!(r[0]["event_id"], id.as_str());
     for x in &r {
         assert_eq!(x["status"], 500, "{}", brief(&r));
+        assert_eq!(x["error_kind"], "http_status", "{}", brief(&r));
         assert_eq!(x["response_excerpt"], "status 500");
     }
     for x in &r[..2] {
@@ -344,6 +345,7 @@ fn f4_reset() -> Report {
     let errors: Vec<&str> = r.iter().map(|x| x["error"].as_str().unwrap_or("")).collect();
     assert!(r.iter().all(|x| x["status"].is_null()), "{}", brief(&r));
     assert!(errors.iter().all(|e| e.starts_with("network:")), "{errors:?}");
+    assert!(r.iter().all(|x| x["error_kind"] == "network"), "{}", brief(&r));
     assert!(r.iter().all(|x| x["duration_ms"].as_i64().unwrap() < 1_000), "fails fast: {}", brief(&r));
     let g = gaps(&server.accepted());
     assert!(g.iter().all(|s| (0.95..1.6).contains(s)), "{g:?}");
@@ -369,6 +371,7 @@ fn f5_late_answer() -> Report {
     for x in &r {
         assert!(x["status"].is_null(), "{}", brief(&r));
         assert!(x["error"].as_str().unwrap_or("").starts_with("timeout:"), "{}", brief(&r));
+        assert_eq!(x["error_kind"], "timeout", "{}", brief(&r));
         let d = x["duration_ms"].as_i64().unwrap();
         assert!((TIMEOUT_MS - 100..TIMEOUT_MS + 800).contains(&d), "ends at the total timeout: {d} ms");
     }
@@ -430,6 +433,7 @@ fn f6b_short_body_trickle() -> Report {
     assert!((TIMEOUT_MS - 100..TIMEOUT_MS + 800).contains(&d), "ends at the total timeout: {d} ms");
     let err = x["error"].as_str().unwrap_or("");
     assert!(err.starts_with("response body:") && err.contains("imeout"), "the body error is noted: {err:?}");
+    assert_eq!(x["error_kind"], "response_body", "a 2xx whose body failed: still delivered, and said so");
     let excerpt = x["response_excerpt"].as_str().unwrap().len();
     assert!((1_000..1_100).contains(&excerpt), "what came, and no more: {excerpt} B");
     assert_no_more(&mut run, || server.count(), 1);

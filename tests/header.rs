@@ -17,7 +17,8 @@ fn the_header_has_only_what_php_ffi_parses() {
     }
     assert!(!h.contains("enum") && !h.contains("(*"), "no enums or callbacks in the surface");
     for f in ["hooks_version", "hooks_init", "hooks_configure", "hooks_emit", "hooks_send_test", "hooks_check_url", "hooks_flush", "hooks_stats",
-        "hooks_take_results", "hooks_redeliver", "hooks_last_error", "hooks_string_free", "hooks_shutdown"] {
+        "hooks_take_results", "hooks_ack_results", "hooks_redeliver", "hooks_last_error", "hooks_last_error_kind",
+        "hooks_string_free", "hooks_shutdown"] {
         assert!(h.contains(&format!(" {f}(")) || h.contains(&format!("*{f}(")), "{f} is exported");
     }
 }

@@ -1,8 +1,8 @@
 //! The exported C functions, called as PHP calls them, in any order, with arbitrary bytes,
 //! invalid UTF-8, NULL pointers (with any length) and half-NULL out-parameters. Every call
 //! must return a status its doc comment lists, leave out-parameters untouched on failure, and
-//! leave a `hooks_last_error` message that is empty after a success and starts with the
-//! failure's family otherwise. Where the engine's own checks say what the answer must be
+//! leave a `hooks_last_error` message and `hooks_last_error_kind` that are empty after a
+//! success and otherwise start with the failure's family and name one of its kinds. Where the engine's own checks say what the answer must be
 //! (emit, configure, configured_version, check_url on an address), it must be exactly that.
 //! 7 (not initialized) and 9 (spool I/O) count as failures: the engine is started and its
 //! spool is on a healthy disk. A panic inside the engine aborts the run before `catch_unwind`
@@ -66,7 +66,7 @@ fn start() {
         .to_string();
         assert_eq!(hooks_init(settings.as_ptr().cast(), settings.len()), HOOKS_OK, "{}", last_error());
         *STATE.lock().unwrap() = Some(State { settings, version: None });
-        assert_eq!(configure(first_snapshot(1).as_bytes(), true), (HOOKS_OK, Some(1)));
+        assert_eq!(configure(first_snapshot(1).as_bytes(), true), (HOOKS_OK, Some(true)));
     });
 }
 
@@ -116,15 +116,40 @@ fn family(status: i32) -> &'static str {
     }
 }
 
+/// The kind `hooks_last_error_kind` holds now.
+fn last_kind() -> String {
+    // SAFETY: never NULL; valid until the next call on this thread.
+    unsafe { CStr::from_ptr(hooks_last_error_kind()) }.to_string_lossy().into_owned()
+}
+
+/// The kinds a failure with `status` may have.
+fn kinds(status: i32) -> &'static [&'static str] {
+    match status {
+        HOOKS_ERR_NULL => &["null_argument"],
+        HOOKS_ERR_UTF8 => &["invalid_utf8"],
+        HOOKS_ERR_JSON => &["invalid_json", "not_object", "too_deep", "lone_surrogate"],
+        HOOKS_ERR_TOO_LARGE => &["too_large"],
+        HOOKS_ERR_SETTINGS => &["invalid_settings"],
+        HOOKS_ERR_CONFIG => &["invalid_config", "invalid_url"],
+        HOOKS_ERR_NOT_INITIALIZED => &["not_initialized"],
+        HOOKS_ERR_EVENT => &["invalid_event"],
+        HOOKS_ERR_SPOOL => &["spool"],
+        HOOKS_ERR_TIMEOUT => &["timeout"],
+        HOOKS_ERR_NOT_FOUND => &["not_found"],
+        _ => panic!("status {status} is not a documented one"),
+    }
+}
+
 /// Checks `status` against `allowed` (the failures the export documents that can happen here)
-/// and the message the call left; returns `status`.
+/// and the message and kind the call left; returns `status`.
 fn check(call: &str, status: i32, allowed: &[i32]) -> i32 {
-    let msg = last_error();
+    let (msg, kind) = (last_error(), last_kind());
     assert!(status == HOOKS_OK || allowed.contains(&status), "{call}: undocumented status {status}: {msg}");
     if status == HOOKS_OK {
-        assert_eq!(msg, "", "{call}: a success leaves no message");
+        assert_eq!((msg.as_str(), kind.as_str()), ("", ""), "{call}: a success leaves no message and no kind");
     } else {
         assert!(msg.starts_with(family(status)), "{call}: status {status} with message {msg:?}");
+        assert!(kinds(status).contains(&kind.as_str()), "{call}: status {status} with kind {kind:?}");
     }
     status
 }
@@ -193,34 +218,41 @@ fn stays_local(snapshot: &[u8]) -> bool {
     }
 }
 
-/// `hooks_configure`, with the applied flag checked against the versions seen so far.
-fn configure(snapshot: &[u8], want_applied: bool) -> (i32, Option<i32>) {
+/// `hooks_configure`, with the answer checked against the parser and the versions seen so far.
+/// Without `with_out` the answer's out-pointers are NULL: refused, nothing applied.
+fn configure(snapshot: &[u8], with_out: bool) -> (i32, Option<bool>) {
     assert!(stays_local(snapshot));
+    if !with_out {
+        let status = hooks_configure(snapshot.as_ptr().cast(), snapshot.len(), ptr::null_mut(), ptr::null_mut());
+        assert_eq!(check("hooks_configure", status, &[HOOKS_ERR_NULL]), HOOKS_ERR_NULL);
+        return (status, None);
+    }
     let parsed = Snapshot::from_json(snapshot);
-    let mut applied = -1;
-    let out = if want_applied { &mut applied as *mut i32 } else { ptr::null_mut() };
-    let status = check("hooks_configure", hooks_configure(snapshot.as_ptr().cast(), snapshot.len(), out),
-        &[HOOKS_ERR_UTF8, HOOKS_ERR_CONFIG]);
+    let (status, text) = owned("hooks_configure", Out::Both, &[HOOKS_ERR_UTF8, HOOKS_ERR_CONFIG],
+        |s, len| hooks_configure(snapshot.as_ptr().cast(), snapshot.len(), s, len));
     let mut st = STATE.lock().unwrap();
     let Some(st) = st.as_mut() else { return (status, None) };
     match parsed {
         Ok(s) => {
             assert_eq!(status, HOOKS_OK, "a snapshot the parser accepts: {}", last_error());
+            let answer: Value = serde_json::from_str(&text.expect("an answer on success")).expect("the answer is JSON");
             let newer = st.version.is_none_or(|v| s.version > v);
-            if want_applied {
-                assert_eq!(applied, i32::from(newer), "version {} after {:?}", s.version, st.version);
-            }
+            assert_eq!(answer["applied"], newer, "version {} after {:?}", s.version, st.version);
+            assert_eq!(answer["version"], s.version);
+            assert_eq!(answer["endpoints"], s.endpoints.len());
+            assert_eq!(answer["rejected"].as_array().map(Vec::len), Some(s.rejected.len()), "{answer}");
             if newer {
                 st.version = Some(s.version);
             }
+            (status, Some(newer))
         }
         Err(_) => {
             // Only valid UTF-8 comes here: the parser's refusal is the engine's.
             assert_eq!(status, HOOKS_ERR_CONFIG);
-            assert_eq!(applied, -1, "applied_out written on failure");
+            assert_eq!(last_kind(), "invalid_config");
+            (status, None)
         }
     }
-    (status, want_applied.then_some(applied))
 }
 
 /// The host part of a URL for `ip`.
@@ -292,8 +324,9 @@ impl Payload {
 /// One call.
 #[derive(Debug, Arbitrary)]
 enum Op {
-    /// Any bytes as a snapshot (left out when they would point an endpoint elsewhere).
-    Configure { snapshot: Arg, applied: bool },
+    /// Any bytes as a snapshot (left out when they would point an endpoint elsewhere), with or
+    /// without the answer's out-pointers.
+    Configure { snapshot: Arg, with_out: bool },
     /// A snapshot this much newer than the newest (0: the same version, not applied).
     ConfigureParts { newer_by: u8, endpoints: Vec<Ep> },
     /// The first snapshot again, as the newest.
@@ -308,7 +341,10 @@ enum Op {
     RedeliverParts { event_id: String, endpoint_id: u8, event: EventName, payload: Payload, timestamp: Option<i64> },
     /// A test send built from parts, to the closed port.
     SendTestParts { endpoint: Ep, event: EventName, payload: Payload, out: Out },
-    TakeResults { max: u32, out: Out },
+    /// A take, acknowledged or not.
+    TakeResults { max: u32, max_bytes: u32, out: Out, ack: bool },
+    /// Any bytes as an ack token.
+    Ack(Arg),
     Stats(Out),
     ConfiguredVersion { null: bool },
     /// Any bytes as a URL (asked as a path on an address when its host is a name).
@@ -371,16 +407,16 @@ fn emit(event: &Arg, payload: &Arg, out: Out) {
 /// Makes one call and checks what came back.
 fn run(op: &Op) {
     match op {
-        Op::Configure { snapshot, applied } => match snapshot.bytes() {
+        Op::Configure { snapshot, with_out } => match snapshot.bytes() {
             Some(b) if !stays_local(b) || Snapshot::from_json(b).is_ok_and(|s| !modest(s.version)) => {}
             Some(b) if std::str::from_utf8(b).is_ok() => {
-                configure(b, *applied);
+                configure(b, *with_out);
             }
             _ => {
                 let (p, len) = snapshot.raw();
-                let status = hooks_configure(p, len, ptr::null_mut());
+                let (status, _) = owned("hooks_configure", Out::Both, &[HOOKS_ERR_NULL, HOOKS_ERR_UTF8], |s, l| hooks_configure(p, len, s, l));
                 let want = if snapshot.bytes().is_none() { HOOKS_ERR_NULL } else { HOOKS_ERR_UTF8 };
-                assert_eq!(check("hooks_configure", status, &[want]), want);
+                assert_eq!(status, want);
             }
         },
         Op::ConfigureParts { newer_by, endpoints } => {
@@ -435,15 +471,27 @@ fn run(op: &Op) {
             }
             assert!(status != HOOKS_OK || matches!(out, Out::Both | Out::Neither));
         }
-        Op::TakeResults { max, out } => {
-            let (_, text) = owned("hooks_take_results", *out, &[HOOKS_ERR_NULL], |s, len| hooks_take_results(*max, s, len));
+        Op::TakeResults { max, max_bytes, out, ack } => {
+            let (_, text) = owned("hooks_take_results", *out, &[HOOKS_ERR_NULL], |s, len| hooks_take_results(*max, *max_bytes, s, len));
             if let Some(text) = text {
-                let v: Value = serde_json::from_str(&text).expect("results are JSON");
-                let a = v.as_array().expect("results are an array");
+                let v: Value = serde_json::from_str(&text).expect("the take answer is JSON");
+                let (events, attempts) = (v["events"].as_array().expect("events"), v["attempts"].as_array().expect("attempts"));
                 let cap = if *max == 0 { 1000 } else { (*max as usize).min(10_000) };
-                assert!(a.len() <= cap);
-                assert!(a.iter().all(|r| r["attempt_id"].is_string()), "{text}");
+                let budget = if *max_bytes == 0 { 4 << 20 } else { (*max_bytes as usize).clamp(64 << 10, 64 << 20) };
+                assert!(events.len() + attempts.len() <= cap);
+                assert!(text.len() <= budget || events.len() + attempts.len() == 1, "{} bytes over {budget}", text.len());
+                assert!(attempts.iter().all(|r| r["attempt_id"].is_string() && r.get("payload").is_none()), "{text}");
+                assert!(events.iter().all(|e| e["event_id"].is_string() && e["payload"].is_string()), "{text}");
+                assert!(v["more"].is_boolean() && v["dropped"].is_u64(), "{text}");
+                let token = v["ack"].as_str().expect("an ack token");
+                if *ack {
+                    check("hooks_ack_results", hooks_ack_results(token.as_ptr().cast(), token.len()), &[]);
+                }
             }
+        }
+        Op::Ack(token) => {
+            let (p, len) = token.raw();
+            check("hooks_ack_results", hooks_ack_results(p, len), &[HOOKS_ERR_NULL, HOOKS_ERR_UTF8, HOOKS_ERR_JSON]);
         }
         Op::Stats(out) => {
             let (_, text) = owned("hooks_stats", *out, &[HOOKS_ERR_NULL], |s, len| hooks_stats(s, len));

@@ -117,8 +117,9 @@ fn read_segment(contents: &[u8], chunk: usize, sealed: bool) -> Vec<(u64, EventR
 }
 
 /// Takes everything from a results file with `contents` (followed by an empty newer one if
-/// `older`), `max` at a time: every answer is a JSON array of at most `max` objects, and the
-/// file runs out.
+/// `older`), `max` at a time, acknowledging each answer: every answer is a JSON object whose
+/// `events` and `attempts` hold at most `max` objects in all, taking again before the ack
+/// gives the same answer, and the file runs out.
 fn take_results(contents: &[u8], older: bool, max: usize) {
     let s = spool();
     for e in fs::read_dir(&s.results).expect("listing results/").flatten() {
@@ -128,20 +129,24 @@ fn take_results(contents: &[u8], older: bool, max: usize) {
     if older {
         fs::write(s.results.join("000000000002.res"), b"").expect("writing a results file");
     }
-    // Each result takes at least a frame header, so this many takes empty the file.
+    // Each entry takes at least a frame header, so this many takes empty the file.
     let most = contents.len() / frame::HEADER;
     let mut taken = 0;
     loop {
-        let out = results::take(s, max).expect("taking results");
+        let out = results::take(s, max, 64 << 10).expect("taking results");
+        assert_eq!(results::take(s, max, 64 << 10).expect("taking results"), out, "nothing moves before the ack");
         let v: serde_json::Value = serde_json::from_str(&out).unwrap_or_else(|e| panic!("not JSON ({e}): {out:?}"));
-        let a = v.as_array().unwrap_or_else(|| panic!("not an array: {out:?}"));
-        assert!(a.len() <= max);
-        assert!(a.iter().all(serde_json::Value::is_object), "not objects: {out:?}");
-        if a.is_empty() {
+        let lists = [&v["events"], &v["attempts"]].map(|l| l.as_array().unwrap_or_else(|| panic!("not a list: {out:?}")).clone());
+        let n = lists[0].len() + lists[1].len();
+        assert!(n <= max);
+        assert!(lists.iter().flatten().all(serde_json::Value::is_object), "not objects: {out:?}");
+        results::ack(s, v["ack"].as_str().expect("an ack token")).expect("acknowledging");
+        if n == 0 {
+            assert_eq!(v["more"], false, "{out}");
             break;
         }
-        taken += a.len();
-        assert!(taken <= most, "{taken} results from {} bytes", contents.len());
+        taken += n;
+        assert!(taken <= most, "{taken} entries from {} bytes", contents.len());
     }
 }
 

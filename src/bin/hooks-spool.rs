@@ -1,14 +1,17 @@
 //! `hooks-spool`: drive an engine from the shell — enqueue, deliver, inspect a spool.
 //!
 //! ```text
-//! hooks-spool configure <settings> <snapshot>      store an endpoint snapshot
+//! hooks-spool configure <settings> <snapshot>      store an endpoint snapshot; prints the
+//!                                                  answer (applied, rejected endpoints)
 //! hooks-spool emit <settings> <event> [count] [payload]
 //!                                                  accept events (no waiting for delivery)
 //! hooks-spool run <settings> [--until-idle] [--timeout-ms N] [--exit]
 //!                                                  be a delivery candidate until idle / killed;
 //!                                                  --exit: end with a plain process exit
 //! hooks-spool stats <settings>                     queue figures as JSON
-//! hooks-spool take <settings> [max]                finished attempts as JSON
+//! hooks-spool take <settings> [max] [max_bytes] [--peek]
+//!                                                  journal entries as JSON, then acknowledged
+//!                                                  (--peek: left for the next taker)
 //! ```
 //! `<settings>` and `<snapshot>` are JSON text or a path to a JSON file.
 
@@ -39,8 +42,8 @@ fn run(args: &[String]) -> Result<(), String> {
     match cmd {
         "configure" => {
             let snap = arg_json(rest.first().ok_or(usage)?)?;
-            let applied = engine.configure(&snap).map_err(|e| e.to_string())?;
-            println!("{}", if applied { "applied" } else { "not newer: kept the stored snapshot" });
+            let report = engine.configure(&snap).map_err(|e| e.to_string())?;
+            println!("{}", report.to_json());
         }
         "emit" => {
             let event = rest.first().ok_or(usage)?;
@@ -69,8 +72,14 @@ fn run(args: &[String]) -> Result<(), String> {
         }
         "stats" => println!("{}", engine.stats()),
         "take" => {
-            let max = rest.first().and_then(|m| m.parse().ok()).unwrap_or(1000);
-            println!("{}", engine.take_results(max).map_err(|e| e.to_string())?);
+            let max = rest.first().and_then(|m| m.parse().ok()).unwrap_or(0);
+            let max_bytes = rest.get(1).and_then(|m| m.parse().ok()).unwrap_or(0);
+            let answer = engine.take_results(max, max_bytes).map_err(|e| e.to_string())?;
+            println!("{answer}");
+            if !rest.iter().any(|a| a == "--peek") {
+                let v: serde_json::Value = serde_json::from_str(&answer).map_err(|e| e.to_string())?;
+                engine.ack_results(v["ack"].as_str().unwrap_or_default()).map_err(|e| e.to_string())?;
+            }
         }
         _ => return Err(usage.into()),
     }

@@ -3,26 +3,26 @@
 //! Every export checks its pointers, converts its arguments, calls one engine function inside
 //! `catch_unwind`, and maps the result to an `int32_t` status (0 = OK). Out-parameters are
 //! written only on success. The message of the last failure on the calling thread is read
-//! with `hooks_last_error`.
+//! with `hooks_last_error`, its machine kind ([`Error::kind`]) with `hooks_last_error_kind`.
 //!
 //! Statuses (the header cannot carry constants PHP's FFI reads, so they are listed here and
-//! in README.md):
+//! in README.md), and the kinds each comes with:
 //!
-//! | status | meaning |
-//! |---|---|
-//! | 0 | OK |
-//! | 1 | a required pointer argument is NULL |
-//! | 2 | a string argument is not valid UTF-8 |
-//! | 3 | invalid JSON, or JSON of the wrong shape |
-//! | 4 | payload larger than `max_payload_bytes` |
-//! | 5 | invalid engine settings |
-//! | 6 | invalid endpoint snapshot / endpoint |
-//! | 7 | called before `hooks_init` (or after `hooks_shutdown`) |
-//! | 8 | invalid event slug |
-//! | 9 | spool I/O failure (disk full, permissions, …) |
-//! | 10 | a deadline passed |
-//! | 11 | unknown id |
-//! | 99 | internal error (a caught panic); the process is unharmed |
+//! | status | meaning | kinds |
+//! |---|---|---|
+//! | 0 | OK | (empty) |
+//! | 1 | a required pointer argument is NULL | `null_argument` |
+//! | 2 | a string argument is not valid UTF-8 | `invalid_utf8` |
+//! | 3 | invalid JSON, or JSON of the wrong shape | `invalid_json`, `not_object`, `too_deep`, `lone_surrogate` |
+//! | 4 | payload larger than `max_payload_bytes` | `too_large` |
+//! | 5 | invalid engine settings | `invalid_settings` |
+//! | 6 | invalid endpoint snapshot / endpoint / URL | `invalid_config`, `invalid_url` |
+//! | 7 | called before `hooks_init` (or after `hooks_shutdown`) | `not_initialized` |
+//! | 8 | invalid event slug | `invalid_event` |
+//! | 9 | spool I/O failure (disk full, permissions, …) | `spool` |
+//! | 10 | a deadline passed | `timeout` |
+//! | 11 | unknown id | `not_found` |
+//! | 99 | internal error (a caught panic); the process is unharmed | `internal` |
 
 use std::cell::RefCell;
 use std::ffi::{c_char, CStr, CString};
@@ -61,66 +61,62 @@ pub const HOOKS_ERR_PANIC: i32 = 99;
 
 thread_local! {
     static LAST_ERROR: RefCell<CString> = RefCell::new(CString::default());
+    static LAST_KIND: RefCell<CString> = RefCell::new(CString::default());
 }
 
-fn set_last_error(msg: &str) {
+fn set_last_error(msg: &str, kind: &str) {
     let c = CString::new(msg.replace('\0', "\\0")).unwrap_or_default();
     LAST_ERROR.with(|e| *e.borrow_mut() = c);
+    let k = CString::new(kind).unwrap_or_default();
+    LAST_KIND.with(|e| *e.borrow_mut() = k);
 }
 
-/// A failure: status and message.
-type Fail = (i32, String);
-
+/// The status a failure returns: one status per family of [`Error`] kinds.
 fn status_of(e: &Error) -> i32 {
     match e {
-        Error::Settings(_) => HOOKS_ERR_SETTINGS,
-        Error::Config(_) => HOOKS_ERR_CONFIG,
+        Error::Null(_) => HOOKS_ERR_NULL,
         Error::Utf8(_) => HOOKS_ERR_UTF8,
-        Error::Json(_) => HOOKS_ERR_JSON,
+        Error::Json(_) | Error::NotObject(_) | Error::TooDeep { .. } | Error::LoneSurrogate { .. } => HOOKS_ERR_JSON,
         Error::TooLarge { .. } => HOOKS_ERR_TOO_LARGE,
+        Error::Settings(_) => HOOKS_ERR_SETTINGS,
+        Error::Config(_) | Error::Url { .. } => HOOKS_ERR_CONFIG,
+        Error::NotInitialized => HOOKS_ERR_NOT_INITIALIZED,
         Error::Event(_) => HOOKS_ERR_EVENT,
         Error::Spool(_) => HOOKS_ERR_SPOOL,
-        Error::NotInitialized => HOOKS_ERR_NOT_INITIALIZED,
         Error::Timeout(_) => HOOKS_ERR_TIMEOUT,
         Error::NotFound(_) => HOOKS_ERR_NOT_FOUND,
+        Error::Internal(_) => HOOKS_ERR_PANIC,
     }
 }
 
-impl From<Error> for (i32, String) {
-    fn from(e: Error) -> Self {
-        (status_of(&e), e.to_string())
-    }
-}
-
-/// Runs `f`, catching panics, recording the message of a failure, and returning the status.
-fn guard(f: impl FnOnce() -> Result<(), Fail>) -> i32 {
-    match catch_unwind(AssertUnwindSafe(f)) {
+/// Runs `f`, catching panics, recording the message and kind of a failure (or clearing them
+/// after a success), and returning the status.
+fn guard(f: impl FnOnce() -> Result<(), Error>) -> i32 {
+    let failure = match catch_unwind(AssertUnwindSafe(f)) {
         Ok(Ok(())) => {
-            set_last_error("");
-            HOOKS_OK
+            set_last_error("", "");
+            return HOOKS_OK;
         }
-        Ok(Err((status, msg))) => {
-            set_last_error(&msg);
-            status
-        }
+        Ok(Err(e)) => e,
         Err(panic) => {
             let what = panic.downcast_ref::<&str>().map(|s| s.to_string())
                 .or_else(|| panic.downcast_ref::<String>().cloned()).unwrap_or_else(|| "unknown".into());
-            set_last_error(&format!("internal: a panic was caught ({what}); the process is unharmed, please report it"));
-            HOOKS_ERR_PANIC
+            Error::Internal(format!("a panic was caught ({what}); the process is unharmed, please report it"))
         }
-    }
+    };
+    set_last_error(&failure.to_string(), failure.kind());
+    status_of(&failure)
 }
 
-fn null(name: &str) -> Fail {
-    (HOOKS_ERR_NULL, format!("argument: {name} is NULL"))
+fn null(name: &str) -> Error {
+    Error::Null(name.to_string())
 }
 
 /// Borrows `len` bytes at `ptr`.
 ///
 /// # Safety
 /// `ptr` must be NULL or point to `len` readable bytes that stay valid for the call.
-unsafe fn bytes_arg<'a>(ptr: *const c_char, len: usize, name: &str) -> Result<&'a [u8], Fail> {
+unsafe fn bytes_arg<'a>(ptr: *const c_char, len: usize, name: &str) -> Result<&'a [u8], Error> {
     if ptr.is_null() {
         return Err(null(name));
     }
@@ -132,14 +128,14 @@ unsafe fn bytes_arg<'a>(ptr: *const c_char, len: usize, name: &str) -> Result<&'
 ///
 /// # Safety
 /// As [`bytes_arg`].
-unsafe fn str_arg<'a>(ptr: *const c_char, len: usize, name: &str) -> Result<&'a str, Fail> {
+unsafe fn str_arg<'a>(ptr: *const c_char, len: usize, name: &str) -> Result<&'a str, Error> {
     // SAFETY: forwarded from the caller.
     let b = unsafe { bytes_arg(ptr, len, name) }?;
-    std::str::from_utf8(b).map_err(|e| (HOOKS_ERR_UTF8, format!("utf-8: {name} is not valid UTF-8 (at byte {})", e.valid_up_to())))
+    std::str::from_utf8(b).map_err(|e| Error::Utf8(format!("{name} is not valid UTF-8 (at byte {})", e.valid_up_to())))
 }
 
 /// Checks that both out-pointers are non-NULL before any work is done.
-fn check_out(out: *mut *mut c_char, out_len: *mut usize, name: &str) -> Result<(), Fail> {
+fn check_out(out: *mut *mut c_char, out_len: *mut usize, name: &str) -> Result<(), Error> {
     if out.is_null() || out_len.is_null() {
         return Err(null(name));
     }
@@ -150,9 +146,9 @@ fn check_out(out: *mut *mut c_char, out_len: *mut usize, name: &str) -> Result<(
 ///
 /// # Safety
 /// `out` and `out_len` must be valid for writes (checked non-NULL by [`check_out`]).
-unsafe fn write_out(out: *mut *mut c_char, out_len: *mut usize, s: String) -> Result<(), Fail> {
+unsafe fn write_out(out: *mut *mut c_char, out_len: *mut usize, s: String) -> Result<(), Error> {
     let len = s.len();
-    let c = CString::new(s).map_err(|_| (HOOKS_ERR_JSON, "internal: output contains a NUL byte".to_string()))?;
+    let c = CString::new(s).map_err(|_| Error::Internal("the output contains a NUL byte".into()))?;
     // SAFETY: both pointers were checked non-NULL and the caller promises they are writable.
     unsafe {
         *out = c.into_raw();
@@ -213,26 +209,33 @@ pub fn install_exit_hook() {
     });
 }
 
-/// Gives the engine the endpoint snapshot JSON `{"version":N,"endpoints":[…]}`. Applied (and
-/// stored in the spool for every process) only if `version` is newer than the newest known;
-/// `*applied_out` (if not NULL) is set to 1 if applied, 0 if not.
+/// Gives the engine the endpoint snapshot JSON `{"version":N,"endpoints":[…]}`, applied
+/// endpoint by endpoint: each element of `endpoints` is validated on its own, and one that
+/// fails (not an object, no positive integer `id`, an unknown field, a URL breaking the URL
+/// rule, no events, a bad event slug or secret, an `id` an earlier element has) is left out and
+/// reported; all the others are applied. The snapshot is applied (and stored in the spool for
+/// every process, with its rejections) only if `version` is newer than the newest known. The
+/// answer is JSON: `{"applied":true|false,"version":N,"endpoints":<how many passed>,
+/// "rejected":[{"id":3|null,"index":2,"kind":"invalid_url"|"invalid_config","code":"bad_port",
+/// "field":"url","detail":"url: …"}]}` (see README.md for the codes).
 ///
-/// Ownership: borrows `snapshot` for the call.
-/// NULL and bad input: NULL snapshot → 1; invalid UTF-8 → 2; invalid snapshot (bad URL,
-/// unknown field, bad secret, …) → 6 with the field named; before init → 7; spool → 9.
+/// Ownership: borrows `snapshot`; returns owned `*result_out` (free with `hooks_string_free`).
+/// NULL and bad input: NULL snapshot or out-pointer → 1; invalid UTF-8 → 2; a document that
+/// is not JSON or not `{"version":u64,"endpoints":[…]}` → 6 (kind `invalid_config`); a bad
+/// endpoint is not a failure (it is in `rejected`); before init → 7; spool → 9. The
+/// out-pointers are written only on success.
 /// Statuses: 0, 1, 2, 6, 7, 9, 99.
 /// Thread safety: any thread.
 #[no_mangle]
-pub extern "C" fn hooks_configure(snapshot: *const c_char, snapshot_len: usize, applied_out: *mut i32) -> i32 {
+pub extern "C" fn hooks_configure(snapshot: *const c_char, snapshot_len: usize, result_out: *mut *mut c_char,
+    result_len_out: *mut usize) -> i32 {
     guard(|| {
+        check_out(result_out, result_len_out, "result_out or result_len_out")?;
         // SAFETY: the caller passes `snapshot_len` readable bytes.
         let s = unsafe { str_arg(snapshot, snapshot_len, "snapshot") }?;
-        let applied = engine::global()?.configure(s.as_bytes())?;
-        if !applied_out.is_null() {
-            // SAFETY: non-NULL and writable by the caller's promise.
-            unsafe { *applied_out = i32::from(applied) };
-        }
-        Ok(())
+        let report = engine::global()?.configure(s.as_bytes())?;
+        // SAFETY: checked by check_out above.
+        unsafe { write_out(result_out, result_len_out, report.to_json()) }
     })
 }
 
@@ -289,13 +292,16 @@ pub extern "C" fn hooks_emit(event: *const c_char, event_len: usize, payload: *c
 
 /// Sends one real, signed test request now and waits for it:
 /// `{"endpoint":{"id","url","events","secrets","format"},"event":"…","payload":{…}}`.
-/// The result JSON has `ok`, `status`, `reason`, `error`, `duration_ms`, `request_headers`,
-/// `response_headers`, `response_excerpt`, `body`. A refused or failed request is status 0
-/// with `ok: false`.
+/// The result JSON has `ok`, `status`, `reason`, `error`, `error_kind` (as in attempt results:
+/// null for a 2xx whose body was read, else `connect_refused`, `timeout`, `ssrf_refused`,
+/// `http_status`, …), `duration_ms`, `request_headers`, `response_headers`,
+/// `response_excerpt`, `body`. A refused or failed request is status 0 with `ok: false`.
 ///
 /// Ownership: borrows `request`; returns owned `*result_out` (free with `hooks_string_free`).
-/// NULL and bad input: NULL → 1; invalid UTF-8 → 2; bad JSON → 3; bad endpoint → 6; bad
-/// slug → 8; payload too large → 4; before init → 7.
+/// NULL and bad input: NULL → 1; invalid UTF-8 → 2; bad JSON, payload not an object, too deep
+/// or with half a surrogate pair → 3; a URL breaking the URL rule → 6 (kind `invalid_url`);
+/// another bad endpoint field → 6 (kind `invalid_config`); bad slug → 8; payload too large →
+/// 4; before init → 7.
 /// Statuses: 0, 1, 2, 3, 4, 6, 7, 8, 99.
 /// Thread safety: any thread; blocks the caller for at most the request timeout.
 #[no_mangle]
@@ -311,19 +317,22 @@ pub extern "C" fn hooks_send_test(request: *const c_char, request_len: usize, re
     })
 }
 
-/// Says whether the SSRF guard would let a webhook URL through, judged as delivery judges it:
-/// the host is resolved (an IP literal as it is; a name with the system resolver, waiting at
-/// most `connect_timeout_ms`) and every address is checked with the engine's guard and its
-/// `ssrf_allow`. Nothing is sent. The result JSON is one of:
-/// `{"ok":true,"addresses":["93.184.216.34"]}` when at least one address passes (delivery
-/// connects to those); `{"ok":false,"reason":"ssrf: refused 127.0.0.1 (loopback); add it to
-/// ssrf_allow to permit it","addresses":["127.0.0.1"]}` when every address is refused;
-/// `{"ok":null,"reason":"could not resolve <host>: <error>"}` when the name does not resolve
-/// (not a refusal: DNS may be down for a moment). A refused or unresolved URL is status 0.
+/// Says whether a webhook URL passes the URL rule and the SSRF guard would let it through,
+/// judged as delivery judges it: the host is resolved (an IP literal as it is; a name with the
+/// system resolver, waiting at most `connect_timeout_ms`) and every address is checked with
+/// the engine's guard and its `ssrf_allow`. Nothing is sent. The result JSON is one of:
+/// `{"ok":true,"kind":"ok","addresses":["93.184.216.34"]}` when at least one address passes
+/// (delivery connects to those); `{"ok":false,"kind":"ssrf_refused","address":"127.0.0.1",
+/// "range":"loopback","reason":"ssrf: refused 127.0.0.1 (loopback); add it to ssrf_allow to
+/// permit it","addresses":["127.0.0.1"]}` when every address is refused (`address` and `range`
+/// name the first one refused); `{"ok":null,"kind":"dns","reason":"could not resolve <host>:
+/// <error>"}` when the name does not resolve (not a refusal: DNS may be down for a moment). A
+/// refused or unresolved URL is status 0.
 ///
 /// Ownership: borrows `url`; returns owned `*result_out` (free with `hooks_string_free`).
-/// NULL and bad input: NULL url or out-pointer → 1; invalid UTF-8 → 2; not an http(s) URL
-/// with a host, or longer than 2048 bytes → 6; before init → 7.
+/// NULL and bad input: NULL url or out-pointer → 1; invalid UTF-8 → 2; a URL breaking the URL
+/// rule → 6 with kind `invalid_url` and the rule's code in the message
+/// (`config: url: bad_port: …`); before init → 7.
 /// Statuses: 0, 1, 2, 6, 7, 99.
 /// Thread safety: any thread; blocks the caller while a name is looked up.
 #[no_mangle]
@@ -349,11 +358,13 @@ pub extern "C" fn hooks_check_url(url: *const c_char, url_len: usize, result_out
 /// Thread safety: any thread; blocks the caller.
 #[no_mangle]
 pub extern "C" fn hooks_flush(timeout_ms: u32) -> i32 {
-    guard(|| Ok(engine::global()?.flush(Duration::from_millis(timeout_ms as u64))?))
+    guard(|| engine::global()?.flush(Duration::from_millis(timeout_ms as u64)))
 }
 
 /// Queue and delivery figures as JSON: `queue_depth`, `queued`, `in_flight`, `retrying`,
-/// `delivered`, `failed`, `leader_pid`, `is_leader`, `snapshot_version`, `last_error`, …
+/// `delivered`, `failed`, `leader_pid`, `is_leader`, `snapshot_version`, `rejected_endpoints`
+/// (the endpoints the newest snapshot left out, as in the `hooks_configure` answer),
+/// `results_dropped` (journal entries dropped untaken at the cap, ever), `last_error`, …
 ///
 /// Ownership: returns owned `*stats_out` (free with `hooks_string_free`).
 /// NULL and bad input: NULL out-pointer → 1; before init → 7.
@@ -369,22 +380,48 @@ pub extern "C" fn hooks_stats(stats_out: *mut *mut c_char, stats_len_out: *mut u
     })
 }
 
-/// Takes up to `max` (1–10000; 0 means 1000) finished attempts not taken before, by any
-/// process, as a JSON array of result objects (see README.md). At-least-once: use
-/// `attempt_id` to ignore a result seen before.
+/// Hands out the journal entries not acknowledged yet, by any process, without moving the
+/// cursor, as JSON: `{"events":[…],"attempts":[…],"ack":"<token>","more":true|false,
+/// "dropped":N}`. `events` are one entry per event fanned out
+/// (`{"event_id","event","timestamp","payload"}`, `payload` the accepted bytes as a JSON
+/// string); `attempts` are attempt results (see README.md); both in journal order. At most
+/// `max_results` entries (0 means 1000; clamped to 1–10000), stopping before the entry that
+/// would take the answer over `max_bytes` (0 means 4 MiB; clamped to 64 KiB–64 MiB), but
+/// always at least one when any is waiting. `more` says whether entries remain after these;
+/// `dropped` counts the entries ever dropped untaken at `results_max_bytes`. Taking again
+/// without `hooks_ack_results` hands out the same entries: at-least-once, so use `attempt_id`
+/// and `event_id` to ignore an entry seen before.
 ///
 /// Ownership: returns owned `*results_out` (free with `hooks_string_free`).
 /// NULL and bad input: NULL out-pointer → 1; before init → 7; spool → 9.
 /// Statuses: 0, 1, 7, 9, 99.
 /// Thread safety: any thread; serialised across processes.
 #[no_mangle]
-pub extern "C" fn hooks_take_results(max: u32, results_out: *mut *mut c_char, results_len_out: *mut usize) -> i32 {
+pub extern "C" fn hooks_take_results(max_results: u32, max_bytes: u32, results_out: *mut *mut c_char,
+    results_len_out: *mut usize) -> i32 {
     guard(|| {
         check_out(results_out, results_len_out, "results_out or results_len_out")?;
-        let max = if max == 0 { 1000 } else { max as usize };
-        let s = engine::global()?.take_results(max)?;
+        let s = engine::global()?.take_results(max_results as usize, max_bytes as usize)?;
         // SAFETY: checked by check_out above.
         unsafe { write_out(results_out, results_len_out, s) }
+    })
+}
+
+/// Acknowledges the entries a `hooks_take_results` answer handed out, once they are stored:
+/// moves the cursor to the position of its `ack` token if that is ahead of the cursor (never
+/// backwards; an old token is a no-op success) and removes results files read to their end.
+///
+/// Ownership: borrows `token`.
+/// NULL and bad input: NULL → 1; invalid UTF-8 → 2; a token `hooks_take_results` did not give
+/// → 3 (kind `invalid_json`); before init → 7; spool → 9.
+/// Statuses: 0, 1, 2, 3, 7, 9, 99.
+/// Thread safety: any thread; serialised across processes with the takers.
+#[no_mangle]
+pub extern "C" fn hooks_ack_results(token: *const c_char, token_len: usize) -> i32 {
+    guard(|| {
+        // SAFETY: the caller passes `token_len` readable bytes.
+        let t = unsafe { str_arg(token, token_len, "token") }?;
+        engine::global()?.ack_results(t)
     })
 }
 
@@ -393,7 +430,8 @@ pub extern "C" fn hooks_take_results(max: u32, results_out: *mut *mut c_char, re
 ///
 /// Ownership: borrows `request`.
 /// NULL and bad input: NULL → 1; invalid UTF-8 → 2; bad JSON → 3; payload too large → 4;
-/// bad slug → 8; endpoint not in the snapshot → 11; before init → 7; spool → 9.
+/// payload not an object, too deep or with half a surrogate pair → 3; bad slug → 8; endpoint
+/// not in the snapshot → 11; before init → 7; spool → 9.
 /// Statuses: 0, 1, 2, 3, 4, 7, 8, 9, 11, 99.
 /// Thread safety: any thread.
 #[no_mangle]
@@ -401,17 +439,33 @@ pub extern "C" fn hooks_redeliver(request: *const c_char, request_len: usize) ->
     guard(|| {
         // SAFETY: the caller passes `request_len` readable bytes.
         let r = unsafe { str_arg(request, request_len, "request") }?;
-        Ok(engine::global()?.redeliver(r.as_bytes())?)
+        engine::global()?.redeliver(r.as_bytes())
     })
 }
 
 /// The message of the last failed call on this thread (empty after a success).
 ///
 /// Ownership: returns borrowed; valid until the next `hooks_*` call on this thread. Never NULL.
+/// NULL and bad input: none.
 /// Thread safety: per thread.
 #[no_mangle]
 pub extern "C" fn hooks_last_error() -> *const c_char {
     LAST_ERROR.with(|e| e.borrow().as_ptr())
+}
+
+/// The machine kind of the last failed call on this thread, set together with
+/// `hooks_last_error` (empty after a success): `null_argument`, `invalid_utf8`,
+/// `invalid_json`, `not_object`, `too_large`, `too_deep`, `lone_surrogate`,
+/// `invalid_settings`, `invalid_config`, `invalid_url`, `invalid_event`, `not_initialized`,
+/// `spool`, `timeout`, `not_found` or `internal` (a caught panic). Translate by kind; the
+/// status says the family, the message the detail.
+///
+/// Ownership: returns borrowed; valid until the next `hooks_*` call on this thread. Never NULL.
+/// NULL and bad input: none.
+/// Thread safety: per thread.
+#[no_mangle]
+pub extern "C" fn hooks_last_error_kind() -> *const c_char {
+    LAST_KIND.with(|e| e.borrow().as_ptr())
 }
 
 /// Frees a string returned by this library. NULL is fine.
@@ -438,38 +492,43 @@ pub extern "C" fn hooks_string_free(s: *mut c_char) {
 /// Thread safety: any thread.
 #[no_mangle]
 pub extern "C" fn hooks_shutdown(timeout_ms: u32) -> i32 {
-    guard(|| Ok(engine::shutdown_global(Duration::from_millis(timeout_ms as u64))?))
+    guard(|| engine::shutdown_global(Duration::from_millis(timeout_ms as u64)))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn last_error() -> String {
-        // SAFETY: hooks_last_error never returns NULL and the string lives until the next call.
-        unsafe { CStr::from_ptr(hooks_last_error()) }.to_string_lossy().into_owned()
+    fn last_error() -> (String, String) {
+        // SAFETY: neither returns NULL, and the strings live until the next call.
+        let (m, k) = unsafe { (CStr::from_ptr(hooks_last_error()), CStr::from_ptr(hooks_last_error_kind())) };
+        (m.to_string_lossy().into_owned(), k.to_string_lossy().into_owned())
     }
 
     #[test]
     fn a_panic_becomes_a_status() {
         let status = guard(|| panic!("boom"));
         assert_eq!(status, HOOKS_ERR_PANIC);
-        assert!(last_error().contains("a panic was caught (boom)"), "{}", last_error());
+        let (msg, kind) = last_error();
+        assert!(msg.starts_with("internal: a panic was caught (boom)"), "{msg}");
+        assert_eq!(kind, "internal");
         assert_eq!(guard(|| Ok(())), HOOKS_OK);
-        assert_eq!(last_error(), "");
+        assert_eq!(last_error(), (String::new(), String::new()));
     }
 
     #[test]
-    fn every_error_family_has_its_own_status() {
-        let all = [Error::Settings(String::new()), Error::Config(String::new()), Error::Utf8(String::new()),
-            Error::Json(String::new()), Error::TooLarge { what: "", size: 0, limit: 0 }, Error::Event(String::new()),
-            Error::Spool(String::new()), Error::NotInitialized, Error::Timeout(String::new()), Error::NotFound(String::new())];
-        let mut codes: Vec<i32> = all.iter().map(status_of).collect();
-        codes.push(HOOKS_ERR_NULL);
-        codes.push(HOOKS_ERR_PANIC);
-        let n = codes.len();
-        codes.sort();
-        codes.dedup();
-        assert_eq!(codes.len(), n);
+    fn every_error_kind_has_its_documented_status() {
+        let want = [("null_argument", 1), ("invalid_utf8", 2), ("invalid_json", 3), ("not_object", 3), ("too_deep", 3),
+            ("lone_surrogate", 3), ("too_large", 4), ("invalid_settings", 5), ("invalid_config", 6), ("invalid_url", 6),
+            ("not_initialized", 7), ("invalid_event", 8), ("spool", 9), ("timeout", 10), ("not_found", 11), ("internal", 99)];
+        let all = Error::every_variant();
+        assert_eq!(all.len(), want.len());
+        for e in all {
+            let status = want.iter().find(|(k, _)| *k == e.kind()).map(|(_, s)| *s);
+            assert_eq!(Some(status_of(&e)), status, "{}", e.kind());
+            let code = guard(|| Err(e.clone()));
+            assert_eq!(code, status_of(&e));
+            assert_eq!(last_error(), (e.to_string(), e.kind().to_string()), "guard records the message and kind together");
+        }
     }
 }

@@ -3,11 +3,13 @@
 //! ```text
 //! <spool>/
 //!   leader.lock        flock held by the delivering process; holds its pid
-//!   endpoints.json     the newest endpoint snapshot given to any process (0600)
+//!   endpoints.json     the newest endpoint snapshot given to any process, with the endpoints
+//!                      it left out (0600)
 //!   endpoints.lock     serialises snapshot writers
 //!   queue/*.seg        accepted events, one segment per writing process at a time
 //!   queue/*.state      attempt outcomes for the events of the segment of the same name
-//!   results/*.res      finished attempts not yet taken; results/cursor = taken so far
+//!   results/*.res      event entries and finished attempts not yet acknowledged
+//!   results/cursor     how far takers acknowledged; results/dropped = entries dropped at the cap
 //!   stats.json         the leader's counters
 //!   health.json        per-endpoint failure streaks and engine-side disables
 //! ```

@@ -228,18 +228,52 @@ pub fn snapshot(version: u64, endpoints: &[(u64, &str, &[&str])]) -> String {
     serde_json::json!({"version": version, "endpoints": eps}).to_string()
 }
 
-/// Takes results until at least `n` arrived (or `timeout`), returning all taken.
-pub fn take_until(engine: &multisite_webhooks::Engine, n: usize, timeout: Duration) -> Vec<serde_json::Value> {
+/// What takes handed out: event entries and attempt results, in journal order.
+#[derive(Debug, Default)]
+pub struct Taken {
+    pub events: Vec<serde_json::Value>,
+    pub attempts: Vec<serde_json::Value>,
+}
+
+/// One take with the default limits, acknowledged: (the answer's events and attempts, `more`).
+pub fn take_once(engine: &multisite_webhooks::Engine) -> (Taken, bool) {
+    let answer: serde_json::Value = serde_json::from_str(&engine.take_results(0, 0).unwrap()).unwrap();
+    engine.ack_results(answer["ack"].as_str().expect("an ack token")).unwrap();
+    let list = |k: &str| answer[k].as_array().unwrap_or_else(|| panic!("{k} is a list: {answer}")).clone();
+    (Taken { events: list("events"), attempts: list("attempts") }, answer["more"] == true)
+}
+
+/// Takes (and acknowledges) until at least `n` attempt results arrived (or `timeout`),
+/// returning every event entry and attempt result taken.
+pub fn take_all_until(engine: &multisite_webhooks::Engine, n: usize, timeout: Duration) -> Taken {
     let end = Instant::now() + timeout;
-    let mut all = Vec::new();
+    let mut all = Taken::default();
     loop {
-        let batch: Vec<serde_json::Value> = serde_json::from_str(&engine.take_results(1000).unwrap()).unwrap();
-        all.extend(batch);
-        if all.len() >= n || Instant::now() >= end {
+        let (batch, more) = take_once(engine);
+        all.events.extend(batch.events);
+        all.attempts.extend(batch.attempts);
+        if more {
+            continue;
+        }
+        if all.attempts.len() >= n || Instant::now() >= end {
             return all;
         }
         std::thread::sleep(Duration::from_millis(5));
     }
+}
+
+/// Takes results until at least `n` attempt results arrived (or `timeout`), returning the
+/// attempt results taken.
+pub fn take_until(engine: &multisite_webhooks::Engine, n: usize, timeout: Duration) -> Vec<serde_json::Value> {
+    take_all_until(engine, n, timeout).attempts
+}
+
+/// A port on 127.0.0.1 where nothing listens (the discard port; checked, not assumed).
+pub fn closed_port() -> u16 {
+    let refused = TcpStream::connect_timeout(&"127.0.0.1:9".parse().unwrap(), Duration::from_secs(1))
+        .is_err_and(|e| e.kind() == std::io::ErrorKind::ConnectionRefused);
+    assert!(refused, "something listens on 127.0.0.1:9; these tests need it closed");
+    9
 }
 
 /// A TCP server on 127.0.0.1:0 that hands each accepted connection, unparsed, to a script: for
