@@ -103,7 +103,7 @@
 			text = sprintf( __( 'Failed: the receiver answered %s.', 'multisite-webhooks' ), status );
 		} else {
 			/* translators: %s: the network error */
-			text = sprintf( __( 'Failed: %s', 'multisite-webhooks' ), r.error || __( 'no response', 'multisite-webhooks' ) );
+			text = sprintf( __( 'Failed: %s', 'multisite-webhooks' ), r.error_sentence ? r.error_sentence + ' (' + ( r.error || '' ) + ')' : ( r.error || __( 'no response', 'multisite-webhooks' ) ) );
 		}
 		verdict.textContent = text;
 		verdict.className = 'mwh-test-verdict ' + ( r.ok ? 'mwh-status-ok' : 'mwh-status-bad' );
@@ -215,9 +215,10 @@
 			if ( ! e ) {
 				return;
 			}
+			var payload = typeof e.payload === 'string' ? JSON.parse( e.payload ) : e.payload;
 			var body = format() === 'envelope'
-				? { type: slug, timestamp: new Date().toISOString(), data: e.payload }
-				: e.payload;
+				? { type: slug, timestamp: new Date().toISOString(), data: payload }
+				: payload;
 			var box = document.createElement( 'div' );
 			box.className = 'mwh-example';
 			box.setAttribute( 'data-event', slug );

@@ -10,6 +10,8 @@ declare(strict_types=1);
 
 namespace MultisiteWebhooks;
 
+use MultisiteWebhooks\Engine\EngineException;
+
 /**
  * The `multisite_webhooks_tick` cron event.
  */
@@ -41,32 +43,46 @@ final class Cron
     }
 
     /**
-     * One round of upkeep; returns what was done.
+     * One round of upkeep; returns what was done. Never throws: each step that fails is
+     * recorded for the network admin (Dispatcher::noteError) and the next steps still run.
      *
-     * @return array{imported:int, moved:int, pruned:int}
+     * @return array{imported:int, moved:int, pruned:int, errors:list<string>}
      */
     public static function tick(Plugin $plugin, float $seconds = 20.0): array
     {
         $end = microtime(true) + $seconds;
-        $done = ['imported' => 0, 'moved' => 0, 'pruned' => 0];
+        $done = ['imported' => 0, 'moved' => 0, 'pruned' => 0, 'errors' => []];
+        $step = static function (callable $work) use ($plugin, &$done): void {
+            try {
+                $work();
+            } catch (\Throwable $e) {
+                $done['errors'][] = $e->getMessage();
+                $plugin->dispatcher()->noteError($e->getMessage(), $e instanceof EngineException ? $e->kind() : 'internal');
+            }
+        };
         $engine = $plugin->engine();
-        if ($engine !== null) {
-            $plugin->webhooks()->expireSecrets();
-            $plugin->dispatcher()->sync($engine, true);
-            $outbox = $plugin->outbox();
-            while (microtime(true) < $end && ($moved = $outbox->drain($engine, 500)) > 0) {
-                $done['moved'] += $moved;
-            }
-            if ($done['moved'] > 0) {
-                $engine->flush((int) max(0, min(10_000, ($end - microtime(true)) * 500)));
-            }
+        if ($engine->delivers()) {
+            $step(static fn () => $plugin->webhooks()->expireSecrets());
+            $step(static fn () => $plugin->dispatcher()->sync($engine, true));
+            $step(static fn () => $plugin->operations()->checkUnchecked($engine));
+            $step(static function () use ($plugin, $engine, $end, &$done): void {
+                $refused = [$plugin->dispatcher(), 'refuseFromOutbox'];
+                while (microtime(true) < $end && ($moved = $plugin->outbox()->drain($engine, $refused)) > 0) {
+                    $done['moved'] += $moved;
+                }
+                if ($done['moved'] > 0) {
+                    $engine->flush((int) max(0, min(10_000, ($end - microtime(true)) * 500)));
+                }
+            });
             $done['imported'] = $plugin->importer()->run(max(0.5, $end - microtime(true)));
         }
-        $last = (int) get_site_option('multisite_webhooks_last_prune', 0);
-        if (time() - $last >= HOUR_IN_SECONDS) {
-            update_site_option('multisite_webhooks_last_prune', time());
-            $done['pruned'] = $plugin->deliveries()->prune(Settings::retentionDays());
-        }
+        $step(static function () use ($plugin, &$done): void {
+            $last = (int) get_site_option('multisite_webhooks_last_prune', 0);
+            if (time() - $last >= HOUR_IN_SECONDS) {
+                update_site_option('multisite_webhooks_last_prune', time());
+                $done['pruned'] = $plugin->deliveries()->prune(Settings::retentionDays());
+            }
+        });
         return $done;
     }
 }

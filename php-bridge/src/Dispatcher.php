@@ -19,6 +19,12 @@ use MultisiteWebhooks\Events\Catalog;
  */
 final class Dispatcher
 {
+    /** Network option: the last problem met, `['message', 'kind', 'time']`. */
+    public const LAST_ERROR = 'multisite_webhooks_last_error';
+
+    /** Network option: endpoints the engine left out of the newest snapshot, by webhook id. */
+    public const REJECTED = 'multisite_webhooks_rejected_endpoints';
+
     private Plugin $plugin;
     /** File in the spool whose mtime is when this server last read the configuration's version. */
     private const CHECKED_STAMP = 'config.checked';
@@ -58,40 +64,99 @@ final class Dispatcher
 
     /**
      * Emits an event from a known source (WordPress, Ultimate Multisite) without the catalog
-     * check. Never throws: a problem is returned as a WP_Error and remembered for the admin.
+     * check. Never throws. The event ends in the engine's spool, in the outbox (when this
+     * process cannot reach the engine, or the engine cannot take it now, or the configuration
+     * could not be pushed), or — when no engine could ever send it — in the delivery log as
+     * `refused` with the reason, counted in a network admin notice, and returned as a WP_Error.
      *
-     * @param array<mixed>|string $payload
-     * @return string|\WP_Error
+     * @param array<mixed>|string $payload An array (encoded by Payload::encode()) or the JSON
+     *                                     text of an object, kept byte for byte.
+     * @return string|\WP_Error The event id (`msg_…`, or `outbox_…`), or why it was refused.
      */
     public function emitTrusted(string $slug, $payload)
     {
-        $json = self::encode($payload);
-        if ($json instanceof \WP_Error) {
-            return $json;
+        if (is_array($payload) && $payload !== [] && array_is_list($payload)) {
+            $payload = ['items' => $payload]; // A list is sent as an object holding it.
+        }
+        $json = is_string($payload) ? $payload : (is_array($payload) ? Payload::encode($payload) : null);
+        if ($json === null) {
+            return $this->refuse($slug, '', new EngineException(EngineException::INVALID_JSON,
+                'json: the payload must be an array or the JSON text of an object, and encodable as JSON', null, is_array($payload) ? 'invalid_utf8' : 'not_object'));
+        }
+        $engine = $this->plugin->engine();
+        if ($engine->delivers()) {
+            try {
+                $this->sync($engine);
+            } catch (\Throwable $e) {
+                // Trouble with the configuration never refuses an event: keep it for later.
+                $this->noteError($e->getMessage(), $e instanceof EngineException ? $e->kind() : 'internal');
+                $engine = $this->plugin->outboxEngine();
+            }
+        } elseif ($this->plugin->loader()->initFailed()) {
+            $this->noteError($this->plugin->loader()->reason(), 'engine_unavailable');
         }
         try {
-            $engine = $this->plugin->engine();
-            if ($engine === null) {
-                if ($this->plugin->loader()->initFailed()) {
-                    $this->noteError($this->plugin->loader()->reason());
-                }
-                return $this->toOutbox($slug, $json, $this->plugin->loader()->reason());
-            }
-            $this->sync($engine);
             $id = $engine->emit($slug, $json);
-            $this->afterEmit();
+            if ($engine->delivers()) {
+                $this->afterEmit();
+            }
             return $id;
         } catch (EngineException $e) {
-            if (in_array($e->getCode(), [EngineException::SPOOL, EngineException::NOT_INITIALIZED, EngineException::INTERNAL], true)) {
-                // The engine cannot take it now: keep it in the database, never lose it.
-                $this->noteError($e->getMessage());
-                return $this->toOutbox($slug, $json, $e->getMessage());
+            if ($e->isTransient() && $engine->delivers()) {
+                // The engine cannot take it now (disk full, stopped): keep it in the database.
+                $this->noteError($e->getMessage(), $e->kind());
+                return $this->toOutbox($slug, $json);
             }
-            return new \WP_Error('multisite_webhooks_refused', $e->getMessage(), ['status' => $e->getCode()]);
+            return $this->refuse($slug, $json, $e);
         } catch (\Throwable $e) {
-            $this->noteError($e->getMessage());
-            return $this->toOutbox($slug, $json, $e->getMessage());
+            $this->noteError($e->getMessage(), 'internal');
+            return $engine->delivers() ? $this->toOutbox($slug, $json) : $this->refuse($slug, $json, new EngineException(EngineException::INTERNAL, $e->getMessage(), $e));
         }
+    }
+
+    /**
+     * @return string|\WP_Error
+     */
+    private function toOutbox(string $slug, string $json)
+    {
+        try {
+            return $this->plugin->outboxEngine()->emit($slug, $json);
+        } catch (EngineException $e) {
+            return $this->refuse($slug, $json, $e);
+        }
+    }
+
+    /**
+     * An outbox row the engine refused: recorded as refused (Outbox::drain's callback).
+     */
+    public function refuseFromOutbox(string $slug, EngineException $e, int $bytes): void
+    {
+        $this->refuse($slug, '', $e, $bytes);
+    }
+
+    /**
+     * Records an event no engine can take (delivery log: outcome `refused`, with the kind and
+     * the reason) and returns the refusal for the caller.
+     */
+    private function refuse(string $slug, string $json, EngineException $e, ?int $bytes = null): \WP_Error
+    {
+        $sentence = Messages::kind($e->kind(), $e->getMessage());
+        try {
+            $this->plugin->deliveries()->recordRefused($slug, $e->kind(), $e->getMessage(), $bytes ?? strlen($json));
+        } catch (\Throwable $ignored) {
+            $this->noteError(sprintf('%s: %s', $slug, $sentence), $e->kind());
+        }
+        /**
+         * Fires when an event raised in this network is refused (it can never be sent).
+         *
+         * @since 0.2.0
+         *
+         * @param string $slug   Event slug.
+         * @param string $kind   Machine reason (too_large, too_deep, invalid_json, …).
+         * @param string $detail The engine's words.
+         */
+        do_action('multisite_webhooks_event_refused', $slug, $e->kind(), $e->getMessage());
+        return new \WP_Error('multisite_webhooks_refused', $sentence, ['status' => 400, 'kind' => $e->kind(), 'engine_status' => $e->getCode()]);
     }
 
     /**
@@ -105,6 +170,9 @@ final class Dispatcher
      */
     public function sync(Engine $engine, bool $force = false): void
     {
+        if (!$engine->delivers()) {
+            return; // The outbox keeps events whatever the configuration.
+        }
         $stamp = Settings::spoolDir() . '/' . self::CHECKED_STAMP;
         if (!$force) {
             if ($this->syncedVersion !== null) {
@@ -119,7 +187,10 @@ final class Dispatcher
         $webhooks = $this->plugin->webhooks();
         $version = $webhooks->configVersion();
         if ($version > 0 && $engine->configuredVersion() < $version) {
-            $engine->configure($webhooks->snapshot());
+            $report = $engine->configure($webhooks->snapshot());
+            $this->recordRejected($report['rejected']);
+            // Webhooks saved where no engine could judge their address are judged now.
+            $this->plugin->operations()->checkUnchecked($engine);
         }
         $this->syncedVersion = $version;
         if (!@touch($stamp)) { // phpcs:ignore WordPress.PHP.NoSilencedErrors -- another user's stamp: replace it.
@@ -145,62 +216,43 @@ final class Dispatcher
             add_action('shutdown', function (): void {
                 $this->pushScheduled = false;
                 try {
-                    $engine = $this->plugin->engine();
-                    if ($engine !== null) {
-                        $this->sync($engine, true);
-                    }
+                    $this->sync($this->plugin->engine(), true);
                 } catch (\Throwable $e) {
-                    $this->noteError($e->getMessage()); // The next event or cron tick pushes it.
+                    // The next event or cron tick pushes it.
+                    $this->noteError($e->getMessage(), $e instanceof EngineException ? $e->kind() : 'internal');
                 }
             }, 0);
         }
     }
 
     /**
-     * @param array<mixed>|string $payload
-     * @return string|\WP_Error JSON text of an object.
+     * Keeps the endpoints the engine left out of the snapshot (webhook id => kind, code,
+     * detail) for the notices and the Health panel; written only when it changes.
+     *
+     * @param list<array<string, mixed>> $rejected As Engine::configure() reports them.
      */
-    private static function encode($payload)
+    private function recordRejected(array $rejected): void
     {
-        if (is_string($payload)) {
-            $decoded = json_decode($payload);
-            if (!$decoded instanceof \stdClass) {
-                return new \WP_Error('multisite_webhooks_invalid_payload', __('The payload must be a JSON object.', 'multisite-webhooks'));
-            }
-            return $payload;
+        $byId = [];
+        foreach ($rejected as $r) {
+            $byId[(int) ($r['id'] ?? 0)] = ['kind' => (string) ($r['kind'] ?? ''), 'code' => (string) ($r['code'] ?? ''), 'detail' => (string) ($r['detail'] ?? '')];
         }
-        if (!is_array($payload)) {
-            return new \WP_Error('multisite_webhooks_invalid_payload', __('The payload must be an array or the JSON text of an object.', 'multisite-webhooks'));
+        ksort($byId);
+        if (get_site_option(self::REJECTED, []) !== $byId) {
+            update_site_option(self::REJECTED, $byId);
         }
-        $json = wp_json_encode($payload === [] ? new \stdClass() : (array_is_list($payload) ? ['items' => $payload] : $payload), JSON_UNESCAPED_SLASHES | JSON_UNESCAPED_UNICODE | JSON_PRESERVE_ZERO_FRACTION);
-        if ($json === false) {
-            return new \WP_Error('multisite_webhooks_invalid_payload', __('The payload could not be encoded as JSON (invalid UTF-8?).', 'multisite-webhooks'));
-        }
-        return $json;
-    }
-
-    /**
-     * @return string|\WP_Error
-     */
-    private function toOutbox(string $slug, string $json, string $reason)
-    {
-        $id = $this->plugin->outbox()->add($slug, $json, $reason);
-        if ($id === 0) {
-            return new \WP_Error('multisite_webhooks_lost', __('The event could not be queued: neither the engine nor the database accepted it.', 'multisite-webhooks'));
-        }
-        return 'outbox_' . $id;
     }
 
     /**
      * Remembers a problem for the network admin notice.
      */
-    public function noteError(string $message): void
+    public function noteError(string $message, string $kind = ''): void
     {
-        $last = get_site_option('multisite_webhooks_last_error');
+        $last = get_site_option(self::LAST_ERROR);
         if (is_array($last) && ($last['message'] ?? '') === $message && time() - (int) ($last['time'] ?? 0) < MINUTE_IN_SECONDS) {
             return; // Already said, recently: one database write a minute during an outage.
         }
-        update_site_option('multisite_webhooks_last_error', ['message' => $message, 'time' => time()]);
+        update_site_option(self::LAST_ERROR, ['message' => $message, 'kind' => $kind, 'time' => time()]);
     }
 
     /**
@@ -214,15 +266,12 @@ final class Dispatcher
         }
         $this->flushRegistered = true;
         register_shutdown_function(function (): void {
-            $engine = $this->plugin->engine();
-            if ($engine === null) {
-                return;
-            }
             try {
-                $engine->flush(Settings::flushTimeoutMs());
+                $this->plugin->engine()->flush(Settings::flushTimeoutMs());
                 $this->plugin->importer()->run(2.0);
             } catch (\Throwable $e) {
                 // Nothing is lost: the events wait in the spool for the next process.
+                $this->noteError($e->getMessage(), $e instanceof EngineException ? $e->kind() : 'internal');
             }
         });
     }

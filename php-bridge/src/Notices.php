@@ -33,6 +33,26 @@ final class Notices
     }
 
     /**
+     * Why a webhook was disabled, in words: the kind's sentence, with the engine's detail.
+     *
+     * @param array<string, mixed> $hook A webhook (Webhooks::get()).
+     */
+    public static function disabledReason(array $hook): string
+    {
+        $kind = (string) ($hook['disabled_kind'] ?? '');
+        $reason = (string) $hook['disabled_reason'];
+        switch ($kind) {
+            case 'gone':
+                return __('its endpoint answered 410 Gone, which means "stop sending".', 'multisite-webhooks') . ' (' . $reason . ')';
+            case 'failing':
+                return __('every delivery failed for days.', 'multisite-webhooks') . ' (' . $reason . ')';
+            default:
+                // Set by this plugin (an address check): already a sentence.
+                return $reason;
+        }
+    }
+
+    /**
      * The notices that apply now: [level, escaped HTML].
      *
      * @return list<array{0:string,1:string}>
@@ -48,13 +68,22 @@ final class Notices
                 esc_html__('Multisite Webhooks is in degraded mode: %1$s Events wait in the database until a cron or WP-CLI process moves them to the engine. To fix it: %2$s', 'multisite-webhooks'),
                 esc_html($loader->reason()), '<code>' . esc_html($loader->fix()) . '</code>')];
         }
-        foreach ($plugin->webhooks()->list(['per_page' => 50]) as $hook) {
+        $names = [];
+        foreach ($plugin->webhooks()->list(['per_page' => 1000]) as $hook) {
+            $names[$hook['id']] = $hook['name'];
             if ($hook['disabled_reason'] !== '') {
                 $out[] = ['error', sprintf(
                     /* translators: 1: webhook name, 2: reason */
-                    esc_html__('The webhook "%1$s" was disabled: %2$s. Edit and save it to turn it on again.', 'multisite-webhooks'),
-                    esc_html($hook['name']), esc_html($hook['disabled_reason']))];
+                    esc_html__('The webhook "%1$s" was disabled: %2$s Edit it and tick "Active" to turn it on again.', 'multisite-webhooks'),
+                    esc_html($hook['name']), esc_html(self::disabledReason($hook)))];
             }
+        }
+        foreach ((array) get_site_option(Dispatcher::REJECTED, []) as $id => $r) {
+            $out[] = ['error', sprintf(
+                /* translators: 1: webhook name, 2: why */
+                esc_html__('The webhook "%1$s" receives no events: the engine cannot use it. %2$s Edit it to correct this.', 'multisite-webhooks'),
+                esc_html($names[$id] ?? sprintf('#%d', $id)),
+                esc_html(Messages::kind((string) ($r['kind'] ?? ''), '', ['code' => (string) ($r['code'] ?? '')])))];
         }
         $waiting = $plugin->outbox()->count();
         if ($waiting > 0 && ($loader->mode() !== Loader::MODE_DEGRADED || $plugin->outbox()->oldestAge() > 5 * MINUTE_IN_SECONDS)) {
@@ -62,11 +91,27 @@ final class Notices
                 /* translators: %d: number of events */
                 esc_html(_n('%d event waits in the outbox for the engine.', '%d events wait in the outbox for the engine.', $waiting, 'multisite-webhooks')), $waiting)];
         }
-        $error = get_site_option('multisite_webhooks_last_error');
+        $refused = $plugin->deliveries()->refusedSince(time() - DAY_IN_SECONDS);
+        if ($refused > 0) {
+            $out[] = ['error', sprintf(
+                /* translators: 1: number of events, 2: link to the delivery log */
+                esc_html(_n('%1$s event raised in the last 24 hours was refused and can never be sent. %2$s', '%1$s events raised in the last 24 hours were refused and can never be sent. %2$s', $refused, 'multisite-webhooks')),
+                esc_html(number_format_i18n($refused)),
+                sprintf('<a href="%s">%s</a>', esc_url(Admin\Admin::url(Admin\Admin::PAGE_LOG, ['status' => Store\Deliveries::REFUSED])), esc_html__('See why in the delivery log.', 'multisite-webhooks')))];
+        }
+        $dropped = (array) get_site_option(Importer::DROPPED_SEEN, []);
+        if ((int) ($dropped['lost'] ?? 0) > 0 && time() - (int) ($dropped['time'] ?? 0) < 7 * DAY_IN_SECONDS) {
+            $out[] = ['error', sprintf(
+                /* translators: %s: number of entries */
+                esc_html__('%s delivery log entries were lost: the engine keeps finished attempts for a limited space, and nobody imported them in time. Make sure WP-Cron or a system cron runs every minute.', 'multisite-webhooks'),
+                esc_html(number_format_i18n((int) $dropped['lost'])))];
+        }
+        $error = get_site_option(Dispatcher::LAST_ERROR);
         if (is_array($error) && !empty($error['message']) && time() - (int) ($error['time'] ?? 0) < DAY_IN_SECONDS) {
             $out[] = ['warning', sprintf(
                 /* translators: %s: error message */
-                esc_html__('Multisite Webhooks met a problem: %s', 'multisite-webhooks'), esc_html((string) $error['message']))];
+                esc_html__('Multisite Webhooks met a problem: %s', 'multisite-webhooks'),
+                esc_html(Messages::kind((string) ($error['kind'] ?? ''), (string) $error['message'])))];
         }
         return $out;
     }

@@ -11,6 +11,7 @@ namespace MultisiteWebhooks;
 
 use MultisiteWebhooks\Engine\Engine;
 use MultisiteWebhooks\Engine\Loader;
+use MultisiteWebhooks\Engine\OutboxEngine;
 use MultisiteWebhooks\Events\Catalog;
 use MultisiteWebhooks\Events\CoreEvents;
 use MultisiteWebhooks\Events\UltimateMultisite;
@@ -45,6 +46,7 @@ final class Plugin
     private ?Outbox $outbox = null;
     private ?Importer $importer = null;
     private ?Operations $operations = null;
+    private ?OutboxEngine $outboxEngine = null;
     /** @var array<string, mixed>|null */
     private ?array $engineSettings = null;
 
@@ -148,7 +150,7 @@ final class Plugin
         try {
             $this->engine();
         } catch (\Throwable $e) {
-            // Never let this reach the page; the notice shows engine problems.
+            $this->dispatcher()->noteError($e->getMessage()); // Never let this reach the page.
         }
     }
 
@@ -169,13 +171,24 @@ final class Plugin
     }
 
     /**
-     * The engine of this process, started with the network's settings, or null in degraded mode.
+     * The engine of this process, started with the network's settings; in degraded mode the
+     * outbox engine, which keeps events in the database (its delivers() is false).
      */
-    public function engine(): ?Engine
+    public function engine(): Engine
     {
         // Built once per request: every emit asks for the engine.
         $this->engineSettings ??= Settings::engine();
-        return $this->loader()->engine($this->engineSettings);
+        return $this->loader()->engine($this->engineSettings) ?? $this->outboxEngine();
+    }
+
+    /**
+     * The outbox engine: where events go when this process cannot reach the delivery engine.
+     */
+    public function outboxEngine(): OutboxEngine
+    {
+        $this->engineSettings ??= Settings::engine();
+        return $this->outboxEngine ??= new OutboxEngine($this->outbox(), $this->loader()->reason() ?: __('The delivery engine could not take the event.', 'multisite-webhooks'),
+            (int) ($this->engineSettings['max_payload_bytes'] ?? Payload::DEFAULT_MAX_BYTES));
     }
 
     /**

@@ -192,7 +192,7 @@ describe('network admin pages', () => {
 
       const [first] = await receiver.waitForPosts('/sites', 1);
       assert.equal(first.signature_valid, true);
-      assert.ok(first.body.includes(`/${slug}/`), 'the payload describes the new site');
+      assert.ok(JSON.parse(first.body).site_url.includes(`/${slug}/`), 'the payload describes the new site');
 
       const rows = (p) => p.locator('#the-list tr', { has: p.locator('code', { hasText: 'site_created' }) });
       await reloadUntil(`${LOG}&webhook_id=${hook.id}`, rows, 1);
@@ -425,9 +425,16 @@ describe('network admin pages', () => {
     assert.match(await page.locator('#the-list td.column-status').innerText(), /Disabled\s+\S.*410/s);
     const notice = page.locator('.multisite-webhooks-notice', { hasText: 'Gone away' });
     assert.match(await notice.innerText(), /The webhook "Gone away" was disabled: .*410/);
-    // Saving it again is how the admin turns it back on.
+    // Saving without ticking Active (a rename) keeps it disabled; ticking Active turns it on.
     await page.goto(`${EDIT}&id=${hook.id}`);
-    assert.match(await page.locator('.notice-error', { hasText: 'This webhook was disabled' }).innerText(), /Save it to turn it on again/);
+    assert.match(await page.locator('.notice-error', { hasText: 'This webhook was disabled' }).innerText(), /Tick "Active" and save to turn it on again/);
+    assert.equal(await page.locator('#mwh-active').isChecked(), false, 'Active starts unticked');
+    await page.fill('#mwh-name', 'Gone away (renamed)');
+    await Promise.all([page.waitForNavigation(), page.click('#mwh-save')]);
+    await page.goto(LIST);
+    assert.match(await page.locator('#the-list td.column-status').innerText(), /Disabled/);
+    await page.goto(`${EDIT}&id=${hook.id}`);
+    await page.check('#mwh-active');
     await Promise.all([page.waitForNavigation(), page.click('#mwh-save')]);
     await page.goto(LIST);
     assert.match(await page.locator('#the-list td.column-status').innerText(), /^Active$/);

@@ -19,6 +19,9 @@ final class CheckUrlTest extends EngineTestCase
         $engine->init($this->settings(['ssrf_allow' => []]));
         $this->assertResult([
             'ok'        => false,
+            'kind'      => 'ssrf_refused',
+            'address'   => '127.0.0.1',
+            'range'     => 'loopback',
             'reason'    => 'ssrf: refused 127.0.0.1 (loopback); add it to ssrf_allow to permit it',
             'addresses' => ['127.0.0.1'],
         ], $engine->checkUrl('http://127.0.0.1:8080/hook'));
@@ -50,11 +53,11 @@ final class CheckUrlTest extends EngineTestCase
     {
         $engine = $this->engine();
         $engine->init($this->settings(['ssrf_allow' => ['127.0.0.1', '::1']]));
-        $this->assertResult(['ok' => true, 'addresses' => ['127.0.0.1']], $engine->checkUrl('http://127.0.0.1:8080/hook'));
-        $this->assertResult(['ok' => true, 'addresses' => ['::1']], $engine->checkUrl('http://[::1]:8080/hook'));
+        $this->assertResult(['ok' => true, 'kind' => 'ok', 'addresses' => ['127.0.0.1']], $engine->checkUrl('http://127.0.0.1:8080/hook'));
+        $this->assertResult(['ok' => true, 'kind' => 'ok', 'addresses' => ['::1']], $engine->checkUrl('http://[::1]:8080/hook'));
         $this->assertFalse($engine->checkUrl('http://127.0.0.2/hook')['ok'], 'only what the list names');
         // A public address needs no lookup and no network.
-        $this->assertResult(['ok' => true, 'addresses' => ['93.184.216.34']], $engine->checkUrl('https://93.184.216.34/hook'));
+        $this->assertResult(['ok' => true, 'kind' => 'ok', 'addresses' => ['93.184.216.34']], $engine->checkUrl('https://93.184.216.34/hook'));
     }
 
     public function testANameThatDoesNotResolveIsNeitherOkNorRefused(): void
@@ -71,15 +74,16 @@ final class CheckUrlTest extends EngineTestCase
     {
         $engine = $this->engine();
         $engine->init($this->settings());
-        foreach (['ftp://example.org/hook' => '/^config: url: not an http\(s\) URL: "ftp:\/\/example\.org\/hook"$/',
-            'example.org/hook' => '/^config: url: not an http\(s\) URL/', '' => '/^config: url: not an http\(s\) URL: ""$/',
-            'https://example.org/' . str_repeat('a', 2048) => '/^config: url: longer than 2048 characters$/'] as $url => $pattern) {
+        // The message names the URL rule's code (tests/fixtures/url-rule.json has them all).
+        foreach (['ftp://example.org/hook' => '/^config: url: scheme: /', 'example.org/hook' => '/^config: url: scheme: /',
+            '' => '/^config: url: empty: /', 'https://example.org/' . str_repeat('a', 2048) => '/^config: url: too_long: /'] as $url => $pattern) {
             try {
                 $engine->checkUrl((string) $url);
                 $this->fail("expected an EngineException for $url");
             } catch (EngineException $e) {
                 $this->assertSame(EngineException::INVALID_CONFIG, $e->getCode(), $e->getMessage());
                 $this->assertSame('INVALID_CONFIG', $e->statusName());
+                $this->assertSame('invalid_url', $e->kind());
                 $this->assertMatchesRegularExpression($pattern, $e->getMessage());
             }
         }

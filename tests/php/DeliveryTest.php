@@ -18,7 +18,7 @@ final class DeliveryTest extends EngineTestCase
         $receiver = $this->receiver([$secret]);
         $engine = $this->engine();
         $engine->init($this->settings());
-        $this->assertTrue($engine->configure(self::snapshot($receiver->url('/hook'), $secret, ['site_created'])));
+        $this->assertTrue($engine->configure(self::snapshot($receiver->url('/hook'), $secret, ['site_created']))['applied']);
         $this->assertSame(1, $engine->configuredVersion());
 
         $payload = ['site_id' => 7, 'site_url' => 'https://example.org/café/', 'site_title' => 'Ünïcode & "quotes" <b>'];
@@ -31,8 +31,8 @@ final class DeliveryTest extends EngineTestCase
         $r = $requests[0];
         $this->assertSame('POST', $r['method']);
         $this->assertSame('/hook', $r['path']);
-        $this->assertSame('{"site_id":7,"site_url":"https://example.org/café/","site_title":"Ünïcode & \"quotes\" <b>"}', $r['body'],
-            'the payload bytes as PHP encoded them (slashes and Unicode unescaped)');
+        $this->assertSame('{"site_id":7,"site_url":"https:\/\/example.org\/caf\u00e9\/","site_title":"\u00dcn\u00efcode & \"quotes\" <b>"}', $r['body'],
+            'the payload bytes as the plugin\'s one encoder wrote them (as Ultimate Multisite does: wp_json_encode\'s default flags)');
         $this->assertSame($id, $r['headers']['webhook-id']);
         $this->assertTrue($r['signature_valid'], 'standardwebhooks verified the signature');
         $this->assertSame('site_created', $r['headers']['x-webhook-event']);
@@ -159,12 +159,15 @@ final class DeliveryTest extends EngineTestCase
         }
         $this->assertTrue($engine->flush(10000));
 
-        $results = $engine->takeResults();
+        $batch = $engine->takeResults();
+        $results = $batch['attempts'];
         $this->assertCount(3, $results);
+        $this->assertFalse($batch['more']);
         $byEvent = [];
         foreach ($results as $r) {
             $byEvent[$r['event_id']] = $r;
         }
+        $payloads = array_column($batch['events'], 'payload', 'event_id');
         ksort($byEvent);
         ksort($sent);
         $this->assertSame(array_keys($sent), array_keys($byEvent));
@@ -175,11 +178,16 @@ final class DeliveryTest extends EngineTestCase
             $this->assertSame(1, $r['endpoint_id']);
             $this->assertSame('user_registered', $r['event']);
             $this->assertSame($receiver->url('/hook'), $r['url']);
-            $this->assertSame(json_decode($sent[$id], true), $r['payload']);
+            $this->assertArrayNotHasKey('payload', $r, 'the payload travels once per event, not per attempt');
+            $this->assertSame($sent[$id], $payloads[$id], 'the payload comes back as the exact bytes sent');
             $this->assertMatchesRegularExpression('/^att_/', $r['attempt_id']);
         }
 
+        $same = $engine->takeResults();
+        $this->assertSame(array_column($results, 'attempt_id'), array_column($same['attempts'], 'attempt_id'), 'nothing is let go before the acknowledgement');
+        $engine->ackResults($batch['ack']);
         $again = $engine->takeResults();
-        $this->assertSame([], array_intersect(array_column($again, 'attempt_id'), array_column($results, 'attempt_id')));
+        $this->assertSame([], $again['attempts']);
+        $this->assertSame([], $again['events']);
     }
 }

@@ -67,8 +67,11 @@ final class ErrorStatusTest extends EngineTestCase
 
         $this->assertSame(1, $ffi->hooks_init(null, 0));
         $this->assertSame('argument: settings is NULL', $ffi->hooks_last_error());
-        $this->assertSame(1, $ffi->hooks_configure(null, 0, null));
+        $out = $ffi->new('char *');
+        $outLen = $ffi->new('size_t');
+        $this->assertSame(1, $ffi->hooks_configure(null, 0, \FFI::addr($out), \FFI::addr($outLen)));
         $this->assertSame('argument: snapshot is NULL', $ffi->hooks_last_error());
+        $this->assertSame('null_argument', $ffi->hooks_last_error_kind());
         $this->assertSame(1, $ffi->hooks_redeliver(null, 5));
         $this->assertSame('argument: request is NULL', $ffi->hooks_last_error());
         $this->assertSame(1, $ffi->hooks_stats(null, null));
@@ -86,6 +89,7 @@ final class ErrorStatusTest extends EngineTestCase
         // An array PHP cannot encode as UTF-8 JSON is refused the same way, before the engine.
         $e = $this->thrown(static fn () => $engine->emit('site_created', ['name' => "caf\xE9"]));
         $this->assertStatus(EngineException::INVALID_UTF8, 'INVALID_UTF8', '/^json: .*utf-8/i', $e);
+        $this->assertSame('invalid_utf8', $e->kind());
     }
 
     public function testInvalidJsonPayloadIsStatus3(): void
@@ -130,11 +134,28 @@ final class ErrorStatusTest extends EngineTestCase
         $this->assertStatus(EngineException::INVALID_SETTINGS, 'INVALID_SETTINGS', '/^settings: spool_dir: must be an absolute path/', $e);
     }
 
-    public function testBadUrlInSnapshotIsStatus6NamingTheField(): void
+    public function testABadEndpointIsLeftOutAndReportedWhileTheOthersApply(): void
     {
         $engine = $this->initialized();
-        $e = $this->thrown(static fn () => $engine->configure(self::snapshot('ftp://example.org/hook', null)));
-        $this->assertStatus(EngineException::INVALID_CONFIG, 'INVALID_CONFIG', '/^config: endpoints\[0\]\.url: not an http\(s\) URL/', $e);
+        $snapshot = self::snapshot('https://example.org/hook', null);
+        $snapshot['endpoints'][] = ['id' => 2, 'url' => 'ftp://example.org/hook', 'events' => ['*']];
+        $snapshot['endpoints'][] = ['id' => 3, 'url' => 'https://example.org/other', 'events' => []];
+        $report = $engine->configure($snapshot);
+        $this->assertTrue($report['applied']);
+        $this->assertSame(1, $report['endpoints']);
+        $this->assertSame([2, 3], array_column($report['rejected'], 'id'));
+        $this->assertSame(['invalid_url', 'scheme'], [$report['rejected'][0]['kind'], $report['rejected'][0]['code']]);
+        $this->assertSame('invalid_config', $report['rejected'][1]['kind']);
+        $this->assertSame(1, $engine->configuredVersion(), 'the good endpoint was applied');
+        $this->assertSame([2, 3], array_column($engine->stats()['rejected_endpoints'], 'id'), 'and the stats name the others');
+    }
+
+    public function testADocumentThatIsNoSnapshotIsStatus6(): void
+    {
+        $engine = $this->initialized();
+        $e = $this->thrown(static fn () => $engine->configure(['endpoints' => []]));
+        $this->assertStatus(EngineException::INVALID_CONFIG, 'INVALID_CONFIG', '/^config: /', $e);
+        $this->assertSame('invalid_config', $e->kind());
         $this->assertSame(0, $engine->configuredVersion(), 'nothing was applied');
     }
 
@@ -199,7 +220,8 @@ final class ErrorStatusTest extends EngineTestCase
     {
         $engine = $this->initialized();
         foreach ([static fn () => $engine->flush(-1), static fn () => $engine->shutdown(-1),
-            static fn () => $engine->takeResults(0), static fn () => $engine->takeResults(10001)] as $call) {
+            static fn () => $engine->takeResults(0), static fn () => $engine->takeResults(10001),
+            static fn () => $engine->takeResults(1, 1000)] as $call) {
             try {
                 $call();
                 $this->fail('expected an InvalidArgumentException');

@@ -15,7 +15,7 @@ final class HeaderTest extends EngineTestCase
     private const FUNCTIONS = [
         'hooks_version', 'hooks_init', 'hooks_configure', 'hooks_configured_version', 'hooks_emit',
         'hooks_send_test', 'hooks_check_url', 'hooks_flush', 'hooks_stats', 'hooks_take_results', 'hooks_redeliver',
-        'hooks_last_error', 'hooks_string_free', 'hooks_shutdown',
+        'hooks_ack_results', 'hooks_last_error', 'hooks_last_error_kind', 'hooks_string_free', 'hooks_shutdown',
     ];
 
     public function testTheHeaderParsesUnchangedInFfiCdef(): void
@@ -40,9 +40,12 @@ final class HeaderTest extends EngineTestCase
         $this->assertSame('', $ffi->hooks_last_error(), 'empty after a success');
 
         $snapshot = json_encode(self::snapshot('http://127.0.0.1:9/hook', null, ['site_created'], 7));
-        $applied = $ffi->new('int32_t');
-        $this->assertSame(0, $ffi->hooks_configure($snapshot, strlen($snapshot), \FFI::addr($applied)));
-        $this->assertSame(1, $applied->cdata);
+        $out = $ffi->new('char *');
+        $len = $ffi->new('size_t');
+        $this->assertSame(0, $ffi->hooks_configure($snapshot, strlen($snapshot), \FFI::addr($out), \FFI::addr($len)));
+        $this->assertTrue(json_decode(\FFI::string($out, $len->cdata), true)['applied']);
+        $ffi->hooks_string_free($out);
+        $this->assertSame('', $ffi->hooks_last_error_kind(), 'empty after a success');
 
         $version = $ffi->new('uint64_t');
         $this->assertSame(0, $ffi->hooks_configured_version(\FFI::addr($version)));
@@ -78,9 +81,13 @@ final class HeaderTest extends EngineTestCase
         $ffi->hooks_string_free($out);
 
         $out = $ffi->new('char *');
-        $this->assertSame(0, $ffi->hooks_take_results(10, \FFI::addr($out), \FFI::addr($len)));
-        $this->assertIsArray(json_decode(\FFI::string($out, $len->cdata), true));
+        $this->assertSame(0, $ffi->hooks_take_results(10, 0, \FFI::addr($out), \FFI::addr($len)));
+        $taken = json_decode(\FFI::string($out, $len->cdata), true);
+        $this->assertIsString($taken['ack']);
         $ffi->hooks_string_free($out);
+        $this->assertSame(0, $ffi->hooks_ack_results($taken['ack'], strlen($taken['ack'])));
+        $this->assertSame(3, $ffi->hooks_ack_results('not a token', 11));
+        $this->assertSame('invalid_json', $ffi->hooks_last_error_kind());
 
         $redeliver = '{"event_id":"msg_x","endpoint_id":1,"event":"site_created","payload":{}}';
         $this->assertSame(0, $ffi->hooks_redeliver($redeliver, strlen($redeliver)));

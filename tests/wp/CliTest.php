@@ -34,35 +34,6 @@ final class CliTest extends WpTestCase
         $this->assertStringNotContainsString('/src/Cli/', $log, 'the commands add no PHP notices or warnings');
     }
 
-    /**
-     * Runs `wp <command>` through the stand-in.
-     *
-     * @param list<string|int>     $args
-     * @param array<string, mixed> $assoc
-     * @param list<string>         $ini
-     * @return array{status:int, out:string, err:string}
-     */
-    private static function cli(string $command, array $args = [], array $assoc = [], ?string $stdin = null, array $ini = []): array
-    {
-        $cmd = [HOOKS_TEST_ROOT . '/tools/wp/wp-php.sh', '--url=http://localhost/'];
-        foreach ($ini as $i) {
-            array_push($cmd, '-d', $i);
-        }
-        array_push($cmd, __DIR__ . '/fixtures/cli/run.php', $command, json_encode(array_map('strval', $args)), json_encode((object) $assoc));
-        $proc = proc_open($cmd, [0 => ['pipe', 'r'], 1 => ['pipe', 'w'], 2 => ['pipe', 'w']], $pipes);
-        fwrite($pipes[0], (string) $stdin);
-        fclose($pipes[0]);
-        $out = (string) stream_get_contents($pipes[1]);
-        $err = (string) stream_get_contents($pipes[2]);
-        fclose($pipes[1]);
-        fclose($pipes[2]);
-        $status = proc_close($proc);
-        if ($status === 2) {
-            throw new \RuntimeException("run.php could not run `$command`: $err");
-        }
-        return ['status' => $status, 'out' => $out, 'err' => $err];
-    }
-
     /** Runs a command that must succeed; returns its standard output. */
     private static function ok(string $command, array $args = [], array $assoc = [], ?string $stdin = null): string
     {
@@ -177,7 +148,8 @@ final class CliTest extends WpTestCase
         $id = $this->createViaCli('Keep', '/keep', 'test_ping');
         $other = $this->createViaCli('Other', '/other', 'test_ping');
         $before = self::jsonOut('webhook get', [$id]);
-        $this->assertCliError('must start with http', 'webhook update', [$id], ['webhook_url' => 'not a url']);
+        $this->assertCliError('must not contain spaces', 'webhook update', [$id], ['webhook_url' => 'not a url']);
+        $this->assertCliError('must start with http', 'webhook update', [$id], ['webhook_url' => 'not-a-url']);
         $this->assertCliError('There is no event called "nope"', 'webhook update', [$id], ['events' => 'nope']);
         $this->assertCliError('Nothing to update', 'webhook update', [$id]);
         $this->assertCliError('There is no webhook "999999"', 'webhook update', [999999], ['active' => '0']);

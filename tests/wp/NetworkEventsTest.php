@@ -117,10 +117,14 @@ final class NetworkEventsTest extends WpTestCase
         $bySlug = [];
         foreach ($got as $r) {
             $this->assertTrue($r['signature_valid']);
-            $bySlug[$r['headers']['x-webhook-event']] = json_decode($r['body'], true);
+            $bySlug[$r['headers']['x-webhook-event']] = $r['body'];
         }
+        // The bytes Ultimate Multisite's own sender posts for the same payload: wp_json_encode()
+        // with its default flags (inc/managers/class-webhook-manager.php, send_webhooks()).
+        $umBodies = self::wpJson('$out = []; foreach (json_decode(file_get_contents(WPMU_PLUGIN_DIR . "/mwh-e2e-um-catalog.json"), true) as $e) { $out[$e["slug"]] = wp_json_encode($e["payload_example"]); } echo json_encode($out);');
         foreach ($catalog as $e) {
-            $this->assertSame($e['payload_example'], $bySlug[$e['slug']] ?? null, "{$e['slug']} arrives with its payload unchanged");
+            $this->assertSame($umBodies[$e['slug']], $bySlug[$e['slug']] ?? null, "{$e['slug']} arrives byte for byte as Ultimate Multisite would post it");
+            $this->assertEquals($e['payload_example'], json_decode($bySlug[$e['slug']], true), "{$e['slug']} carries its payload's fields unchanged");
         }
     }
 }

@@ -43,19 +43,6 @@ final class RestTest extends WpTestCase
     }
 
     /**
-     * A new application password of `$login`.
-     *
-     * @return array{user:string, password:string, id:int, uuid:string}
-     */
-    private static function applicationPassword(string $login): array
-    {
-        $r = self::wpJson('$u = get_user_by("login", ' . var_export($login, true) . ');
-            [$password, $item] = WP_Application_Passwords::create_new_application_password($u->ID, ["name" => "rest-test-" . uniqid()]);
-            echo json_encode(["password" => $password, "id" => $u->ID, "uuid" => $item["uuid"]]);');
-        return ['user' => $login] + $r;
-    }
-
-    /**
      * One REST request; `$as` is 'admin', 'plain', or null (anonymous).
      *
      * @param array<string, mixed>|null $json
@@ -63,32 +50,7 @@ final class RestTest extends WpTestCase
      */
     private static function api(string $method, string $path, ?array $json = null, ?string $as = 'admin'): array
     {
-        $ch = curl_init(self::BASE . $path);
-        $headers = [];
-        curl_setopt_array($ch, [
-            CURLOPT_RETURNTRANSFER => true,
-            CURLOPT_CUSTOMREQUEST => $method,
-            CURLOPT_TIMEOUT => 60,
-            CURLOPT_HEADERFUNCTION => static function ($ch, string $line) use (&$headers): int {
-                if (strpos($line, ':') !== false) {
-                    [$k, $v] = explode(':', $line, 2);
-                    $headers[strtolower(trim($k))] = trim($v);
-                }
-                return strlen($line);
-            },
-        ]);
-        if ($as !== null) {
-            $cred = $as === 'admin' ? self::$admin : self::$plain;
-            curl_setopt($ch, CURLOPT_USERPWD, $cred['user'] . ':' . $cred['password']);
-        }
-        if ($json !== null) {
-            curl_setopt($ch, CURLOPT_POSTFIELDS, json_encode($json));
-            curl_setopt($ch, CURLOPT_HTTPHEADER, ['Content-Type: application/json']);
-        }
-        $raw = (string) curl_exec($ch);
-        $status = (int) curl_getinfo($ch, CURLINFO_RESPONSE_CODE);
-        curl_close($ch);
-        return ['status' => $status, 'headers' => $headers, 'raw' => $raw, 'body' => json_decode($raw, true)];
+        return self::rest($method, $path, $json, $as === null ? null : ($as === 'admin' ? self::$admin : self::$plain));
     }
 
     /** Asserts a response is a 400 parameter error naming `$field`. */
@@ -133,7 +95,7 @@ final class RestTest extends WpTestCase
         $this->assertStringNotContainsString('whsec_', $got['raw']);
         unset($hook['secret']);
         $this->assertSame($hook, $got['body'], 'GET shows what create returned, minus the secret');
-        $expected = ['id', 'name', 'webhook_url', 'events', 'event', 'active', 'status', 'disabled_reason', 'payload_format', 'integration', 'hidden',
+        $expected = ['id', 'name', 'webhook_url', 'events', 'event', 'active', 'status', 'disabled_reason', 'url_checked', 'payload_format', 'integration', 'hidden',
             'event_count', 'failure_count', 'date_created', 'date_modified', 'date_last_failed', 'date_last_delivery', 'last_status', 'secret_rotating'];
         $this->assertSame($expected, array_keys($got['body']));
 

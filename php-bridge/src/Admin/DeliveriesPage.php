@@ -49,8 +49,15 @@ final class DeliveriesPage
         }
         if ($action === 'redeliver_range') {
             Admin::guard(self::NONCE);
-            $ids = $this->plugin->deliveries()->failedForGood(DeliveriesTable::query(DeliveriesTable::filters()), self::RANGE_MAX);
-            $this->redeliver($ids, $this->back());
+            $r = $this->plugin->operations()->redeliverFailed(DeliveriesTable::query(DeliveriesTable::filters()), self::RANGE_MAX);
+            foreach ($r['problems'] as $id => $message) {
+                /* translators: 1: delivery id, 2: reason */
+                $this->errors[] = sprintf(__('Delivery %1$d was not queued again: %2$s', 'multisite-webhooks'), $id, $message);
+            }
+            if ($this->errors === []) {
+                wp_safe_redirect(add_query_arg(['mwh_msg' => 'redelivered', 'mwh_n' => $r['queued']], $this->back()));
+                exit;
+            }
         }
         if ($action === 'redeliver') {
             Admin::guard('bulk-deliveries');
@@ -88,7 +95,7 @@ final class DeliveriesPage
                 continue; // One event to one webhook is sent again once.
             }
             $seen[$key] = true;
-            $r = $d !== null && $d['is_test'] ? new \WP_Error('test', __('Test sends are not redelivered; use Send Test Event again.', 'multisite-webhooks')) : $this->plugin->operations()->redeliver($id);
+            $r = $this->plugin->operations()->redeliver($id);
             if (is_wp_error($r)) {
                 /* translators: 1: delivery id, 2: reason */
                 $this->errors[] = sprintf(__('Delivery %1$d was not queued again: %2$s', 'multisite-webhooks'), $id, $r->get_error_message());
@@ -193,7 +200,7 @@ final class DeliveriesPage
             printf('<tr><th scope="row">%s</th><td>%s</td></tr>', esc_html($label), $html); // phpcs:ignore WordPress.Security.EscapeOutput -- escaped above.
         }
         echo '</tbody></table>';
-        if (!$d['is_test']) {
+        if (!$d['is_test'] && $d['outcome'] !== \MultisiteWebhooks\Store\Deliveries::REFUSED) {
             printf('<form method="post" class="mwh-redeliver-form" action="%s">', esc_url(Admin::url(Admin::PAGE_LOG)));
             wp_nonce_field(self::NONCE);
             printf('<input type="hidden" name="action" value="redeliver_one" /><input type="hidden" name="delivery" value="%d" />', $id);

@@ -10,6 +10,8 @@ declare(strict_types=1);
 
 namespace MultisiteWebhooks\Admin;
 
+use MultisiteWebhooks\Store\Deliveries;
+
 use MultisiteWebhooks\Plugin;
 
 if (!class_exists('WP_List_Table')) {
@@ -51,7 +53,7 @@ final class DeliveriesTable extends \WP_List_Table
             $f['webhook_id'] = absint($_REQUEST['webhook_id']);
         }
         $status = isset($_REQUEST['status']) ? sanitize_key(wp_unslash((string) $_REQUEST['status'])) : '';
-        if (in_array($status, ['delivered', 'failing', 'failed', 'retrying', 'cancelled'], true)) {
+        if (in_array($status, [...Deliveries::OUTCOMES, 'failing'], true)) {
             $f['status'] = $status;
         }
         $event = isset($_REQUEST['event']) ? sanitize_text_field(wp_unslash((string) $_REQUEST['event'])) : '';
@@ -159,7 +161,7 @@ final class DeliveriesTable extends \WP_List_Table
         }
         echo '</select>';
         $statuses = ['' => __('All statuses', 'multisite-webhooks'), 'delivered' => __('Delivered', 'multisite-webhooks'), 'failing' => __('Failed or retrying', 'multisite-webhooks'),
-            'failed' => __('Failed for good', 'multisite-webhooks'), 'retrying' => __('Retrying', 'multisite-webhooks'), 'cancelled' => __('Cancelled', 'multisite-webhooks')];
+            'failed' => __('Failed for good', 'multisite-webhooks'), 'retrying' => __('Retrying', 'multisite-webhooks'), 'cancelled' => __('Cancelled', 'multisite-webhooks'), Deliveries::REFUSED => __('Refused', 'multisite-webhooks')];
         printf('<label class="screen-reader-text" for="mwh-filter-status">%s</label><select name="status" id="mwh-filter-status">', esc_html__('Filter by status', 'multisite-webhooks'));
         foreach ($statuses as $value => $label) {
             printf('<option value="%s"%s>%s</option>', esc_attr($value), selected((string) ($f['status'] ?? ''), $value, false), esc_html($label));
@@ -200,7 +202,7 @@ final class DeliveriesTable extends \WP_List_Table
         $id = (int) $item['id'];
         $view = Admin::url(Admin::PAGE_LOG, ['delivery' => $id]);
         $actions = ['view' => sprintf('<a href="%s">%s</a>', esc_url($view), esc_html__('View', 'multisite-webhooks'))];
-        if (!$item['is_test']) {
+        if (!$item['is_test'] && $item['outcome'] !== Deliveries::REFUSED) {
             $actions['redeliver'] = sprintf('<a href="%s">%s</a>', esc_url(wp_nonce_url(Admin::url(Admin::PAGE_LOG, ['action' => 'redeliver_one', 'delivery' => $id]), DeliveriesPage::NONCE)), esc_html__('Redeliver', 'multisite-webhooks'));
         }
         return sprintf('<a href="%s">%s</a>', esc_url($view), WebhooksTable::when((string) $item['date_created'])) . $this->row_actions($actions);
@@ -212,6 +214,9 @@ final class DeliveriesTable extends \WP_List_Table
     protected function column_webhook(array $item): string
     {
         $id = (int) $item['webhook_id'];
+        if ($id === 0) {
+            return esc_html__('— (refused before any webhook)', 'multisite-webhooks');
+        }
         if (!isset($this->names[$id])) {
             /* translators: %d: webhook id */
             return esc_html(sprintf(__('#%d (deleted)', 'multisite-webhooks'), $id));
@@ -285,12 +290,14 @@ final class DeliveriesTable extends \WP_List_Table
     public static function outcomeLabel(array $d): string
     {
         $labels = ['delivered' => __('Delivered', 'multisite-webhooks'), 'failed' => __('Failed', 'multisite-webhooks'),
-            'retrying' => __('Failed, will retry', 'multisite-webhooks'), 'cancelled' => __('Cancelled', 'multisite-webhooks')];
+            'retrying' => __('Failed, will retry', 'multisite-webhooks'), 'cancelled' => __('Cancelled', 'multisite-webhooks'), Deliveries::REFUSED => __('Refused', 'multisite-webhooks')];
         $outcome = (string) $d['outcome'];
         $class = $outcome === 'delivered' ? 'mwh-status-ok' : ($outcome === 'cancelled' ? '' : 'mwh-status-bad');
         $detail = $d['status_code'] !== null ? 'HTTP ' . (int) $d['status_code'] : '';
         if (!empty($d['error'])) {
-            $detail .= ($detail === '' ? '' : ' — ') . (string) $d['error'];
+            $kind = (string) ($d['error_kind'] ?? '');
+            $words = $kind !== '' && $kind !== 'http_status' ? \MultisiteWebhooks\Messages::kind($kind, (string) $d['error']) : (string) $d['error'];
+            $detail .= ($detail === '' ? '' : ' — ') . $words;
         }
         return sprintf('<span class="mwh-status %s">%s</span>', esc_attr($class), esc_html($labels[$outcome] ?? $outcome))
             . ($detail === '' ? '' : '<br><span class="mwh-detail">' . esc_html($detail) . '</span>');

@@ -11,6 +11,7 @@ declare(strict_types=1);
 namespace MultisiteWebhooks\Admin;
 
 use MultisiteWebhooks\Events\Catalog;
+use MultisiteWebhooks\Events\UltimateMultisite;
 use MultisiteWebhooks\Plugin;
 
 /**
@@ -93,23 +94,28 @@ final class EditPage
             'active' => !empty($_POST['active']),
         ];
         // phpcs:enable
-        $fields = $this->plugin->operations()->validateWebhook($input, false);
-        $errors = is_wp_error($fields) ? $fields : new \WP_Error();
-        if ($errors->has_errors()) {
-            foreach ($errors->get_error_codes() as $field) {
-                $this->errors[(string) $field] = $errors->get_error_messages($field);
+        if ($id !== 0) {
+            $hook = $this->plugin->webhooks()->get($id);
+            // A webhook the engine disabled is shown with Active unticked: ticking it is the
+            // explicit "turn it on again"; leaving it unticked keeps it as it is.
+            if ($hook !== null && $hook['disabled_reason'] !== '' && !$input['active']) {
+                unset($input['active']);
             }
-            $this->posted = $input;
+        }
+        $saved = $this->plugin->operations()->saveWebhook($id === 0 ? null : $id, $input);
+        if (is_wp_error($saved)) {
+            foreach ($saved->get_error_codes() as $field) {
+                $this->errors[(string) $field] = $saved->get_error_messages($field);
+            }
+            $this->posted = $input + ['active' => false];
             return;
         }
+        $flags = $saved['url_checked'] ? [] : ['mwh_unchecked' => 1];
         if ($id === 0) {
-            $created = $this->plugin->webhooks()->create($fields);
-            self::keepSecret($created['id'], $created['secret']);
-            $this->redirect(Admin::url(Admin::PAGE_EDIT, ['id' => $created['id'], 'mwh_msg' => 'created']));
+            self::keepSecret($saved['id'], (string) $saved['secret']);
+            $this->redirect(Admin::url(Admin::PAGE_EDIT, ['id' => $saved['id'], 'mwh_msg' => 'created'] + $flags));
         }
-        unset($fields['integration'], $fields['hidden']); // Kept as they are: not on this form.
-        $this->plugin->webhooks()->update($id, $fields);
-        $this->redirect(Admin::url(Admin::PAGE_EDIT, ['id' => $id, 'mwh_msg' => 'saved']));
+        $this->redirect(Admin::url(Admin::PAGE_EDIT, ['id' => $id, 'mwh_msg' => 'saved'] + $flags));
     }
 
     /**
@@ -154,7 +160,8 @@ final class EditPage
             'webhook_url' => $hook['webhook_url'] ?? '',
             'events' => $hook['events'] ?? [],
             'payload_format' => $hook['payload_format'] ?? 'flat',
-            'active' => $hook['active'] ?? true,
+            // Disabled by the engine: Active starts unticked; ticking it turns the webhook on again.
+            'active' => $hook === null ? true : ($hook['active'] && $hook['disabled_reason'] === ''),
         ];
         echo '<div class="wrap mwh-wrap">';
         echo '<h1 class="wp-heading-inline">' . esc_html($hook === null ? __('Add New Webhook', 'multisite-webhooks') : __('Edit Webhook', 'multisite-webhooks')) . '</h1> ';
@@ -169,7 +176,10 @@ final class EditPage
             if ($hook['disabled_reason'] !== '') {
                 printf('<div class="notice notice-error"><p>%s</p></div>', esc_html(sprintf(
                     /* translators: %s: reason */
-                    __('This webhook was disabled: %s. Save it to turn it on again.', 'multisite-webhooks'), $hook['disabled_reason'])));
+                    __('This webhook was disabled: %s Tick "Active" and save to turn it on again.', 'multisite-webhooks'), \MultisiteWebhooks\Notices::disabledReason($hook))));
+            }
+            if (!$hook['url_checked']) {
+                printf('<div class="notice notice-warning"><p>%s</p></div>', esc_html__('This webhook\'s address was saved without the engine\'s address check (no engine in this PHP process). The first process with the engine checks it, and turns the webhook off with the reason if the address is refused.', 'multisite-webhooks'));
             }
         }
         echo '<div class="mwh-columns"><div class="mwh-main">';
@@ -295,7 +305,8 @@ final class EditPage
         $data = [];
         $groups = [];
         foreach ($events as $e) {
-            $data[$e['slug']] = ['name' => $e['name'], 'payload' => $e['payload'] === [] ? new \stdClass() : $e['payload']];
+            // The example as the plugin's one encoder writes it (the browser only pretty-prints it).
+            $data[$e['slug']] = ['name' => $e['name'], 'payload' => \MultisiteWebhooks\Payload::encode((array) $e['payload']) ?? '{}'];
             $groups[$e['source']][] = $e;
         }
         $html = '<fieldset id="mwh-events" class="mwh-events-picker"' . $this->invalid('events') . '><legend class="screen-reader-text">' . esc_html__('Events', 'multisite-webhooks') . '</legend>';
@@ -312,6 +323,17 @@ final class EditPage
                 $html .= sprintf('<label class="mwh-event" data-search="%s"><input type="checkbox" name="events[]" value="%s"%s /> <strong>%s</strong> <code>%s</code><span class="description">%s</span></label>',
                     esc_attr(mb_strtolower($e['slug'] . ' ' . $e['name'] . ' ' . $e['description'])), esc_attr($e['slug']),
                     checked(in_array($e['slug'], $selected, true), true, false), esc_html($e['name']), esc_html($e['slug']), esc_html($e['description']));
+            }
+        }
+        // Events this webhook hears whose source is not loaded now: kept, shown as such.
+        $missing = array_values(array_filter($selected, fn (string $slug): bool => $slug !== '*' && !$this->plugin->catalog()->has($slug)));
+        if ($missing !== []) {
+            $html .= '<h4>' . esc_html__('Not raised right now', 'multisite-webhooks') . '</h4>';
+            foreach ($missing as $slug) {
+                $html .= sprintf('<label class="mwh-event mwh-event-missing" data-search="%s"><input type="checkbox" name="events[]" value="%s" checked="checked" /> <code>%s</code><span class="description">%s</span></label>',
+                    esc_attr(mb_strtolower($slug)), esc_attr($slug), esc_html($slug), esc_html(sprintf(
+                        /* translators: %s: where the event comes from, e.g. "Ultimate Multisite" */
+                        __('Not raised while %s is inactive. The subscription is kept.', 'multisite-webhooks'), UltimateMultisite::sourceOf($slug))));
             }
         }
         $html .= '</div></fieldset>';

@@ -73,6 +73,10 @@ final class HealthPanel
             __('Events in the database outbox', 'multisite-webhooks') => esc_html(number_format_i18n((int) $h['outbox'])),
             __('Delivered / failed (since the spool was created)', 'multisite-webhooks') => esc_html(number_format_i18n((int) ($stats['delivered'] ?? 0)) . ' / ' . number_format_i18n((int) ($stats['failed'] ?? 0))),
             __('Durability', 'multisite-webhooks') => esc_html((string) ($stats['durability'] ?? '')),
+            __('Webhooks the engine cannot use', 'multisite-webhooks') => esc_html(number_format_i18n(count($h['rejected']))),
+            __('Webhooks whose address is not checked yet', 'multisite-webhooks') => esc_html(number_format_i18n((int) $h['unchecked'])),
+            __('Events refused in the last 24 hours', 'multisite-webhooks') => esc_html(number_format_i18n((int) $h['refused_24h'])),
+            __('Delivery log entries lost (journal full)', 'multisite-webhooks') => esc_html(number_format_i18n((int) ($stats['results_dropped'] ?? 0))),
             __('Last error', 'multisite-webhooks') => $lastError === '' ? esc_html__('none', 'multisite-webhooks') : esc_html($lastError),
         ];
         echo '<table class="widefat striped mwh-health-table" id="mwh-health"><tbody>';

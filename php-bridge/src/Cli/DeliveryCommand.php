@@ -9,6 +9,8 @@ declare(strict_types=1);
 
 namespace MultisiteWebhooks\Cli;
 
+use MultisiteWebhooks\Store\Deliveries;
+
 use MultisiteWebhooks\Plugin;
 use MultisiteWebhooks\Settings;
 
@@ -31,7 +33,7 @@ final class DeliveryCommand
     public const LIST_FIELDS = ['id', 'date_created', 'webhook_id', 'event', 'event_id', 'attempt', 'outcome', 'status_code', 'duration_ms'];
 
     /** Values of `--status`. */
-    public const STATUSES = ['delivered', 'failed', 'retrying', 'cancelled', 'failing'];
+    public const STATUSES = [...Deliveries::OUTCOMES, 'failing'];
 
     private Plugin $plugin;
 
@@ -59,6 +61,7 @@ final class DeliveryCommand
      *   - failed
      *   - retrying
      *   - cancelled
+     *   - refused
      *   - failing
      * ---
      *
@@ -184,58 +187,47 @@ final class DeliveryCommand
         if (!$all && (isset($assoc['since']) || isset($assoc['webhook']))) {
             \WP_CLI::error('--since and --webhook go with --all-failed.');
         }
-        $targets = [];
         if ($all) {
             $this->plugin->importer()->run(2.0);
-            $filters = $this->filters($assoc) + ['status' => 'failed', 'is_test' => '0', 'per_page' => 1000];
-            $seen = [];
-            $skipped = 0;
-            for ($page = 1; ; $page++) {
-                $rows = $this->plugin->deliveries()->list($filters + ['page' => $page]);
-                foreach ($rows as $d) {
-                    $key = $d['event_id'] . '|' . $d['webhook_id'];
-                    if (isset($seen[$key])) {
-                        continue;
-                    }
-                    $seen[$key] = true;
-                    if ($this->plugin->webhooks()->get((int) $d['webhook_id']) === null) {
-                        $skipped++;
-                        continue;
-                    }
-                    $targets[] = $d;
-                }
-                if (count($rows) < 1000) {
-                    break;
-                }
+            // The same rule as the admin's "Redeliver all failed": each event that failed for
+            // good and was not delivered since, once per event and webhook.
+            $r = $this->plugin->operations()->redeliverFailed($this->filters($assoc), 100000);
+            if ($r['skipped'] > 0) {
+                \WP_CLI::log(sprintf('Left out %d failed events whose webhook was deleted.', $r['skipped']));
             }
-            if ($skipped > 0) {
-                \WP_CLI::log(sprintf('Left out %d failed events whose webhook was deleted.', $skipped));
-            }
-            if ($targets === []) {
+            if ($r['total'] === 0 || $r['total'] === $r['skipped']) {
                 \WP_CLI::success('No failed deliveries to retry.');
                 return;
             }
+            $queued = $r['queued'];
+            $problems = [];
+            foreach ($r['problems'] as $id => $message) {
+                $problems[] = sprintf('delivery %d: %s', $id, $message);
+            }
+            $count = $r['total'] - $r['skipped'];
         } else {
+            $targets = [];
             foreach ($args as $a) {
                 $targets[] = $this->delivery($a);
             }
-        }
-        $progress = count($targets) > 1 ? \WP_CLI\Utils\make_progress_bar(sprintf('Queueing %d deliveries', count($targets)), count($targets)) : null;
-        $queued = 0;
-        $problems = [];
-        foreach ($targets as $d) {
-            $r = $this->plugin->operations()->redeliver((int) $d['id']);
-            if (is_wp_error($r)) {
-                $problems[] = sprintf('delivery %d: %s', $d['id'], $r->get_error_message());
-            } else {
-                $queued++;
+            $progress = count($targets) > 1 ? \WP_CLI\Utils\make_progress_bar(sprintf('Queueing %d deliveries', count($targets)), count($targets)) : null;
+            $queued = 0;
+            $problems = [];
+            foreach ($targets as $d) {
+                $res = $this->plugin->operations()->redeliver((int) $d['id']);
+                if (is_wp_error($res)) {
+                    $problems[] = sprintf('delivery %d: %s', $d['id'], $res->get_error_message());
+                } else {
+                    $queued++;
+                }
+                if ($progress !== null) {
+                    $progress->tick();
+                }
             }
             if ($progress !== null) {
-                $progress->tick();
+                $progress->finish();
             }
-        }
-        if ($progress !== null) {
-            $progress->finish();
+            $count = count($targets);
         }
         foreach ($problems as $p) {
             \WP_CLI::warning($p);
@@ -244,7 +236,7 @@ final class DeliveryCommand
             $this->waitAndImport();
         }
         if ($problems !== []) {
-            \WP_CLI::error(sprintf('Queued %d of %d deliveries; the others could not be queued (see above).', $queued, count($targets)));
+            \WP_CLI::error(sprintf('Queued %d of %d deliveries; the others could not be queued (see above).', $queued, $count));
         }
         \WP_CLI::success(sprintf($queued === 1 ? 'Queued %d delivery again.' : 'Queued %d deliveries again.', $queued));
     }
@@ -255,7 +247,7 @@ final class DeliveryCommand
     private function waitAndImport(): void
     {
         $engine = $this->plugin->engine();
-        if ($engine === null) {
+        if (!$engine->delivers()) {
             return;
         }
         try {

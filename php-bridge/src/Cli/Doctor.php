@@ -78,7 +78,7 @@ final class Doctor
         $engineError = '';
         try {
             $started = $this->plugin->engine();
-            $stats = $started !== null ? $started->stats() : null;
+            $stats = $started->delivers() ? $started->stats() : null;
         } catch (\Throwable $e) {
             $engineError = $e->getMessage();
         }

@@ -65,7 +65,7 @@ final class QueueCommand
     {
         Output::format($assoc, ['table', 'json', 'csv', 'yaml']);
         $engine = $this->plugin->engine();
-        if ($engine === null) {
+        if (!$engine->delivers()) {
             \WP_CLI::log(sprintf('Outbox: %d events waiting for a process that can reach the engine.', $this->plugin->outbox()->count()));
             \WP_CLI::error($this->plugin->loader()->reason() . ' ' . $this->plugin->loader()->fix());
         }
@@ -122,13 +122,13 @@ final class QueueCommand
             $timeoutMs = (int) round((float) $t * 1000);
         }
         $engine = $this->plugin->engine();
-        if ($engine === null) {
+        if (!$engine->delivers()) {
             \WP_CLI::error($this->plugin->loader()->reason() . ' ' . $this->plugin->loader()->fix());
         }
         try {
             $this->plugin->dispatcher()->sync($engine, true);
             $moved = 0;
-            while (($n = $this->plugin->outbox()->drain($engine, 500)) > 0) {
+            while (($n = $this->plugin->outbox()->drain($engine, [$this->plugin->dispatcher(), 'refuseFromOutbox'])) > 0) {
                 $moved += $n;
             }
             if ($moved > 0) {

@@ -73,7 +73,8 @@ final class UltimateMultisiteImport
                 continue;
             }
             $name = trim((string) ($row['name'] ?? ''));
-            $fields = $this->plugin->webhooks()->validate([
+            // The same rules as every other save: the engine's URL rule, the SSRF verdict.
+            $created = $this->plugin->operations()->saveWebhook(null, [
                 'name' => mb_strlen($name) >= 2 ? $name : sprintf('Ultimate Multisite webhook %d', $sourceId),
                 'webhook_url' => (string) ($row['webhook_url'] ?? ''),
                 'events' => [$event],
@@ -81,19 +82,18 @@ final class UltimateMultisiteImport
                 'hidden' => (int) ($row['hidden'] ?? 0),
                 'integration' => (string) ($row['integration'] ?? '') !== '' ? (string) $row['integration'] : 'manual',
                 'migrated_from_id' => $sourceId,
-            ], false, [$catalog, 'has']);
-            if (is_wp_error($fields)) {
-                $out['skipped'][] = ['source_id' => $sourceId, 'reason' => implode(' ', $fields->get_error_messages())];
+            ]);
+            if (is_wp_error($created)) {
+                $out['skipped'][] = ['source_id' => $sourceId, 'reason' => implode(' ', $created->get_error_messages())];
                 continue;
             }
-            $created = $this->plugin->webhooks()->create($fields);
             $count = (int) ($row['event_count'] ?? 0);
             if ($count > 0) {
                 $this->plugin->webhooks()->addCounts($created['id'], $count, 0, null, null, null);
             }
             $done[$sourceId] = true;
             $toDisable[] = $sourceId;
-            $out['imported'][] = ['source_id' => $sourceId, 'id' => $created['id'], 'name' => (string) $fields['name']];
+            $out['imported'][] = ['source_id' => $sourceId, 'id' => $created['id'], 'name' => (string) ($this->plugin->webhooks()->get($created['id'])['name'] ?? '')];
         }
         if ($disableSource) {
             foreach ($toDisable as $sourceId) {

@@ -198,8 +198,7 @@ final class WebhookCommand
      */
     public function create(array $args, array $assoc): void
     {
-        $fields = $this->validated($assoc, false);
-        $created = $this->plugin->webhooks()->create($fields);
+        $created = $this->saved(null, $assoc);
         if (\WP_CLI\Utils\get_flag_value($assoc, 'porcelain', false)) {
             \WP_CLI::line((string) $created['id']);
             \WP_CLI::line($created['secret']);
@@ -210,7 +209,7 @@ final class WebhookCommand
     }
 
     /**
-     * Changes fields of a webhook (also clears a disable by the engine).
+     * Changes fields of a webhook; `--active=1` also turns on one the engine disabled.
      *
      * ## OPTIONS
      *
@@ -252,8 +251,7 @@ final class WebhookCommand
         if (array_intersect_key($assoc, self::EDITABLE) === []) {
             \WP_CLI::error('Nothing to update: give at least one of --' . implode(', --', array_keys(self::EDITABLE)) . '.');
         }
-        $fields = $this->validated($assoc, true);
-        $this->plugin->webhooks()->update($hook['id'], $fields);
+        $this->saved($hook['id'], $assoc);
         \WP_CLI::success(sprintf('Updated webhook %d.', $hook['id']));
     }
 
@@ -519,12 +517,13 @@ final class WebhookCommand
     }
 
     /**
-     * Create/update fields from assoc args, validated, or a WP-CLI error naming every problem.
+     * Creates (`$id` null) or updates a webhook from assoc args through the plugin's one save
+     * path, or stops with a WP-CLI error naming every problem.
      *
      * @param array<string, mixed> $assoc
-     * @return array<string, mixed>
+     * @return array{id:int, secret:?string, url_checked:bool}
      */
-    private function validated(array $assoc, bool $partial): array
+    private function saved(?int $id, array $assoc): array
     {
         $data = [];
         foreach (self::EDITABLE as $arg => $field) {
@@ -540,11 +539,14 @@ final class WebhookCommand
         if (isset($data['events'])) {
             $data['events'] = array_values(array_filter(array_map('trim', explode(',', (string) $data['events'])), 'strlen'));
         }
-        $fields = $this->plugin->operations()->validateWebhook($data, $partial);
-        if (is_wp_error($fields)) {
-            \WP_CLI::error(implode(' ', $fields->get_error_messages()) . ' Nothing was changed.');
+        $saved = $this->plugin->operations()->saveWebhook($id, $data);
+        if (is_wp_error($saved)) {
+            \WP_CLI::error(implode(' ', $saved->get_error_messages()) . ' Nothing was changed.');
         }
-        return $fields;
+        if (!$saved['url_checked']) {
+            \WP_CLI::warning('The address was saved without the engine\'s address check (no engine in this PHP process); the first process with the engine checks it and turns the webhook off if it is refused.');
+        }
+        return $saved;
     }
 
     /**

@@ -12,9 +12,9 @@ namespace MultisiteWebhooks\Engine;
 /**
  * One process's webhook delivery engine.
  *
- * Every method except version() needs init() first. Every failure reported by the engine
- * is thrown as an EngineException whose code is the engine's status (see its constants)
- * and whose message is the engine's readable explanation.
+ * Every method except version() and delivers() needs init() first. Every failure reported
+ * by the engine is thrown as an EngineException whose code is the engine's status (see its
+ * constants), whose kind() is the engine's machine reason and whose message is its detail.
  *
  * JSON arguments are built from PHP arrays; an empty array stands for the empty object
  * `{}` wherever the engine expects an object (a payload, the settings).
@@ -37,15 +37,25 @@ interface Engine
     public function init(array $settings): void;
 
     /**
-     * Gives the engine the endpoint snapshot `['version' => N, 'endpoints' => [...]]`.
+     * Whether this engine delivers (the library is loaded in this process). The outbox engine
+     * of degraded mode answers false: it only keeps events in the database.
+     */
+    public function delivers(): bool;
+
+    /**
+     * Gives the engine the endpoint snapshot `['version' => N, 'endpoints' => [...]]`. Each
+     * endpoint is judged on its own: one the engine cannot use is left out and reported,
+     * the others are applied.
      *
      * @param array<string, mixed> $snapshot
      *
-     * @return bool True if applied; false if a snapshot of this version or newer is already known.
+     * @return array{applied:bool, version:int, endpoints:int, rejected:list<array<string, mixed>>}
+     *         `applied` is false when a snapshot of this version or newer is already known;
+     *         each rejected endpoint is `['id' => ?int, 'index' => int, 'kind' => …, 'code' => …, 'field' => …, 'detail' => …]`.
      *
-     * @throws EngineException INVALID_CONFIG (the message names the field), NOT_INITIALIZED, SPOOL.
+     * @throws EngineException INVALID_CONFIG (not a snapshot document at all), NOT_INITIALIZED, SPOOL.
      */
-    public function configure(array $snapshot): bool;
+    public function configure(array $snapshot): array;
 
     /**
      * The version of the newest endpoint snapshot known (0 = none).
@@ -121,16 +131,30 @@ interface Engine
     public function stats(): array;
 
     /**
-     * Takes up to $max finished attempts that no process has taken before.
+     * Reads the oldest finished work not yet acknowledged, at most $max entries and about
+     * $maxBytes bytes (always at least one entry when any waits). Nothing is consumed until
+     * ackResults() is given the answer's `ack`: a reader that dies loses nothing.
      *
-     * @param int $max 1 to 10000.
+     * @param int $max      1 to 10000.
+     * @param int $maxBytes 65536 to 67108864.
      *
-     * @return list<array<string, mixed>> Result objects; use `attempt_id` to skip one seen before.
+     * @return array{events:list<array<string,mixed>>, attempts:list<array<string,mixed>>, ack:string, more:bool, dropped:int}
+     *         `events`: each accepted event once (`event_id`, `event`, `timestamp`, `payload` =
+     *         the accepted JSON text, byte for byte); `attempts`: finished attempts (use
+     *         `attempt_id` to skip one seen before); `dropped`: entries the engine had to drop
+     *         because nobody took them in time (a running total).
      *
      * @throws EngineException           NOT_INITIALIZED, SPOOL.
-     * @throws \InvalidArgumentException When $max is out of range.
+     * @throws \InvalidArgumentException When an argument is out of range.
      */
-    public function takeResults(int $max = 1000): array;
+    public function takeResults(int $max = 500, int $maxBytes = 4194304): array;
+
+    /**
+     * Consumes what takeResults() returned up to its `ack` token.
+     *
+     * @throws EngineException INVALID_JSON (not a token), NOT_INITIALIZED, SPOOL.
+     */
+    public function ackResults(string $token): void;
 
     /**
      * Queues an event again for one endpoint, with the same `webhook-id`.

@@ -56,17 +56,39 @@ final class EngineException extends \RuntimeException
         self::INTERNAL         => 'INTERNAL',
     ];
 
+    /** The machine reason (e.g. `too_large`, `too_deep`, `invalid_url`, `engine_unavailable`). */
+    private string $kind;
+
     /**
      * @param int             $status   The engine status (non-zero).
      * @param string          $message  The engine's message; a generic one is used when empty.
      * @param \Throwable|null $previous The cause, for failures detected on the PHP side.
+     * @param string          $kind     The engine's machine reason; derived from the status when empty.
      */
-    public function __construct(int $status, string $message, ?\Throwable $previous = null)
+    public function __construct(int $status, string $message, ?\Throwable $previous = null, string $kind = '')
     {
         if ('' === $message) {
             $message = sprintf('engine: call failed with status %d (%s)', $status, self::nameOf($status));
         }
         parent::__construct($message, $status, $previous);
+        $this->kind = '' !== $kind ? $kind : strtolower(self::nameOf($status));
+    }
+
+    /**
+     * The machine reason of this failure, e.g. "too_deep" (PHP turns it into a sentence).
+     */
+    public function kind(): string
+    {
+        return $this->kind;
+    }
+
+    /**
+     * Whether the engine could not take the call now (its spool, its state), as opposed to
+     * refusing what it was given: the caller keeps the work for later instead of refusing it.
+     */
+    public function isTransient(): bool
+    {
+        return in_array($this->getCode(), [self::SPOOL, self::NOT_INITIALIZED, self::INTERNAL, self::NULL_ARGUMENT], true);
     }
 
     /**

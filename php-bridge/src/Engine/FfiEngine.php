@@ -9,6 +9,8 @@ declare(strict_types=1);
 
 namespace MultisiteWebhooks\Engine;
 
+use MultisiteWebhooks\Payload;
+
 /**
  * Calls the engine library through \FFI.
  *
@@ -86,18 +88,27 @@ final class FfiEngine implements Engine
         return $this->ffi->hooks_version();
     }
 
+    public function delivers(): bool
+    {
+        return true;
+    }
+
     public function init(array $settings): void
     {
         $json = self::encodeObject($settings);
         $this->check($this->ffi->hooks_init($json, strlen($json)));
     }
 
-    public function configure(array $snapshot): bool
+    public function configure(array $snapshot): array
     {
         $json = self::encodeObject($snapshot);
-        $applied = $this->ffi->new('int32_t');
-        $this->check($this->ffi->hooks_configure($json, strlen($json), \FFI::addr($applied)));
-        return 1 === $applied->cdata;
+        $r = self::decode($this->owned('hooks_configure', $json, strlen($json)));
+        return [
+            'applied' => !empty($r['applied']),
+            'version' => (int) ($r['version'] ?? 0),
+            'endpoints' => (int) ($r['endpoints'] ?? 0),
+            'rejected' => array_values(array_filter((array) ($r['rejected'] ?? []), 'is_array')),
+        ];
     }
 
     public function configuredVersion(): int
@@ -110,7 +121,7 @@ final class FfiEngine implements Engine
     public function emit(string $event, array|string $payload): string
     {
         if (is_array($payload)) {
-            $payload = self::encodeObject($payload);
+            $payload = self::encodePayload($payload);
         }
         $out = $this->ffi->new('char *');
         $len = $this->ffi->new('size_t');
@@ -148,12 +159,27 @@ final class FfiEngine implements Engine
         return self::decode($this->owned('hooks_stats'));
     }
 
-    public function takeResults(int $max = 1000): array
+    public function takeResults(int $max = 500, int $maxBytes = 4194304): array
     {
         if ($max < 1 || $max > 10000) {
             throw new \InvalidArgumentException(sprintf('takeResults: max must be 1 to 10000, got %d', $max));
         }
-        return self::decode($this->owned('hooks_take_results', $max));
+        if ($maxBytes < 65536 || $maxBytes > 67108864) {
+            throw new \InvalidArgumentException(sprintf('takeResults: maxBytes must be 65536 to 67108864, got %d', $maxBytes));
+        }
+        $r = self::decode($this->owned('hooks_take_results', $max, $maxBytes));
+        return [
+            'events' => array_values(array_filter((array) ($r['events'] ?? []), 'is_array')),
+            'attempts' => array_values(array_filter((array) ($r['attempts'] ?? []), 'is_array')),
+            'ack' => (string) ($r['ack'] ?? ''),
+            'more' => !empty($r['more']),
+            'dropped' => (int) ($r['dropped'] ?? 0),
+        ];
+    }
+
+    public function ackResults(string $token): void
+    {
+        $this->check($this->ffi->hooks_ack_results($token, strlen($token)));
     }
 
     public function redeliver(array $request): void
@@ -178,7 +204,7 @@ final class FfiEngine implements Engine
     private function check(int $status): void
     {
         if (0 !== $status) {
-            throw new EngineException($status, (string) $this->ffi->hooks_last_error());
+            throw new EngineException($status, (string) $this->ffi->hooks_last_error(), null, (string) $this->ffi->hooks_last_error_kind());
         }
     }
 
@@ -221,9 +247,10 @@ final class FfiEngine implements Engine
     {
         $raw = null;
         if (array_key_exists('payload', $request)) {
-            if ([] === $request['payload']) {
-                $request['payload'] = new \stdClass();
-            } elseif (is_string($request['payload'])) {
+            if (is_array($request['payload']) || $request['payload'] instanceof \stdClass) {
+                $request['payload'] = self::encodePayload((array) $request['payload']);
+            }
+            if (is_string($request['payload'])) {
                 $raw = $request['payload'];
                 try {
                     $decoded = json_decode($raw, false, 512, JSON_THROW_ON_ERROR);
@@ -247,6 +274,24 @@ final class FfiEngine implements Engine
         if (null !== $raw) {
             // The raw payload was checked to be one JSON object, so splicing it in is safe.
             $json = str_replace('"' . $marker . '"', $raw, $json);
+        }
+        return $json;
+    }
+
+    /**
+     * A payload array as the JSON text every surface sends (the plugin's one encoder).
+     *
+     * @param array<mixed> $payload
+     *
+     * @throws EngineException INVALID_UTF8 or INVALID_JSON when it cannot be encoded.
+     */
+    private static function encodePayload(array $payload): string
+    {
+        $json = Payload::encode($payload);
+        if (null === $json) {
+            $utf8 = JSON_ERROR_UTF8 === json_last_error();
+            throw new EngineException($utf8 ? EngineException::INVALID_UTF8 : EngineException::INVALID_JSON,
+                'json: the payload could not be encoded as JSON: ' . lcfirst(json_last_error_msg()), null, $utf8 ? 'invalid_utf8' : 'invalid_json');
         }
         return $json;
     }

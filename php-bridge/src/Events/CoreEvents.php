@@ -10,10 +10,13 @@ declare(strict_types=1);
 
 namespace MultisiteWebhooks\Events;
 
+use MultisiteWebhooks\Payload;
 use MultisiteWebhooks\Plugin;
 
 /**
- * Listens to WordPress and builds each payload once, with the right site switched in.
+ * Listens to WordPress and builds each payload once, with the right site switched in. Text a
+ * site administrator controls (titles, taglines, names, excerpts) is bounded to a few KB with
+ * a `<field>_truncated` flag, so no one site can make the network's events unsendable.
  */
 final class CoreEvents
 {
@@ -155,7 +158,7 @@ final class CoreEvents
         } finally {
             restore_current_blog();
         }
-        return $block + self::siteFrom($site);
+        return Payload::boundText($block, ['site_title', 'site_description']) + self::siteFrom($site);
     }
 
     /**
@@ -191,7 +194,7 @@ final class CoreEvents
         if (!$u instanceof \WP_User) {
             return ['user_id' => $userId];
         }
-        return [
+        return Payload::boundText([
             'user_id' => $userId,
             'user_login' => (string) $u->user_login,
             'user_email' => (string) $u->user_email,
@@ -201,7 +204,7 @@ final class CoreEvents
             'user_registered' => (string) $u->user_registered,
             'user_is_super_admin' => is_super_admin($userId),
             'user_manage_url' => network_admin_url('user-edit.php?user_id=' . $userId),
-        ];
+        ], ['user_display_name', 'user_first_name', 'user_last_name']);
     }
 
     /**
@@ -212,7 +215,7 @@ final class CoreEvents
     public static function post(\WP_Post $post): array
     {
         $author = get_userdata((int) $post->post_author);
-        return [
+        return Payload::boundText([
             'post_id' => (int) $post->ID,
             'post_title' => get_the_title($post),
             'post_type' => (string) $post->post_type,
@@ -223,7 +226,7 @@ final class CoreEvents
             'post_author_name' => $author instanceof \WP_User ? (string) $author->display_name : '',
             'post_date_gmt' => (string) $post->post_date_gmt,
             'post_edit_url' => admin_url('post.php?post=' . (int) $post->ID . '&action=edit'),
-        ];
+        ], ['post_title', 'post_excerpt', 'post_author_name']);
     }
 
     /**

@@ -30,6 +30,22 @@ final class UltimateMultisite
         }, 10, 2);
     }
 
+    /** Event slugs Ultimate Multisite 2.4 raises (so a kept subscription can name its source). */
+    private const SLUGS = ['payment_received', 'site_published', 'confirm_email_address', 'domain_created', 'renewal_payment_created',
+        'invoice_sent', 'payment_failed', 'membership_expired', 'demo_site_expiring', 'checkout_started', 'checkout_step_completed',
+        'checkout_completed', 'checkout_failed', 'subsite_post_created', 'subsite_cpt_created', 'subsite_user_registered',
+        'subsite_woocommerce_order', 'customer_created', 'customer_updated', 'membership_created', 'membership_updated',
+        'payment_created', 'payment_updated'];
+
+    /**
+     * Who raises an event that is not registered now: "Ultimate Multisite" for its slugs,
+     * else the custom code that registers it.
+     */
+    public static function sourceOf(string $slug): string
+    {
+        return in_array($slug, self::SLUGS, true) ? 'Ultimate Multisite' : __('the plugin or code that registers it', 'multisite-webhooks');
+    }
+
     /**
      * Whether Ultimate Multisite is active.
      */

@@ -15,6 +15,10 @@ declare(strict_types=1);
 
 namespace MultisiteWebhooks\Rest;
 
+use MultisiteWebhooks\Messages;
+use MultisiteWebhooks\Store\Deliveries;
+use MultisiteWebhooks\UrlRule;
+
 use MultisiteWebhooks\Plugin;
 use MultisiteWebhooks\Store\Webhooks;
 
@@ -30,7 +34,7 @@ final class Controller
     public const CAPABILITY = 'manage_network_options';
 
     /** Delivery outcomes a caller may filter on (`failing` = failed or retrying). */
-    private const DELIVERY_STATUSES = ['delivered', 'failed', 'retrying', 'cancelled', 'failing'];
+    private const DELIVERY_STATUSES = [...Deliveries::OUTCOMES, 'failing'];
 
     /** Columns webhooks can be sorted by. */
     private const WEBHOOK_ORDERBY = ['id', 'name', 'webhook_url', 'event', 'event_count', 'failure_count', 'active', 'date_created', 'date_modified', 'date_last_delivery'];
@@ -201,11 +205,10 @@ final class Controller
      */
     public function createWebhook(\WP_REST_Request $request)
     {
-        $fields = $this->plugin->operations()->validateWebhook($this->webhookInput($request), false);
-        if (is_wp_error($fields)) {
-            return self::invalid($fields);
+        $created = $this->plugin->operations()->saveWebhook(null, $this->webhookInput($request));
+        if (is_wp_error($created)) {
+            return self::invalid($created);
         }
-        $created = $this->plugin->webhooks()->create($fields);
         $hook = $this->plugin->webhooks()->get($created['id']);
         if ($hook === null) {
             return new \WP_Error('multisite_webhooks_not_saved', __('The webhook could not be saved.', 'multisite-webhooks'), ['status' => 500]);
@@ -237,11 +240,10 @@ final class Controller
         if ($this->plugin->webhooks()->get($id) === null) {
             return self::webhookNotFound($id);
         }
-        $fields = $this->plugin->operations()->validateWebhook($this->webhookInput($request), true);
-        if (is_wp_error($fields)) {
-            return self::invalid($fields);
+        $saved = $this->plugin->operations()->saveWebhook($id, $this->webhookInput($request));
+        if (is_wp_error($saved)) {
+            return self::invalid($saved);
         }
-        $this->plugin->webhooks()->update($id, $fields);
         return new \WP_REST_Response($this->webhookData((array) $this->plugin->webhooks()->get($id)));
     }
 
@@ -415,8 +417,8 @@ final class Controller
         if (is_wp_error($valid)) {
             return $valid;
         }
-        $error = Webhooks::urlError(trim((string) $value));
-        return $error === null ? true : new \WP_Error('rest_invalid_url', $error);
+        [, $code] = UrlRule::normalize((string) $value);
+        return $code === null ? true : new \WP_Error('rest_invalid_url', Messages::url($code), ['code' => $code]);
     }
 
     /**
@@ -479,6 +481,7 @@ final class Controller
             'active' => (bool) $h['active'],
             'status' => (string) $h['status'],
             'disabled_reason' => (string) $h['disabled_reason'],
+            'url_checked' => (bool) $h['url_checked'],
             'payload_format' => (string) ($h['payload_format'] ?? 'flat'),
             'integration' => (string) ($h['integration'] ?? 'manual'),
             'hidden' => (bool) $h['hidden'],
@@ -552,6 +555,7 @@ final class Controller
                 'active' => ['type' => 'boolean'],
                 'status' => ['type' => 'string', 'enum' => ['active', 'inactive', 'disabled'], 'readonly' => true],
                 'disabled_reason' => ['type' => 'string', 'readonly' => true],
+                'url_checked' => ['description' => __('Whether the engine\'s address check judged the URL (false: saved where no engine could ask; the first process with the engine checks it).', 'multisite-webhooks'), 'type' => 'boolean', 'readonly' => true],
                 'payload_format' => ['type' => 'string', 'enum' => Webhooks::FORMATS],
                 'integration' => ['type' => 'string'],
                 'hidden' => ['type' => 'boolean'],
@@ -608,7 +612,7 @@ final class Controller
                 'event_id' => ['type' => 'string', 'readonly' => true],
                 'attempt_id' => ['type' => 'string', 'readonly' => true],
                 'attempt' => ['type' => 'integer', 'readonly' => true],
-                'status' => ['type' => 'string', 'enum' => ['delivered', 'failed', 'retrying', 'cancelled'], 'readonly' => true],
+                'status' => ['type' => 'string', 'enum' => Deliveries::OUTCOMES, 'readonly' => true],
                 'status_code' => ['type' => ['integer', 'null'], 'readonly' => true],
                 'error' => ['type' => ['string', 'null'], 'readonly' => true],
                 'duration_ms' => ['type' => 'integer', 'readonly' => true],

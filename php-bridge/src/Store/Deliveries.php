@@ -17,6 +17,12 @@ final class Deliveries
     /** Longest response excerpt stored (the engine keeps at most 20 KB). */
     private const EXCERPT_MAX = 20480;
 
+    /** Outcome of an event refused before any attempt (too large, too deep, invalid JSON, …). */
+    public const REFUSED = 'refused';
+
+    /** Every outcome an entry can have; `failing` (failed or retrying) is a filter only. */
+    public const OUTCOMES = ['delivered', 'failed', 'retrying', 'cancelled', self::REFUSED];
+
     /**
      * Records one attempt result from the engine (idempotent: a result seen before is
      * ignored). Returns whether it was new.
@@ -38,6 +44,7 @@ final class Deliveries
             'outcome' => ['%s', (string) ($r['outcome'] ?? '')],
             'status_code' => ['%d', isset($r['status']) ? (int) $r['status'] : null],
             'error' => ['%s', $error],
+            'error_kind' => ['%s', isset($r['error_kind']) && $r['error_kind'] !== '' ? (string) $r['error_kind'] : null],
             'duration_ms' => ['%d', (int) ($r['duration_ms'] ?? 0)],
             'url' => ['%s', (string) ($r['url'] ?? '')],
             'request_headers' => ['%s', (string) wp_json_encode((object) ($r['request_headers'] ?? []))],
@@ -64,7 +71,36 @@ final class Deliveries
     }
 
     /**
-     * Keeps an event's payload (for the log view and for redelivery).
+     * Records an event that was refused before any webhook got it (outcome `refused`, no
+     * webhook): what was raised, why it can never be sent, and how large it was.
+     */
+    public function recordRefused(string $event, string $kind, string $detail, int $bytes): bool
+    {
+        $now = (int) floor(microtime(true) * 1000);
+        return $this->record([
+            'attempt_id' => 'ref_' . bin2hex(random_bytes(12)),
+            'event_id' => 'ref_' . bin2hex(random_bytes(8)),
+            'endpoint_id' => 0,
+            'event' => mb_substr($event, 0, 191),
+            'attempt' => 0,
+            'outcome' => self::REFUSED,
+            'error' => mb_strcut($detail, 0, 2000) . ($bytes > 0 ? sprintf(' [%d bytes]', $bytes) : ''),
+            'error_kind' => $kind,
+            'started_at' => $now,
+        ]);
+    }
+
+    /**
+     * Events refused since `$since` (Unix time).
+     */
+    public function refusedSince(int $since): int
+    {
+        global $wpdb;
+        return (int) $wpdb->get_var($wpdb->prepare('SELECT COUNT(*) FROM ' . Schema::table('deliveries') . ' WHERE outcome = %s AND date_created >= %s', self::REFUSED, gmdate('Y-m-d H:i:s', $since))); // phpcs:ignore WordPress.DB.PreparedSQL -- table name only.
+    }
+
+    /**
+     * Keeps an event's payload (for the log view and for redelivery), exactly the bytes accepted.
      */
     public function storePayload(string $eventId, string $event, string $payloadJson, int $timestampMs): void
     {
@@ -97,7 +133,7 @@ final class Deliveries
 
     /**
      * Attempts, newest first, filtered by webhook_id, event, event_id, status (delivered, failed,
-     * retrying, cancelled, or `failing` = failed or retrying), is_test, since/until (GMT dates).
+     * retrying, cancelled, refused, or `failing` = failed or retrying), is_test, since/until (GMT dates).
      *
      * @param array<string, mixed> $args Filters plus per_page and page.
      * @return list<array<string, mixed>>
@@ -189,7 +225,7 @@ final class Deliveries
         $status = (string) ($args['status'] ?? '');
         if ($status === 'failing') {
             $where[] = $alias . "outcome IN ('failed','retrying')";
-        } elseif (in_array($status, ['delivered', 'failed', 'retrying', 'cancelled'], true)) {
+        } elseif (in_array($status, self::OUTCOMES, true)) {
             $where[] = $alias . 'outcome = %s';
             $params[] = $status;
         }

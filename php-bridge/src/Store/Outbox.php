@@ -53,11 +53,15 @@ final class Outbox
     }
 
     /**
-     * Moves up to `$max` events into the engine, oldest first. An event the engine refuses as
-     * invalid is dropped (it never could be sent) and reported; a spool failure stops the move
-     * and leaves the rest for later. Returns how many were moved.
+     * Moves up to `$max` events (and about `$maxBytes` of payload: at least one) into the
+     * engine, oldest first, so one huge row never wedges the move nor exhausts memory. An
+     * event the engine refuses (it never could be sent) is handed to `$refused` — kept in the
+     * delivery log as refused, never dropped in silence — and removed; a spool failure stops
+     * the move and leaves the rest for later. Returns how many were moved.
+     *
+     * @param callable(string $event, EngineException $why, int $bytes):void $refused
      */
-    public function drain(Engine $engine, int $max = 1000): int
+    public function drain(Engine $engine, callable $refused, int $max = 500, int $maxBytes = 8 << 20): int
     {
         global $wpdb;
         $table = Schema::table('outbox');
@@ -66,26 +70,39 @@ final class Outbox
             return 0;
         }
         try {
-            return $this->move($engine, $table, $max);
+            return $this->move($engine, $table, $refused, $max, $maxBytes);
         } finally {
             $wpdb->query("SELECT RELEASE_LOCK('multisite_webhooks_outbox')");
         }
     }
 
-    private function move(Engine $engine, string $table, int $max): int
+    private function move(Engine $engine, string $table, callable $refused, int $max, int $maxBytes): int
     {
         global $wpdb;
-        $rows = $wpdb->get_results($wpdb->prepare("SELECT id, event, payload FROM {$table} ORDER BY id ASC LIMIT %d", $max)); // phpcs:ignore WordPress.DB.PreparedSQL -- table name only.
+        $sizes = $wpdb->get_results($wpdb->prepare("SELECT id, LENGTH(payload) AS bytes FROM {$table} ORDER BY id ASC LIMIT %d", $max)); // phpcs:ignore WordPress.DB.PreparedSQL -- table name only.
+        $ids = [];
+        $total = 0;
+        foreach ((array) $sizes as $row) {
+            if ($ids !== [] && $total + (int) $row->bytes > $maxBytes) {
+                break;
+            }
+            $ids[] = (int) $row->id;
+            $total += (int) $row->bytes;
+        }
+        if ($ids === []) {
+            return 0;
+        }
+        $rows = $wpdb->get_results("SELECT id, event, payload FROM {$table} WHERE id IN (" . implode(',', $ids) . ') ORDER BY id ASC'); // phpcs:ignore WordPress.DB.PreparedSQL -- integers only.
         $moved = 0;
         foreach ((array) $rows as $row) {
             try {
                 $engine->emit((string) $row->event, (string) $row->payload);
                 $moved++;
             } catch (EngineException $e) {
-                if (in_array($e->getCode(), [EngineException::SPOOL, EngineException::NOT_INITIALIZED, EngineException::INTERNAL], true)) {
+                if ($e->isTransient()) {
                     break;
                 }
-                update_site_option('multisite_webhooks_last_error', sprintf('outbox event %d (%s) dropped: %s', $row->id, $row->event, $e->getMessage()));
+                $refused((string) $row->event, $e, strlen((string) $row->payload));
             }
             $wpdb->delete($table, ['id' => (int) $row->id], ['%d']);
         }

@@ -15,7 +15,7 @@ namespace MultisiteWebhooks\Store;
 final class Schema
 {
     /** Bump when a table definition changes. */
-    public const DB_VERSION = '2';
+    public const DB_VERSION = '3';
 
     /** Network option holding the installed DB_VERSION. */
     public const OPTION = 'multisite_webhooks_db_version';
@@ -75,6 +75,8 @@ final class Schema
   secrets text NOT NULL,
   revision bigint(20) unsigned NOT NULL DEFAULT 1,
   disabled_reason text NULL,
+  disabled_kind varchar(32) NULL,
+  url_checked tinyint(1) NOT NULL DEFAULT 1,
   date_disabled datetime NULL,
   date_last_failed datetime NULL,
   date_last_delivery datetime NULL,
@@ -96,6 +98,7 @@ final class Schema
   outcome varchar(20) NOT NULL DEFAULT '',
   status_code smallint(5) unsigned NULL,
   error text NULL,
+  error_kind varchar(32) NULL,
   duration_ms int(10) unsigned NOT NULL DEFAULT 0,
   url varchar(2048) NOT NULL DEFAULT '',
   request_headers text NULL,
@@ -140,7 +143,8 @@ final class Schema
         foreach (['webhooks', 'deliveries', 'events', 'outbox'] as $t) {
             $wpdb->query('DROP TABLE IF EXISTS ' . self::table($t)); // phpcs:ignore WordPress.DB.PreparedSQL -- table name only.
         }
-        foreach ([self::OPTION, Webhooks::VERSION_OPTION, 'multisite_webhooks_last_prune', 'multisite_webhooks_last_error'] as $o) {
+        foreach ([self::OPTION, Webhooks::VERSION_OPTION, 'multisite_webhooks_last_prune', \MultisiteWebhooks\Dispatcher::LAST_ERROR,
+            \MultisiteWebhooks\Dispatcher::REJECTED, \MultisiteWebhooks\Importer::DROPPED_SEEN] as $o) {
             delete_site_option($o);
         }
     }

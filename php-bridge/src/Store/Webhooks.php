@@ -10,6 +10,9 @@ declare(strict_types=1);
 
 namespace MultisiteWebhooks\Store;
 
+use MultisiteWebhooks\Messages;
+use MultisiteWebhooks\UrlRule;
+
 /**
  * Webhook records, validation, and the endpoint snapshot given to the engine.
  */
@@ -25,7 +28,7 @@ final class Webhooks
     public const FORMATS = ['flat', 'envelope'];
 
     /** Columns a caller may set. */
-    private const FIELDS = ['name', 'webhook_url', 'events', 'active', 'hidden', 'integration', 'payload_format', 'migrated_from_id'];
+    private const FIELDS = ['name', 'webhook_url', 'events', 'active', 'hidden', 'integration', 'payload_format', 'migrated_from_id', 'url_checked'];
 
     /**
      * A new signing secret: `whsec_` + base64 of 32 random bytes.
@@ -64,11 +67,17 @@ final class Webhooks
     /**
      * Checks and normalises fields for create (`$partial` false) or update (true).
      *
+     * The URL is checked with the engine's own rule (UrlRule), a host in another script
+     * converted to its xn-- form. An event slug must be known — or already be one the webhook
+     * hears (`$kept`): a subscription to an event whose source is not loaded right now
+     * (Ultimate Multisite inactive, custom code not registered in this request) is kept.
+     *
      * @param array<string, mixed> $data
      * @param callable(string):bool $eventExists Whether an event slug is known.
+     * @param list<string>          $kept        Events the webhook already hears.
      * @return array<string, mixed>|\WP_Error Normalised fields, or errors keyed by field.
      */
-    public function validate(array $data, bool $partial, callable $eventExists)
+    public function validate(array $data, bool $partial, callable $eventExists, array $kept = [])
     {
         $errors = new \WP_Error();
         $out = [];
@@ -83,10 +92,9 @@ final class Webhooks
             $out['name'] = $name;
         }
         if (!$partial || array_key_exists('webhook_url', $data)) {
-            $url = trim((string) ($data['webhook_url'] ?? ''));
-            $error = self::urlError($url);
-            if ($error !== null) {
-                $errors->add('webhook_url', $error);
+            [$url, $code] = UrlRule::normalize((string) ($data['webhook_url'] ?? ''));
+            if ($code !== null) {
+                $errors->add('webhook_url', Messages::url($code), ['code' => $code]);
             }
             $out['webhook_url'] = $url;
         }
@@ -100,7 +108,7 @@ final class Webhooks
                 $errors->add('events', __('Choose at least one event.', 'multisite-webhooks'));
             }
             foreach ($events as $e) {
-                if ($e !== '*' && !$eventExists($e)) {
+                if ($e !== '*' && !$eventExists($e) && !in_array($e, $kept, true)) {
                     /* translators: %s: event slug */
                     $errors->add('events', sprintf(__('There is no event called "%s".', 'multisite-webhooks'), $e));
                 }
@@ -132,34 +140,6 @@ final class Webhooks
     }
 
     /**
-     * Why `$url` cannot be a webhook URL, or null if it can (the address itself is judged by
-     * the engine's SSRF guard when a request is made).
-     */
-    public static function urlError(string $url): ?string
-    {
-        if ($url === '') {
-            return __('Enter the URL that should receive the events.', 'multisite-webhooks');
-        }
-        $parts = wp_parse_url($url);
-        $scheme = strtolower((string) ($parts['scheme'] ?? ''));
-        if (!in_array($scheme, ['http', 'https'], true) || empty($parts['host'])) {
-            return __('The URL must start with http:// or https:// and name a host.', 'multisite-webhooks');
-        }
-        if (strlen($url) > 2048) {
-            return __('The URL is longer than 2048 characters.', 'multisite-webhooks');
-        }
-        if (preg_match('/\s/', $url)) {
-            return __('The URL must not contain spaces.', 'multisite-webhooks');
-        }
-        // Characters a URL may only carry percent-encoded (RFC 3986); the engine refuses them.
-        if (preg_match('/[\x00-\x1F\x7F"<>\\\\^`{|}]/', $url, $m)) {
-            /* translators: %s: the character */
-            return sprintf(__('The URL contains "%s", which must be percent-encoded.', 'multisite-webhooks'), $m[0]);
-        }
-        return null;
-    }
-
-    /**
      * Creates a webhook from validated fields; returns its id and its secret (shown once).
      *
      * @param array<string, mixed> $fields Output of validate().
@@ -180,6 +160,7 @@ final class Webhooks
             'integration' => (string) ($fields['integration'] ?? 'manual'),
             'payload_format' => (string) ($fields['payload_format'] ?? 'flat'),
             'migrated_from_id' => (int) ($fields['migrated_from_id'] ?? 0),
+            'url_checked' => (int) ($fields['url_checked'] ?? 1),
             'secrets' => (string) wp_json_encode([['secret' => $secret, 'created' => time(), 'expires' => null]]),
             'revision' => 1,
             'date_created' => $now,
@@ -202,8 +183,9 @@ final class Webhooks
     }
 
     /**
-     * Updates a webhook with validated fields. Saving clears an engine-side disable (the admin
-     * looked at it), unless the change turns the webhook off; it starts a new revision.
+     * Updates a webhook with validated fields; it starts a new revision. A webhook the engine
+     * disabled (410 Gone, failing for days, address refused) stays disabled through any other
+     * change (a rename, a new URL): only `active => 1` given explicitly turns it on again.
      *
      * @param array<string, mixed> $fields Output of validate(..., true).
      */
@@ -224,15 +206,16 @@ final class Webhooks
             }
         }
         $row['date_modified'] = gmdate('Y-m-d H:i:s');
-        // Turning a webhook off keeps the reason it was disabled; any other change clears it.
-        $turnsOff = array_key_exists('active', $fields) && !$fields['active'];
-        if (!$turnsOff) {
+        // Only an explicit "turn it on" clears the reason the engine disabled it.
+        $turnsOn = array_key_exists('active', $fields) && (bool) $fields['active'];
+        if ($turnsOn) {
             $row['disabled_reason'] = null;
+            $row['disabled_kind'] = null;
             $row['date_disabled'] = null;
         }
         // Turned (back) on: it hears events from now on, not the ones raised while it was off.
         $wasOn = $old !== null && $old['active'] && $old['disabled_reason'] === '';
-        $isOn = !$turnsOff && (array_key_exists('active', $fields) ? (bool) $fields['active'] : ($old['active'] ?? false));
+        $isOn = $turnsOn || (!array_key_exists('active', $fields) && $wasOn);
         if ($isOn && !$wasOn) {
             $row['date_activated'] = $row['date_modified'];
         }
@@ -350,6 +333,8 @@ final class Webhooks
         $row['active'] = (bool) (int) $row['active'];
         $row['hidden'] = (bool) (int) $row['hidden'];
         $row['disabled_reason'] = (string) ($row['disabled_reason'] ?? '');
+        $row['disabled_kind'] = (string) ($row['disabled_kind'] ?? '');
+        $row['url_checked'] = (bool) (int) ($row['url_checked'] ?? 1);
         $row['status'] = $row['disabled_reason'] !== '' ? 'disabled' : ($row['active'] ? 'active' : 'inactive');
         $secrets = json_decode((string) ($row['secrets'] ?? '[]'), true);
         $secrets = is_array($secrets) ? $secrets : [];
@@ -410,12 +395,13 @@ final class Webhooks
     }
 
     /**
-     * Records that the engine disabled a webhook, and why.
+     * Records that a webhook was disabled, why (the engine's words) and of what kind
+     * (`gone`, `failing`, `ssrf_refused`, … — Messages turns it into a sentence).
      */
-    public function markDisabled(int $id, string $reason): void
+    public function markDisabled(int $id, string $reason, string $kind = ''): void
     {
         global $wpdb;
-        $wpdb->update(Schema::table('webhooks'), ['disabled_reason' => $reason, 'date_disabled' => gmdate('Y-m-d H:i:s')], ['id' => $id]);
+        $wpdb->update(Schema::table('webhooks'), ['disabled_reason' => $reason, 'disabled_kind' => $kind === '' ? null : $kind, 'date_disabled' => gmdate('Y-m-d H:i:s')], ['id' => $id]);
         $this->bumpVersion();
         /**
          * Fires when a webhook is disabled because its endpoint answered 410 Gone or failed
@@ -427,6 +413,27 @@ final class Webhooks
          * @param string $reason Why.
          */
         do_action('multisite_webhooks_webhook_disabled', $id, $reason);
+    }
+
+    /**
+     * Webhooks saved where no engine could judge their address (degraded mode).
+     *
+     * @return list<array<string, mixed>>
+     */
+    public function unchecked(): array
+    {
+        global $wpdb;
+        $rows = $wpdb->get_results('SELECT * FROM ' . Schema::table('webhooks') . ' WHERE url_checked = 0 LIMIT 100', ARRAY_A); // phpcs:ignore WordPress.DB.PreparedSQL -- table name only.
+        return array_map(static fn (array $r): array => self::shape($r, false), (array) $rows);
+    }
+
+    /**
+     * Records that an engine judged the webhook's address.
+     */
+    public function markChecked(int $id): void
+    {
+        global $wpdb;
+        $wpdb->update(Schema::table('webhooks'), ['url_checked' => 1], ['id' => $id]);
     }
 
     /**
@@ -451,6 +458,24 @@ final class Webhooks
     }
 
     /**
+     * The secrets that sign now (newest first): those not past their rotation grace.
+     *
+     * @param array<mixed> $secrets A webhook's `secrets` (get(…, true)).
+     * @return list<string>
+     */
+    public static function activeSecrets(array $secrets, ?int $now = null): array
+    {
+        $now ??= time();
+        $out = [];
+        foreach ($secrets as $s) {
+            if (is_array($s) && !empty($s['secret']) && (empty($s['expires']) || (int) $s['expires'] > $now)) {
+                $out[] = (string) $s['secret'];
+            }
+        }
+        return $out;
+    }
+
+    /**
      * The endpoint snapshot for the engine: every webhook, with its signing secrets.
      *
      * @return array{version:int, endpoints:list<array<string,mixed>>}
@@ -463,19 +488,13 @@ final class Webhooks
         $endpoints = [];
         foreach ((array) $rows as $r) {
             $events = json_decode((string) $r['events'], true);
-            $secrets = [];
-            foreach ((array) json_decode((string) $r['secrets'], true) as $s) {
-                if (!empty($s['secret']) && (empty($s['expires']) || (int) $s['expires'] > $now)) {
-                    $secrets[] = (string) $s['secret'];
-                }
-            }
-            if (!is_array($events) || $events === [] || self::urlError((string) $r['webhook_url']) !== null) {
-                continue; // Never let one bad row stop every other webhook.
-            }
+            $secrets = self::activeSecrets((array) json_decode((string) $r['secrets'], true), $now);
+            // Every row goes to the engine as it is: one it cannot use is left out there and
+            // reported by id (Engine::configure()), never stopping the others.
             $endpoints[] = [
                 'id' => (int) $r['id'],
                 'url' => (string) $r['webhook_url'],
-                'events' => array_values(array_map('strval', $events)),
+                'events' => is_array($events) ? array_values(array_map('strval', $events)) : [],
                 'secrets' => $secrets,
                 'active' => (int) $r['active'] === 1 && (string) $r['disabled_reason'] === '',
                 'format' => in_array($r['payload_format'], self::FORMATS, true) ? $r['payload_format'] : 'flat',

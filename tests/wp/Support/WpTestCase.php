@@ -107,9 +107,9 @@ abstract class WpTestCase extends TestCase
      *
      * @return mixed
      */
-    protected static function wpJson(string $code, string $url = 'http://localhost/')
+    protected static function wpJson(string $code, string $url = 'http://localhost/', array $ini = [])
     {
-        $out = trim(self::wp($code, $url));
+        $out = trim(self::wp($code, $url, $ini));
         $lines = explode("\n", $out);
         try {
             return json_decode((string) end($lines), true, 512, JSON_THROW_ON_ERROR);
@@ -216,6 +216,85 @@ abstract class WpTestCase extends TestCase
             throw new \RuntimeException("no hidden input $name in the page");
         }
         return html_entity_decode($m[1]);
+    }
+
+    /**
+     * Runs `wp <command>` through the stand-in.
+     *
+     * @param list<string|int>     $args
+     * @param array<string, mixed> $assoc
+     * @param list<string>         $ini
+     * @return array{status:int, out:string, err:string}
+     */
+    protected static function cli(string $command, array $args = [], array $assoc = [], ?string $stdin = null, array $ini = []): array
+    {
+        $cmd = [HOOKS_TEST_ROOT . '/tools/wp/wp-php.sh', '--url=http://localhost/'];
+        foreach ($ini as $i) {
+            array_push($cmd, '-d', $i);
+        }
+        array_push($cmd, dirname(__DIR__) . '/fixtures/cli/run.php', $command, json_encode(array_map('strval', $args)), json_encode((object) $assoc));
+        $proc = proc_open($cmd, [0 => ['pipe', 'r'], 1 => ['pipe', 'w'], 2 => ['pipe', 'w']], $pipes);
+        fwrite($pipes[0], (string) $stdin);
+        fclose($pipes[0]);
+        $out = (string) stream_get_contents($pipes[1]);
+        $err = (string) stream_get_contents($pipes[2]);
+        fclose($pipes[1]);
+        fclose($pipes[2]);
+        $status = proc_close($proc);
+        if ($status === 2) {
+            throw new \RuntimeException("run.php could not run `$command`: $err");
+        }
+        return ['status' => $status, 'out' => $out, 'err' => $err];
+    }
+
+    /**
+     * A new application password of `$login`, for rest().
+     *
+     * @return array{user:string, password:string, id:int, uuid:string}
+     */
+    protected static function applicationPassword(string $login): array
+    {
+        $r = self::wpJson('$u = get_user_by("login", ' . var_export($login, true) . ');
+            [$password, $item] = WP_Application_Passwords::create_new_application_password($u->ID, ["name" => "rest-test-" . uniqid()]);
+            echo json_encode(["password" => $password, "id" => $u->ID, "uuid" => $item["uuid"]]);');
+        return ['user' => $login] + $r;
+    }
+
+    /**
+     * One request to the plugin's REST API (multisite-webhooks/v1) with application-password
+     * credentials (null: anonymous).
+     *
+     * @param array<string, mixed>|null         $json
+     * @param array{user:string, password:string}|null $cred
+     * @return array{status:int, headers:array<string, string>, raw:string, body:mixed}
+     */
+    protected static function rest(string $method, string $path, ?array $json, ?array $cred): array
+    {
+        $ch = curl_init('http://localhost/wp-json/multisite-webhooks/v1' . $path);
+        $headers = [];
+        curl_setopt_array($ch, [
+            CURLOPT_RETURNTRANSFER => true,
+            CURLOPT_CUSTOMREQUEST => $method,
+            CURLOPT_TIMEOUT => 60,
+            CURLOPT_HEADERFUNCTION => static function ($ch, string $line) use (&$headers): int {
+                if (strpos($line, ':') !== false) {
+                    [$k, $v] = explode(':', $line, 2);
+                    $headers[strtolower(trim($k))] = trim($v);
+                }
+                return strlen($line);
+            },
+        ]);
+        if ($cred !== null) {
+            curl_setopt($ch, CURLOPT_USERPWD, $cred['user'] . ':' . $cred['password']);
+        }
+        if ($json !== null) {
+            curl_setopt($ch, CURLOPT_POSTFIELDS, json_encode($json));
+            curl_setopt($ch, CURLOPT_HTTPHEADER, ['Content-Type: application/json']);
+        }
+        $raw = (string) curl_exec($ch);
+        $status = (int) curl_getinfo($ch, CURLINFO_RESPONSE_CODE);
+        curl_close($ch);
+        return ['status' => $status, 'headers' => $headers, 'raw' => $raw, 'body' => json_decode($raw, true)];
     }
 
     /** Imports finished attempts into the delivery log (as the cron tick does). */
