@@ -291,6 +291,25 @@ final class SeamTest extends WpTestCase
         $this->assertStringContainsString('10.1.2.3 (private', $r['body']['data']['params']['webhook_url']);
     }
 
+    public function testEverySavePathTakesTheEnginesUrlRule(): void
+    {
+        $cred = self::applicationPassword('admin');
+        $r = self::rest('POST', '/webhooks', ['name' => 'IDN', 'webhook_url' => 'https://bücher.example/hook', 'events' => ['test_ping']], $cred);
+        $this->assertSame(201, $r['status'], $r['raw']);
+        $this->assertSame('https://xn--bcher-kva.example/hook', $r['body']['webhook_url'], 'saved in the form the engine and DNS use');
+        foreach (['http://%31%32%37.0.0.2/' => 'not a valid host name', 'http://127.0.0.1:18350:80/ok' => 'port of the URL must be one number'] as $url => $words) {
+            $r = self::rest('POST', '/webhooks', ['name' => 'Bad', 'webhook_url' => $url, 'events' => ['test_ping']], $cred);
+            $this->assertSame(400, $r['status'], $url);
+            $cli = self::cli('webhook create', [], ['name' => 'Bad', 'webhook_url' => $url, 'events' => 'test_ping']);
+            $this->assertSame(1, $cli['status'], $url);
+            $this->assertStringContainsString($words, $cli['err']);
+            $degraded = self::wpJson('$r = ' . self::P . '->operations()->saveWebhook(null, ["name" => "Bad", "webhook_url" => ' . var_export($url, true) . ', "events" => ["test_ping"]]);
+                echo json_encode(is_wp_error($r) ? $r->get_error_messages("webhook_url") : $r);', 'http://localhost/', ['ffi.enable=0']);
+            $this->assertStringContainsString($words, $degraded[0] ?? '', 'refused without an engine too: ' . json_encode($degraded));
+        }
+        $this->assertSame(1, (int) trim(self::wp('echo ' . self::P . '->webhooks()->count();')), 'only the good one was saved');
+    }
+
     public function testSavingKeepsSubscriptionsToEventsNotRaisedRightNow(): void
     {
         $id = self::insertRow('Mixed', $this->receiver->url('/mixed'), ['test_ping', 'gone_plugin_event']);
