@@ -50,11 +50,13 @@ final class Dispatcher
     public function emit(string $slug, $payload)
     {
         if (!Catalog::validSlug($slug)) {
+            $this->refuseEvent($slug, 'invalid_event', 'the event slug is not valid');
             return new \WP_Error('multisite_webhooks_invalid_event', sprintf(
                 /* translators: %s: event slug */
                 __('"%s" is not a valid event slug: use 1 to 191 letters, digits, "_", "-", "." or ":".', 'multisite-webhooks'), $slug));
         }
         if (!$this->plugin->catalog()->has($slug)) {
+            $this->refuseEvent($slug, 'unknown_event', 'no event of this name is registered');
             return new \WP_Error('multisite_webhooks_unknown_event', sprintf(
                 /* translators: %s: event slug */
                 __('There is no event called "%s": register it first with hooks_register_event().', 'multisite-webhooks'), $slug));
@@ -75,10 +77,7 @@ final class Dispatcher
      */
     public function emitTrusted(string $slug, $payload)
     {
-        if (is_array($payload) && $payload !== [] && array_is_list($payload)) {
-            $payload = ['items' => $payload]; // A list is sent as an object holding it.
-        }
-        $json = is_string($payload) ? $payload : (is_array($payload) ? Payload::encode($payload) : null);
+        $json = is_string($payload) ? $payload : (is_array($payload) ? Payload::fromValue($payload) : null);
         if ($json === null) {
             return $this->refuse($slug, '', new EngineException(EngineException::INVALID_JSON,
                 'json: the payload must be an array or the JSON text of an object, and encodable as JSON', null, is_array($payload) ? 'invalid_utf8' : 'not_object'));
@@ -127,6 +126,15 @@ final class Dispatcher
     }
 
     /**
+     * Records an event raised in this network that cannot be sent at all (a payload that
+     * could not be built, an unknown event): the delivery log shows it as refused, with why.
+     */
+    public function refuseEvent(string $slug, string $kind, string $detail): \WP_Error
+    {
+        return $this->refuse($slug, '', new EngineException(EngineException::INVALID_JSON, $detail, null, $kind), 0);
+    }
+
+    /**
      * An outbox row the engine refused: recorded as refused (Outbox::drain's callback).
      */
     public function refuseFromOutbox(string $slug, EngineException $e, int $bytes): void
@@ -142,8 +150,12 @@ final class Dispatcher
     {
         $sentence = Messages::kind($e->kind(), $e->getMessage());
         try {
-            $this->plugin->deliveries()->recordRefused($slug, $e->kind(), $e->getMessage(), $bytes ?? strlen($json));
+            $recorded = $this->plugin->deliveries()->recordRefused($slug, $e->kind(), $e->getMessage(), $bytes ?? strlen($json));
         } catch (\Throwable $ignored) {
+            $recorded = false;
+        }
+        if (!$recorded) {
+            // The log could not take it either: the notice still says so.
             $this->noteError(sprintf('%s: %s', $slug, $sentence), $e->kind());
         }
         /**
@@ -189,8 +201,6 @@ final class Dispatcher
         if ($version > 0 && $engine->configuredVersion() < $version) {
             $report = $engine->configure($webhooks->snapshot());
             $this->recordRejected($report['rejected']);
-            // Webhooks saved where no engine could judge their address are judged now.
-            $this->plugin->operations()->checkUnchecked($engine);
         }
         $this->syncedVersion = $version;
         if (!@touch($stamp)) { // phpcs:ignore WordPress.PHP.NoSilencedErrors -- another user's stamp: replace it.

@@ -53,7 +53,7 @@ final class Operations
         if (!$engine->delivers()) {
             return new \WP_Error('multisite_webhooks_degraded', $this->plugin->loader()->reason() . ' ' . $this->plugin->loader()->fix(), ['status' => 503, 'kind' => 'engine_unavailable']);
         }
-        $payload = Payload::encode($this->plugin->catalog()->example($event));
+        $payload = Payload::fromValue($this->plugin->catalog()->example($event));
         if ($payload === null) {
             return new \WP_Error('multisite_webhooks_refused', Messages::kind('invalid_json'), ['status' => 400, 'kind' => 'invalid_json']);
         }
@@ -73,9 +73,14 @@ final class Operations
             'test' => true,
             'outcome' => !empty($r['ok']) ? 'delivered' : 'failed',
         ];
-        $this->plugin->deliveries()->record($record);
-        $this->plugin->deliveries()->storePayload((string) $r['event_id'], $event, $payload, (int) ($r['started_at'] ?? 0));
-        $r['delivery_id'] = $this->deliveryIdOf((string) $record['attempt_id']);
+        try {
+            $this->plugin->deliveries()->record($record);
+            $this->plugin->deliveries()->storePayload((string) $r['event_id'], $event, $payload, (int) ($r['started_at'] ?? 0));
+            $r['delivery_id'] = $this->deliveryIdOf((string) $record['attempt_id']);
+        } catch (\RuntimeException $e) {
+            $this->plugin->dispatcher()->noteError($e->getMessage(), 'database');
+            $r['delivery_id'] = 0;
+        }
         if (!empty($r['error_kind']) && $r['error_kind'] !== 'http_status') {
             $r['error_sentence'] = Messages::kind((string) $r['error_kind'], '', ['address' => $r['address'] ?? '', 'range' => $r['range'] ?? '']);
         }
@@ -130,6 +135,12 @@ final class Operations
                 return self::notFound($id);
             }
         }
+        // Turning on a webhook whose address was refused, or never judged, asks again.
+        $turnsOn = array_key_exists('active', $data) && filter_var($data['active'], FILTER_VALIDATE_BOOLEAN);
+        if ($existing !== null && $turnsOn && !array_key_exists('webhook_url', $data)
+            && (!$existing['url_checked'] || in_array($existing['disabled_kind'], ['ssrf_refused', 'invalid_url'], true))) {
+            $data['webhook_url'] = $existing['webhook_url'];
+        }
         $fields = $this->validateWebhook($data, $id !== null, $existing);
         if (is_wp_error($fields)) {
             return $fields;
@@ -162,6 +173,10 @@ final class Operations
         try {
             $check = $this->plugin->engine()->checkUrl($url);
         } catch (EngineException $e) {
+            if ($e->isTransient()) {
+                // The engine could not judge it now: not a refusal; judged again later.
+                return ['refusal' => null, 'kind' => 'unchecked', 'checked' => false, 'detail' => $e->getMessage()];
+            }
             return ['refusal' => Messages::kind($e->kind(), '', ['code' => UrlRule::check($url) ?? '']), 'kind' => $e->kind(), 'checked' => true, 'detail' => $e->getMessage()];
         }
         $kind = (string) ($check['kind'] ?? '');

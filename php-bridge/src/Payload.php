@@ -41,6 +41,20 @@ final class Payload
     }
 
     /**
+     * A payload value as it is sent: a list is wrapped as `{"items":[…]}` (a payload is an
+     * object), then encode(). What emit, Send Test and the examples of every surface use.
+     *
+     * @param array<mixed> $payload
+     */
+    public static function fromValue(array $payload): ?string
+    {
+        if ($payload !== [] && array_is_list($payload)) {
+            $payload = ['items' => $payload];
+        }
+        return self::encode($payload);
+    }
+
+    /**
      * Why the engine would refuse `$json`, checked as the engine checks it (same order, same
      * kinds: too_large, not_object, invalid_utf8, invalid_json, too_deep, lone_surrogate), or
      * null when it would accept it.

@@ -240,7 +240,11 @@ final class Plugin
      */
     public function deliveries(): Deliveries
     {
-        return $this->deliveries ??= new Deliveries();
+        if ($this->deliveries === null) {
+            Schema::maybeUpgrade(); // The columns this version writes exist before any write.
+            $this->deliveries = new Deliveries();
+        }
+        return $this->deliveries;
     }
 
     /**
@@ -248,7 +252,11 @@ final class Plugin
      */
     public function outbox(): Outbox
     {
-        return $this->outbox ??= new Outbox();
+        if ($this->outbox === null) {
+            Schema::maybeUpgrade();
+            $this->outbox = new Outbox();
+        }
+        return $this->outbox;
     }
 
     /**

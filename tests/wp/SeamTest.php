@@ -208,7 +208,7 @@ final class SeamTest extends WpTestCase
         $this->assertNotEmpty(json_decode($cli['out'], true), 'WP-CLI lists it');
         $rest = self::rest('GET', '/deliveries?status=refused', null, self::applicationPassword('admin'));
         $this->assertSame(200, $rest['status'], $rest['raw']);
-        $this->assertNotEmpty($rest['body'], 'REST lists it');
+        $this->assertSame('too_large', $rest['body'][0]['error_kind'] ?? null, 'REST lists it, with its kind');
     }
 
     public function testTheOutboxChecksAtInsertAndDrainsInBoundedBatches(): void
@@ -317,6 +317,8 @@ final class SeamTest extends WpTestCase
         $this->assertSame($id, $r['id'] ?? null, json_encode($r));
         $cli = self::cli('webhook update', [(string) $id], ['name' => 'Renamed by CLI']);
         $this->assertSame(0, $cli['status'], json_encode($cli));
+        $rest = self::rest('PATCH', "/webhooks/$id", ['events' => ['test_ping', 'gone_plugin_event']], self::applicationPassword('admin'));
+        $this->assertSame(200, $rest['status'], $rest['raw']);
         $hook = self::wpJson('echo json_encode(' . self::P . '->webhooks()->get(' . $id . '));');
         $this->assertSame(['test_ping', 'gone_plugin_event'], $hook['events']);
         $jar = self::login();

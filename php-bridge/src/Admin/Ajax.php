@@ -76,6 +76,8 @@ final class Ajax
             'status' => isset($result['status']) ? (int) $result['status'] : null,
             'reason' => (string) ($result['reason'] ?? ''),
             'error' => (string) ($result['error'] ?? ''),
+            'error_kind' => (string) ($result['error_kind'] ?? ''),
+            'error_sentence' => (string) ($result['error_sentence'] ?? ''),
             'duration_ms' => (int) ($result['duration_ms'] ?? 0),
             'request_headers' => (object) ($result['request_headers'] ?? []),
             'response_headers' => (object) ($result['response_headers'] ?? []),

@@ -181,8 +181,9 @@ final class DeliveriesPage
         $hook = $this->plugin->webhooks()->get((int) $d['webhook_id']);
         $facts = [
             __('Time', 'multisite-webhooks') => WebhooksTable::when((string) $d['date_created']),
-            __('Webhook', 'multisite-webhooks') => $hook === null ? esc_html__('(deleted)', 'multisite-webhooks')
-                : sprintf('<a href="%s">%s</a>', esc_url(Admin::url(Admin::PAGE_EDIT, ['id' => (int) $hook['id']])), esc_html((string) $hook['name'])),
+            __('Webhook', 'multisite-webhooks') => (int) $d['webhook_id'] === 0 ? esc_html__('— (refused before any webhook)', 'multisite-webhooks')
+                : ($hook === null ? esc_html__('(deleted)', 'multisite-webhooks')
+                : sprintf('<a href="%s">%s</a>', esc_url(Admin::url(Admin::PAGE_EDIT, ['id' => (int) $hook['id']])), esc_html((string) $hook['name']))),
             __('URL', 'multisite-webhooks') => '<code>' . esc_html((string) $d['url']) . '</code>',
             __('Event', 'multisite-webhooks') => '<code>' . esc_html((string) $d['event']) . '</code>',
             __('Message id (webhook-id)', 'multisite-webhooks') => '<code>' . esc_html((string) $d['event_id']) . '</code>',

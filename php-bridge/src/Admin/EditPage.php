@@ -306,7 +306,7 @@ final class EditPage
         $groups = [];
         foreach ($events as $e) {
             // The example as the plugin's one encoder writes it (the browser only pretty-prints it).
-            $data[$e['slug']] = ['name' => $e['name'], 'payload' => \MultisiteWebhooks\Payload::encode((array) $e['payload']) ?? '{}'];
+            $data[$e['slug']] = ['name' => $e['name'], 'payload' => \MultisiteWebhooks\Payload::fromValue((array) $e['payload']) ?? '{}'];
             $groups[$e['source']][] = $e;
         }
         $html = '<fieldset id="mwh-events" class="mwh-events-picker"' . $this->invalid('events') . '><legend class="screen-reader-text">' . esc_html__('Events', 'multisite-webhooks') . '</legend>';

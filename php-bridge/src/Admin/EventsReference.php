@@ -69,7 +69,7 @@ final class EventsReference
     public static function pretty(array $payload): string
     {
         // Laid out for reading; the bytes sent are Payload::encode()'s.
-        return (string) wp_json_encode(json_decode(\MultisiteWebhooks\Payload::encode($payload) ?? '{}'), JSON_PRETTY_PRINT | JSON_UNESCAPED_SLASHES | JSON_UNESCAPED_UNICODE);
+        return (string) wp_json_encode(json_decode(\MultisiteWebhooks\Payload::fromValue($payload) ?? '{}'), JSON_PRETTY_PRINT | JSON_UNESCAPED_SLASHES | JSON_UNESCAPED_UNICODE);
     }
 
     /**

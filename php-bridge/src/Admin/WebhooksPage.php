@@ -58,7 +58,8 @@ final class WebhooksPage
             if ($action === 'delete') {
                 $n += $this->plugin->webhooks()->delete($id) ? 1 : 0;
             } else {
-                $n += $this->plugin->webhooks()->update($id, ['active' => $action === 'activate' ? 1 : 0]) ? 1 : 0;
+                $saved = $this->plugin->operations()->saveWebhook($id, ['active' => $action === 'activate' ? 1 : 0]);
+                $n += is_wp_error($saved) ? 0 : 1;
             }
         }
         $this->done($action === 'delete' ? 'deleted' : ($action === 'activate' ? 'activated' : 'deactivated'), $n);

@@ -110,7 +110,8 @@ final class EventCommand
         if (!$this->plugin->catalog()->has($slug)) {
             \WP_CLI::error(sprintf('There is no event called "%s". See `wp webhook event list`.', $slug));
         }
-        $payload = $this->plugin->catalog()->example($slug);
-        \WP_CLI::line((string) wp_json_encode($payload === [] ? new \stdClass() : $payload, JSON_PRETTY_PRINT | JSON_UNESCAPED_SLASHES | JSON_UNESCAPED_UNICODE));
+        // What a receiver gets in the flat format (the plugin's one encoder), laid out to read.
+        $json = \MultisiteWebhooks\Payload::fromValue($this->plugin->catalog()->example($slug)) ?? '{}';
+        \WP_CLI::line((string) wp_json_encode(json_decode($json), JSON_PRETTY_PRINT | JSON_UNESCAPED_SLASHES | JSON_UNESCAPED_UNICODE));
     }
 }

@@ -77,7 +77,7 @@ final class CoreEvents
             try {
                 $payload = $build();
             } catch (\Throwable $e) {
-                $plugin->dispatcher()->noteError(sprintf('%s: building the payload failed: %s', $slug, $e->getMessage()));
+                $plugin->dispatcher()->refuseEvent($slug, 'internal', sprintf('building the payload failed: %s', $e->getMessage()));
                 return;
             }
             if (is_array($payload)) {

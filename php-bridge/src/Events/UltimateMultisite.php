@@ -23,7 +23,11 @@ final class UltimateMultisite
     public static function attach(Plugin $plugin): void
     {
         add_action('wu_event', static function ($slug, $payload = []) use ($plugin): void {
-            if (!is_string($slug) || !is_array($payload)) {
+            if (!is_string($slug)) {
+                return; // Nothing to name it by.
+            }
+            if (!is_array($payload)) {
+                $plugin->dispatcher()->refuseEvent($slug, 'not_object', sprintf('Ultimate Multisite raised it with a %s payload, not an array', gettype($payload)));
                 return;
             }
             $plugin->dispatcher()->emitTrusted($slug, $payload);

@@ -16,6 +16,7 @@ declare(strict_types=1);
 namespace MultisiteWebhooks\Rest;
 
 use MultisiteWebhooks\Messages;
+use MultisiteWebhooks\Payload;
 use MultisiteWebhooks\Store\Deliveries;
 use MultisiteWebhooks\UrlRule;
 
@@ -342,8 +343,8 @@ final class Controller
                 /* translators: %s: event slug */
                 sprintf(__('There is no event called "%s".', 'multisite-webhooks'), $slug), ['status' => 404]);
         }
-        $example = $this->plugin->catalog()->example($slug);
-        return new \WP_REST_Response($example === [] ? new \stdClass() : $example);
+        // The bytes a receiver gets, decoded once for the JSON answer.
+        return new \WP_REST_Response(json_decode(Payload::fromValue($this->plugin->catalog()->example($slug)) ?? '{}'));
     }
 
     // ------------------------------------------------------------------ deliveries
@@ -422,7 +423,9 @@ final class Controller
     }
 
     /**
-     * validate_callback of `events`, `event`: the schema, then every slug must be known.
+     * validate_callback of `events`, `event`: the schema, then every slug must be known — or,
+     * on an update, already be one the webhook hears (a webhook keeps events not registered
+     * right now, as Operations::saveWebhook() does).
      *
      * @param mixed $value
      * @return true|\WP_Error
@@ -433,10 +436,12 @@ final class Controller
         if (is_wp_error($valid)) {
             return $valid;
         }
+        $hook = isset($request['id']) ? $this->plugin->webhooks()->get((int) $request['id']) : null;
+        $kept = $hook['events'] ?? [];
         $slugs = is_array($value) ? $value : array_filter(array_map('trim', explode(',', (string) $value)));
         foreach ($slugs as $slug) {
             $slug = (string) $slug;
-            if ($slug !== '*' && !$this->plugin->catalog()->has($slug)) {
+            if ($slug !== '*' && !$this->plugin->catalog()->has($slug) && !in_array($slug, $kept, true)) {
                 /* translators: %s: event slug */
                 return new \WP_Error('rest_invalid_event', sprintf(__('There is no event called "%s".', 'multisite-webhooks'), $slug));
             }
@@ -478,7 +483,8 @@ final class Controller
             'webhook_url' => (string) $h['webhook_url'],
             'events' => $events,
             'event' => (string) ($events[0] ?? ''),
-            'active' => (bool) $h['active'],
+            // A webhook the engine disabled is not active (writing the object back keeps it off).
+            'active' => $h['active'] && $h['disabled_reason'] === '',
             'status' => (string) $h['status'],
             'disabled_reason' => (string) $h['disabled_reason'],
             'url_checked' => (bool) $h['url_checked'],
@@ -514,6 +520,7 @@ final class Controller
             'status' => (string) $d['outcome'],
             'status_code' => $d['status_code'],
             'error' => $d['error'] === null ? null : (string) $d['error'],
+            'error_kind' => ($d['error_kind'] ?? null) === null ? null : (string) $d['error_kind'],
             'duration_ms' => (int) $d['duration_ms'],
             'url' => (string) $d['url'],
             'is_test' => (bool) $d['is_test'],

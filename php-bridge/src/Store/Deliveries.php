@@ -27,6 +27,8 @@ final class Deliveries
      * Records one attempt result from the engine (idempotent: a result seen before is
      * ignored). Returns whether it was new.
      *
+     * @throws \RuntimeException When the database refuses the write (nothing may be let go then).
+     *
      * @param array<string, mixed> $r A result object of hooks_take_results or hooks_send_test.
      */
     public function record(array $r): bool
@@ -66,7 +68,9 @@ final class Deliveries
             }
         }
         $sql = 'INSERT IGNORE INTO ' . Schema::table('deliveries') . ' (' . implode(', ', array_keys($values)) . ') VALUES (' . implode(', ', $placeholders) . ')';
-        $wpdb->query($wpdb->prepare($sql, $params)); // phpcs:ignore WordPress.DB.PreparedSQL -- columns and table are constants.
+        if ($wpdb->query($wpdb->prepare($sql, $params)) === false) { // phpcs:ignore WordPress.DB.PreparedSQL -- columns and table are constants.
+            throw new \RuntimeException('database: the delivery log did not take an entry: ' . $wpdb->last_error);
+        }
         return $wpdb->rows_affected === 1;
     }
 
@@ -77,7 +81,8 @@ final class Deliveries
     public function recordRefused(string $event, string $kind, string $detail, int $bytes): bool
     {
         $now = (int) floor(microtime(true) * 1000);
-        return $this->record([
+        try {
+            return $this->record([
             'attempt_id' => 'ref_' . bin2hex(random_bytes(12)),
             'event_id' => 'ref_' . bin2hex(random_bytes(8)),
             'endpoint_id' => 0,
@@ -87,7 +92,10 @@ final class Deliveries
             'error' => mb_strcut($detail, 0, 2000) . ($bytes > 0 ? sprintf(' [%d bytes]', $bytes) : ''),
             'error_kind' => $kind,
             'started_at' => $now,
-        ]);
+            ]);
+        } catch (\RuntimeException $e) {
+            return false;
+        }
     }
 
     /**
@@ -105,8 +113,11 @@ final class Deliveries
     public function storePayload(string $eventId, string $event, string $payloadJson, int $timestampMs): void
     {
         global $wpdb;
-        $wpdb->query($wpdb->prepare('INSERT IGNORE INTO ' . Schema::table('events') . ' (event_id, event, payload, date_created) VALUES (%s, %s, %s, %s)', // phpcs:ignore WordPress.DB.PreparedSQL -- table name only.
+        $ok = $wpdb->query($wpdb->prepare('INSERT IGNORE INTO ' . Schema::table('events') . ' (event_id, event, payload, date_created) VALUES (%s, %s, %s, %s)', // phpcs:ignore WordPress.DB.PreparedSQL -- table name only.
             $eventId, $event, $payloadJson, gmdate('Y-m-d H:i:s', intdiv(max(0, $timestampMs), 1000))));
+        if ($ok === false) {
+            throw new \RuntimeException('database: the payload of ' . $eventId . ' was not stored: ' . $wpdb->last_error);
+        }
     }
 
     /**
