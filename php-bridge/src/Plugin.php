@@ -47,6 +47,9 @@ final class Plugin
     private ?Importer $importer = null;
     private ?Operations $operations = null;
     private ?OutboxEngine $outboxEngine = null;
+    private ?Cli\UltimateMultisiteImport $umImport = null;
+    /** Whether the catalog holds the sources registered on `init` (Ultimate Multisite's). */
+    private bool $catalogComplete = false;
     /** @var array<string, mixed>|null */
     private ?array $engineSettings = null;
 
@@ -196,7 +199,15 @@ final class Plugin
      */
     public function catalog(): Catalog
     {
+        if ($this->catalog !== null && !$this->catalogComplete && did_action('init') > 0 && !doing_action('init')) {
+            // Built early (custom code registered an event before init): Ultimate Multisite
+            // registers its event types on init, so ask again now.
+            $this->catalogComplete = true;
+            UltimateMultisite::register($this->catalog);
+            do_action('multisite_webhooks_register_events', $this->catalog);
+        }
         if ($this->catalog === null) {
+            $this->catalogComplete = did_action('init') > 0 && !doing_action('init');
             $this->catalog = new Catalog();
             CoreEvents::register($this->catalog);
             UltimateMultisite::register($this->catalog);
@@ -265,6 +276,14 @@ final class Plugin
     public function operations(): Operations
     {
         return $this->operations ??= new Operations($this);
+    }
+
+    /**
+     * Imports Ultimate Multisite's webhooks (all, or one saved there after the take-over).
+     */
+    public function umImport(): Cli\UltimateMultisiteImport
+    {
+        return $this->umImport ??= new Cli\UltimateMultisiteImport($this);
     }
 
     /**

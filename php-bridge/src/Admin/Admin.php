@@ -118,6 +118,13 @@ final class Admin
         if (!isset($admin_page_hooks[self::UM_MENU])) {
             return;
         }
+        // Ultimate Multisite's old Webhooks page (bookmarks, its own links) leads here; the
+        // menu is built before WordPress checks access to the page, so this runs first.
+        // phpcs:ignore WordPress.Security.NonceVerification -- a redirect, no action.
+        if (isset($_GET['page']) && $_GET['page'] === 'wp-ultimo-webhooks' && current_user_can(self::CAPABILITY)) {
+            wp_safe_redirect(self::url(self::PAGE_LIST));
+            exit;
+        }
         remove_submenu_page(self::UM_MENU, 'wp-ultimo-webhooks');
         add_submenu_page(self::UM_MENU, __('Webhooks', 'multisite-webhooks'), __('Webhooks', 'multisite-webhooks'), self::CAPABILITY, self::url(self::PAGE_LIST));
     }

@@ -35,6 +35,27 @@ final class UltimateMultisiteImport
     }
 
     /**
+     * Imports one source row (unless it was imported before, or cannot be) and returns the
+     * id of the webhook that stands for it here, 0 when there is none. For a webhook saved in
+     * Ultimate Multisite after the take-over, and for its Send Test.
+     */
+    public function importOne(int $sourceId): int
+    {
+        global $wpdb;
+        $mine = (int) $wpdb->get_var($wpdb->prepare('SELECT id FROM ' . Schema::table('webhooks') . ' WHERE migrated_from_id = %d ORDER BY id LIMIT 1', $sourceId)); // phpcs:ignore WordPress.DB.PreparedSQL -- table name only.
+        if ($mine > 0 || $sourceId <= 0) {
+            return $mine;
+        }
+        $row = $wpdb->get_row($wpdb->prepare('SELECT * FROM `' . esc_sql(self::sourceTable()) . '` WHERE id = %d', $sourceId), ARRAY_A); // phpcs:ignore WordPress.DB.PreparedSQL -- table name only.
+        if (!is_array($row)) {
+            return 0;
+        }
+        $out = ['imported' => [], 'skipped' => []];
+        $this->importRow($row, $out);
+        return (int) ($out['imported'][0]['id'] ?? 0);
+    }
+
+    /**
      * Imports every source row not imported before.
      *
      * @param bool $disableSource Set `active` = 0 on source rows that are imported (now or before).
@@ -56,7 +77,6 @@ final class UltimateMultisiteImport
         $done = array_flip($done);
         $out = ['imported' => [], 'already' => 0, 'skipped' => [], 'disabled' => 0];
         $toDisable = [];
-        $catalog = $this->plugin->catalog();
         foreach ($rows as $row) {
             $sourceId = (int) ($row['id'] ?? 0);
             if ($sourceId <= 0) {
@@ -67,33 +87,10 @@ final class UltimateMultisiteImport
                 $toDisable[] = $sourceId;
                 continue;
             }
-            $event = trim((string) ($row['event'] ?? ''));
-            if (!$catalog->has($event)) {
-                $out['skipped'][] = ['source_id' => $sourceId, 'reason' => sprintf('this network has no event "%s" (is the plugin that raises it active?).', $event)];
-                continue;
+            if ($this->importRow($row, $out)) {
+                $done[$sourceId] = true;
+                $toDisable[] = $sourceId;
             }
-            $name = trim((string) ($row['name'] ?? ''));
-            // The same rules as every other save: the engine's URL rule, the SSRF verdict.
-            $created = $this->plugin->operations()->saveWebhook(null, [
-                'name' => mb_strlen($name) >= 2 ? $name : sprintf('Ultimate Multisite webhook %d', $sourceId),
-                'webhook_url' => (string) ($row['webhook_url'] ?? ''),
-                'events' => [$event],
-                'active' => (int) ($row['active'] ?? 0),
-                'hidden' => (int) ($row['hidden'] ?? 0),
-                'integration' => (string) ($row['integration'] ?? '') !== '' ? (string) $row['integration'] : 'manual',
-                'migrated_from_id' => $sourceId,
-            ]);
-            if (is_wp_error($created)) {
-                $out['skipped'][] = ['source_id' => $sourceId, 'reason' => implode(' ', $created->get_error_messages())];
-                continue;
-            }
-            $count = (int) ($row['event_count'] ?? 0);
-            if ($count > 0) {
-                $this->plugin->webhooks()->addCounts($created['id'], $count, 0, null, null, null);
-            }
-            $done[$sourceId] = true;
-            $toDisable[] = $sourceId;
-            $out['imported'][] = ['source_id' => $sourceId, 'id' => $created['id'], 'name' => (string) ($this->plugin->webhooks()->get($created['id'])['name'] ?? '')];
         }
         if ($disableSource) {
             foreach ($toDisable as $sourceId) {
@@ -101,6 +98,48 @@ final class UltimateMultisiteImport
                 $out['disabled'] += (int) $n;
             }
         }
+        // From now on this plugin is the one sender: Ultimate Multisite's own is taken out on
+        // every request, and webhooks saved there are imported at once.
+        update_site_option(\MultisiteWebhooks\Events\UltimateMultisite::TAKEOVER_OPTION, 1);
         return $out;
+    }
+
+    /**
+     * Imports one source row through the plugin's one save path; records the outcome in
+     * `$out['imported']` or `$out['skipped']`. Returns whether it was imported.
+     *
+     * @param array<string, mixed> $row A row of the source table.
+     * @param array<string, mixed> $out
+     */
+    private function importRow(array $row, array &$out): bool
+    {
+        $sourceId = (int) ($row['id'] ?? 0);
+        $catalog = $this->plugin->catalog();
+        $event = trim((string) ($row['event'] ?? ''));
+        if (!$catalog->has($event)) {
+            $out['skipped'][] = ['source_id' => $sourceId, 'reason' => sprintf('this network has no event "%s" (is the plugin that raises it active?).', $event)];
+            return false;
+        }
+        $name = trim((string) ($row['name'] ?? ''));
+        // The same rules as every other save: the engine's URL rule, the SSRF verdict.
+        $created = $this->plugin->operations()->saveWebhook(null, [
+            'name' => mb_strlen($name) >= 2 ? $name : sprintf('Ultimate Multisite webhook %d', $sourceId),
+            'webhook_url' => (string) ($row['webhook_url'] ?? ''),
+            'events' => [$event],
+            'active' => (int) ($row['active'] ?? 0),
+            'hidden' => (int) ($row['hidden'] ?? 0),
+            'integration' => (string) ($row['integration'] ?? '') !== '' ? (string) $row['integration'] : 'manual',
+            'migrated_from_id' => $sourceId,
+        ]);
+        if (is_wp_error($created)) {
+            $out['skipped'][] = ['source_id' => $sourceId, 'reason' => implode(' ', $created->get_error_messages())];
+            return false;
+        }
+        $count = (int) ($row['event_count'] ?? 0);
+        if ($count > 0) {
+            $this->plugin->webhooks()->addCounts($created['id'], $count, 0, null, null, null);
+        }
+        $out['imported'][] = ['source_id' => $sourceId, 'id' => $created['id'], 'name' => (string) ($this->plugin->webhooks()->get($created['id'])['name'] ?? '')];
+        return true;
     }
 }
