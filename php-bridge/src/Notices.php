@@ -106,6 +106,23 @@ final class Notices
                 esc_html__('%s delivery log entries were lost: the engine keeps finished attempts for a limited space, and nobody imported them in time. Make sure WP-Cron or a system cron runs every minute.', 'multisite-webhooks'),
                 esc_html(number_format_i18n((int) $dropped['lost'])))];
         }
+        if (Events\UltimateMultisite::active()) {
+            $waiting = $plugin->umImport()->waiting();
+            if ($waiting > 0) {
+                $out[] = ['warning', sprintf(
+                    /* translators: 1: number of webhooks, 2: link to the import page */
+                    esc_html(_n('%1$s Ultimate Multisite webhook is not in Multisite Webhooks yet. %2$s', '%1$s Ultimate Multisite webhooks are not in Multisite Webhooks yet. %2$s', $waiting, 'multisite-webhooks')),
+                    esc_html(number_format_i18n($waiting)),
+                    sprintf('<a class="button" href="%s">%s</a>', esc_url(Admin\Admin::url(Admin\Admin::PAGE_IMPORT)), esc_html__('Import them', 'multisite-webhooks')))];
+            }
+            $slugs = (array) get_site_option(Events\UltimateMultisite::REFUSED_SLUGS, []);
+            if ($slugs !== []) {
+                $out[] = ['warning', sprintf(
+                    /* translators: %s: event slugs */
+                    esc_html__('Ultimate Multisite registers events whose names a webhook cannot hear (use letters, digits, "_", "-", "." or ":"): %s', 'multisite-webhooks'),
+                    esc_html(implode(', ', array_map('strval', $slugs))))];
+            }
+        }
         $error = get_site_option(Dispatcher::LAST_ERROR);
         if (is_array($error) && !empty($error['message']) && time() - (int) ($error['time'] ?? 0) < DAY_IN_SECONDS) {
             $out[] = ['warning', sprintf(

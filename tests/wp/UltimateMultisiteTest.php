@@ -119,6 +119,33 @@ final class UltimateMultisiteTest extends WpTestCase
         $this->assertSame(302, $status);
     }
 
+    public function testTheAdminPreviewsTheImportThenImportsWithTheSameRules(): void
+    {
+        $good = self::umWebhook('CRM', $this->receiver->url('/um-crm'), 'payment_received');
+        $private = self::umWebhook('Intranet', 'http://10.1.2.3/hook', 'payment_received');
+        $zap = self::umWebhook('Zap', $this->receiver->url('/um-zap'), 'membership_created');
+        self::wp('global $wpdb; $wpdb->update($wpdb->base_prefix . "wu_webhooks", ["hidden" => 1, "integration" => "zapier"], ["id" => ' . $zap . ']);');
+        $gone = self::umWebhook('Old add-on', $this->receiver->url('/um-old'), 'some_removed_event');
+        $this->assertStringContainsString('4 Ultimate Multisite webhooks are not in Multisite Webhooks yet', implode("\n", self::wpJson('echo json_encode(array_map(static fn ($n) => wp_strip_all_tags($n[1]), MultisiteWebhooks\Notices::collect(MultisiteWebhooks\Plugin::instance())));')));
+        $jar = self::login();
+        [$status, $page] = self::http('http://localhost/wp-admin/network/admin.php?page=multisite-webhooks-import', $jar);
+        $this->assertSame(200, $status);
+        $this->assertMatchesRegularExpression('/data-source-id="' . $good . '" data-action="import"/', $page);
+        $this->assertMatchesRegularExpression('/data-source-id="' . $private . '" data-action="skip">.*10\.1\.2\.3 \(private/s', $page);
+        $this->assertMatchesRegularExpression('/data-source-id="' . $zap . '" data-action="import"><td>Zap <span class="mwh-badge">hidden in Ultimate Multisite/', $page);
+        $this->assertMatchesRegularExpression('/data-source-id="' . $gone . '" data-action="skip">.*no event &quot;some_removed_event&quot;/s', $page);
+        $this->assertSame(0, (int) trim(self::wp('echo MultisiteWebhooks\Plugin::instance()->webhooks()->count();')), 'a preview saves nothing');
+        [$status] = self::http('http://localhost/wp-admin/network/admin.php?page=multisite-webhooks-import', $jar,
+            ['_wpnonce' => self::hiddenInput($page, '_wpnonce'), 'mwh_action' => 'import', 'disable_source' => '1']);
+        $this->assertSame(302, $status);
+        $mine = self::wpJson('echo json_encode(array_column(MultisiteWebhooks\Plugin::instance()->webhooks()->list(), "hidden", "migrated_from_id"));');
+        $this->assertSame([$good => false, $zap => true], $mine, 'the private and the unknown ones are not imported; the hidden one is');
+        [, $list] = self::http('http://localhost/wp-admin/network/admin.php?page=multisite-webhooks', $jar);
+        $this->assertStringContainsString('Zap</a></strong> <span class="mwh-badge">hidden in Ultimate Multisite', $list, 'visible to the network admin, marked');
+        unlink($jar);
+        $this->assertTrue(self::wpJson('echo json_encode(MultisiteWebhooks\Events\UltimateMultisite::tookOver());'));
+    }
+
     public function testEveryUltimateMultisiteEventArrivesAsUltimateMultisiteWouldPostIt(): void
     {
         $catalog = json_decode((string) file_get_contents(self::umCatalogPath()), true);

@@ -25,12 +25,14 @@ final class Admin
     public const PAGE_LOG = 'multisite-webhooks-log';
     public const PAGE_EVENTS = 'multisite-webhooks-events';
     public const PAGE_HEALTH = 'multisite-webhooks-health';
+    public const PAGE_IMPORT = 'multisite-webhooks-import';
 
     /** Ultimate Multisite's top-level menu slug. */
     private const UM_MENU = 'wp-ultimo';
 
     private Plugin $plugin;
     private WebhooksPage $list;
+    private ImportPage $import;
     private EditPage $edit;
     private DeliveriesPage $log;
 
@@ -41,6 +43,7 @@ final class Admin
     {
         $this->plugin = $plugin;
         $this->list = new WebhooksPage($plugin);
+        $this->import = new ImportPage($plugin);
         $this->edit = new EditPage($plugin);
         $this->log = new DeliveriesPage($plugin);
     }
@@ -99,6 +102,9 @@ final class Admin
         $this->screens[] = (string) add_submenu_page(self::PAGE_LIST, __('Delivery Log', 'multisite-webhooks'), __('Delivery Log', 'multisite-webhooks'), self::CAPABILITY, self::PAGE_LOG, [$this->log, 'render']);
         $this->screens[] = (string) add_submenu_page(self::PAGE_LIST, __('Webhook Events', 'multisite-webhooks'), __('Events', 'multisite-webhooks'), self::CAPABILITY, self::PAGE_EVENTS, [$this, 'renderEvents']);
         $this->screens[] = (string) add_submenu_page(self::PAGE_LIST, __('Webhooks Health', 'multisite-webhooks'), __('Health', 'multisite-webhooks'), self::CAPABILITY, self::PAGE_HEALTH, [$this, 'renderHealth']);
+        $importScreen = (string) add_submenu_page(self::PAGE_LIST, __('Import from Ultimate Multisite', 'multisite-webhooks'), __('Import', 'multisite-webhooks'), self::CAPABILITY, self::PAGE_IMPORT, [$this->import, 'render']);
+        $this->screens[] = $importScreen;
+        add_action('load-' . $importScreen, [$this->import, 'load']);
         // Form posts and bulk actions are handled before any output, so they can redirect.
         add_action('load-' . $this->screens[0], [$this->list, 'load']);
         add_action('load-' . $this->screens[2], [$this->edit, 'load']);
@@ -158,6 +164,7 @@ final class Admin
             self::PAGE_LOG => __('Delivery Log', 'multisite-webhooks'),
             self::PAGE_EVENTS => __('Events', 'multisite-webhooks'),
             self::PAGE_HEALTH => __('Health', 'multisite-webhooks'),
+            self::PAGE_IMPORT => __('Import', 'multisite-webhooks'),
         ];
         echo '<nav class="nav-tab-wrapper mwh-tabs" aria-label="' . esc_attr__('Webhooks sections', 'multisite-webhooks') . '">';
         foreach ($tabs as $page => $label) {
@@ -189,6 +196,8 @@ final class Admin
             /* translators: %d: number of deliveries */
             'redelivered' => ['success', sprintf(_n('%d delivery queued again.', '%d deliveries queued again.', $n, 'multisite-webhooks'), $n)],
             'nothing' => ['info', __('Nothing was selected.', 'multisite-webhooks')],
+            /* translators: %d: number of webhooks */
+            'imported' => ['success', sprintf(_n('%d webhook imported from Ultimate Multisite. Multisite Webhooks now sends its events.', '%d webhooks imported from Ultimate Multisite. Multisite Webhooks now sends its events.', $n, 'multisite-webhooks'), $n)],
             'not_found' => ['error', __('That webhook no longer exists.', 'multisite-webhooks')],
         ];
         return $messages[$key] ?? null;

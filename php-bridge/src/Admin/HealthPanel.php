@@ -76,6 +76,9 @@ final class HealthPanel
             __('Webhooks the engine cannot use', 'multisite-webhooks') => esc_html(number_format_i18n(count($h['rejected']))),
             __('Webhooks whose address is not checked yet', 'multisite-webhooks') => esc_html(number_format_i18n((int) $h['unchecked'])),
             __('Events refused in the last 24 hours', 'multisite-webhooks') => esc_html(number_format_i18n((int) $h['refused_24h'])),
+            __('Ultimate Multisite webhooks not imported', 'multisite-webhooks') => \MultisiteWebhooks\Events\UltimateMultisite::active()
+                ? sprintf('%s <a href="%s">%s</a>', esc_html(number_format_i18n($plugin->umImport()->waiting())), esc_url(Admin::url(Admin::PAGE_IMPORT)), esc_html__('Import', 'multisite-webhooks'))
+                : esc_html__('Ultimate Multisite is not active', 'multisite-webhooks'),
             __('Delivery log entries lost (journal full)', 'multisite-webhooks') => esc_html(number_format_i18n((int) ($stats['results_dropped'] ?? 0))),
             __('Last error', 'multisite-webhooks') => $lastError === '' ? esc_html__('none', 'multisite-webhooks') : esc_html($lastError),
         ];

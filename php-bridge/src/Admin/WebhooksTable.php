@@ -88,7 +88,8 @@ final class WebhooksTable extends \WP_List_Table
             'search' => isset($_REQUEST['s']) ? sanitize_text_field(wp_unslash((string) $_REQUEST['s'])) : '',
             'orderby' => isset($_REQUEST['orderby']) ? sanitize_key(wp_unslash((string) $_REQUEST['orderby'])) : 'id',
             'order' => isset($_REQUEST['order']) ? sanitize_key(wp_unslash((string) $_REQUEST['order'])) : 'asc',
-            'hidden' => '0',
+            // Hidden ones too (Ultimate Multisite hides those Zapier made): the network admin
+            // sees every webhook that receives events, marked.
         ];
         // phpcs:enable
         $total = $this->plugin->webhooks()->count($args);
@@ -136,7 +137,8 @@ final class WebhooksTable extends \WP_List_Table
                 esc_attr(sprintf(/* translators: %s: webhook name */ __('Delete the webhook "%s"? Its delivery log is kept until it ages out.', 'multisite-webhooks'), $item['name'])),
                 esc_html__('Delete', 'multisite-webhooks')),
         ];
-        return sprintf('<strong><a class="row-title" href="%s">%s</a></strong>', esc_url($edit), esc_html((string) $item['name'])) . $this->row_actions($actions);
+        $badge = $item['hidden'] ? ' <span class="mwh-badge">' . esc_html__('hidden in Ultimate Multisite', 'multisite-webhooks') . '</span>' : '';
+        return sprintf('<strong><a class="row-title" href="%s">%s</a></strong>', esc_url($edit), esc_html((string) $item['name'])) . $badge . $this->row_actions($actions);
     }
 
     /**

@@ -56,6 +56,83 @@ final class UltimateMultisiteImport
     }
 
     /**
+     * What an import would do with each source row, without saving anything: `action` is
+     * `import` (with `active` as it will be), `already` (with our `id`) or `skip` (with the
+     * `reason`, in the same words as a real import). An empty list when there is no source.
+     *
+     * @return list<array<string, mixed>>
+     */
+    public function preview(): array
+    {
+        global $wpdb;
+        $source = self::sourceTable();
+        if ($wpdb->get_var($wpdb->prepare('SHOW TABLES LIKE %s', $wpdb->esc_like($source))) !== $source) {
+            return [];
+        }
+        $mine = [];
+        foreach ((array) $wpdb->get_results('SELECT id, migrated_from_id FROM ' . Schema::table('webhooks') . ' WHERE migrated_from_id > 0', ARRAY_A) as $r) { // phpcs:ignore WordPress.DB.PreparedSQL -- table name only.
+            $mine[(int) $r['migrated_from_id']] = (int) $r['id'];
+        }
+        $out = [];
+        foreach ((array) $wpdb->get_results('SELECT * FROM `' . esc_sql($source) . '` ORDER BY id ASC', ARRAY_A) as $row) { // phpcs:ignore WordPress.DB.PreparedSQL -- table name only.
+            $sourceId = (int) ($row['id'] ?? 0);
+            $item = ['source_id' => $sourceId, 'name' => (string) ($row['name'] ?? ''), 'webhook_url' => (string) ($row['webhook_url'] ?? ''),
+                'event' => (string) ($row['event'] ?? ''), 'active' => (bool) (int) ($row['active'] ?? 0), 'hidden' => (bool) (int) ($row['hidden'] ?? 0)];
+            if (isset($mine[$sourceId])) {
+                $out[] = $item + ['action' => 'already', 'id' => $mine[$sourceId]];
+                continue;
+            }
+            $reason = $this->problem($row);
+            $out[] = $item + ($reason === null ? ['action' => 'import'] : ['action' => 'skip', 'reason' => $reason]);
+        }
+        return $out;
+    }
+
+    /**
+     * How many source rows are not imported yet (0 without a source table).
+     */
+    public function waiting(): int
+    {
+        return count(array_filter($this->preview(), static fn (array $r): bool => $r['action'] !== 'already'));
+    }
+
+    /**
+     * Why a source row cannot be imported (the same checks as every save), or null.
+     *
+     * @param array<string, mixed> $row
+     */
+    private function problem(array $row): ?string
+    {
+        $event = trim((string) ($row['event'] ?? ''));
+        if (!$this->plugin->catalog()->has($event)) {
+            return sprintf(__('this network has no event "%s" (is the plugin that raises it active?).', 'multisite-webhooks'), $event);
+        }
+        $fields = $this->plugin->operations()->validateWebhook($this->fieldsOf($row), false);
+        return is_wp_error($fields) ? implode(' ', $fields->get_error_messages()) : null;
+    }
+
+    /**
+     * A source row as the fields of a webhook here.
+     *
+     * @param array<string, mixed> $row
+     * @return array<string, mixed>
+     */
+    private function fieldsOf(array $row): array
+    {
+        $sourceId = (int) ($row['id'] ?? 0);
+        $name = trim((string) ($row['name'] ?? ''));
+        return [
+            'name' => mb_strlen($name) >= 2 ? $name : sprintf('Ultimate Multisite webhook %d', $sourceId),
+            'webhook_url' => (string) ($row['webhook_url'] ?? ''),
+            'events' => [trim((string) ($row['event'] ?? ''))],
+            'active' => (int) ($row['active'] ?? 0),
+            'hidden' => (int) ($row['hidden'] ?? 0),
+            'integration' => (string) ($row['integration'] ?? '') !== '' ? (string) $row['integration'] : 'manual',
+            'migrated_from_id' => $sourceId,
+        ];
+    }
+
+    /**
      * Imports every source row not imported before.
      *
      * @param bool $disableSource Set `active` = 0 on source rows that are imported (now or before).
@@ -117,20 +194,11 @@ final class UltimateMultisiteImport
         $catalog = $this->plugin->catalog();
         $event = trim((string) ($row['event'] ?? ''));
         if (!$catalog->has($event)) {
-            $out['skipped'][] = ['source_id' => $sourceId, 'reason' => sprintf('this network has no event "%s" (is the plugin that raises it active?).', $event)];
+            $out['skipped'][] = ['source_id' => $sourceId, 'reason' => sprintf(__('this network has no event "%s" (is the plugin that raises it active?).', 'multisite-webhooks'), $event)];
             return false;
         }
-        $name = trim((string) ($row['name'] ?? ''));
         // The same rules as every other save: the engine's URL rule, the SSRF verdict.
-        $created = $this->plugin->operations()->saveWebhook(null, [
-            'name' => mb_strlen($name) >= 2 ? $name : sprintf('Ultimate Multisite webhook %d', $sourceId),
-            'webhook_url' => (string) ($row['webhook_url'] ?? ''),
-            'events' => [$event],
-            'active' => (int) ($row['active'] ?? 0),
-            'hidden' => (int) ($row['hidden'] ?? 0),
-            'integration' => (string) ($row['integration'] ?? '') !== '' ? (string) $row['integration'] : 'manual',
-            'migrated_from_id' => $sourceId,
-        ]);
+        $created = $this->plugin->operations()->saveWebhook(null, $this->fieldsOf($row));
         if (is_wp_error($created)) {
             $out['skipped'][] = ['source_id' => $sourceId, 'reason' => implode(' ', $created->get_error_messages())];
             return false;
