@@ -370,7 +370,8 @@ final class CliTest extends WpTestCase
             $this->assertStringContainsString('Imported 0, already imported 2', self::ok('webhook import-ultimate-multisite'));
             $this->assertSame('2', trim(self::ok('webhook list', [], ['format' => 'count'])));
         } finally {
-            self::wp('global $wpdb; $wpdb->query("DROP TABLE IF EXISTS " . $wpdb->base_prefix . "wu_webhooks");');
+            self::wp('global $wpdb; $wpdb->query("DROP TABLE IF EXISTS " . $wpdb->base_prefix . "wu_webhooks");
+                delete_site_option(MultisiteWebhooks\Events\UltimateMultisite::TAKEOVER_OPTION);');
         }
         $this->assertCliError('wu_webhooks: Ultimate Multisite has no webhooks on this network', 'webhook import-ultimate-multisite');
     }

@@ -86,6 +86,23 @@ final class UltimateMultisiteTest extends WpTestCase
         $this->assertSignedDelivery($got[0], 'payment_received');
     }
 
+    public function testTheSwitchCanBeUndoneFromTheImportPage(): void
+    {
+        self::umWebhook('Payments', $this->receiver->url('/um-undo'), 'payment_received');
+        self::cli('webhook import-ultimate-multisite');
+        $jar = self::login();
+        [, $page] = self::http('http://localhost/wp-admin/network/admin.php?page=multisite-webhooks-import', $jar);
+        $this->assertStringContainsString('Give sending back to Ultimate Multisite', $page);
+        [$status] = self::http('http://localhost/wp-admin/network/admin.php?page=multisite-webhooks-import', $jar,
+            ['_wpnonce' => self::hiddenInput($page, '_wpnonce'), 'mwh_action' => 'release']);
+        unlink($jar);
+        $this->assertSame(302, $status);
+        $this->assertFalse(self::wpJson('echo json_encode(MultisiteWebhooks\Events\UltimateMultisite::tookOver());'));
+        self::raise('payment_received');
+        $unsigned = array_filter($this->waitForPosts('/um-undo', 2), static fn (array $r): bool => !isset($r['headers']['webhook-signature']));
+        $this->assertCount(1, $unsigned, 'Ultimate Multisite sends its own copy again (and ours still goes out)');
+    }
+
     public function testUltimateMultisitesSendTestIsAnsweredHere(): void
     {
         $umId = self::umWebhook('Payments', $this->receiver->url('/um-test'), 'payment_received');
@@ -173,6 +190,19 @@ final class UltimateMultisiteTest extends WpTestCase
             $this->assertGreaterThan(0, $hook['id'], 'a webhook for payment_received can be saved');
         } finally {
             @unlink(self::$env['WP_CONTENT_DIR'] . '/mu-plugins/mwh-e2e-early-event.php');
+        }
+    }
+
+    public function testAddOnEventNamesNoWebhookCanHearAreReportedOnce(): void
+    {
+        self::wp('update_site_option("mwh_e2e_um_addon_types", ["addon/paid", "with space", "addon_ok"]);');
+        try {
+            $out = self::wpJson('$p = MultisiteWebhooks\Plugin::instance(); $has = $p->catalog()->has("addon_ok");
+                echo json_encode(["has" => $has, "notices" => array_map(static fn ($n) => wp_strip_all_tags(html_entity_decode($n[1])), MultisiteWebhooks\Notices::collect($p))]);');
+            $this->assertTrue($out['has'], 'a valid add-on event joins the catalog');
+            $this->assertStringContainsString('registers events whose names a webhook cannot hear (use letters, digits, "_", "-", "." or ":"): addon/paid, with space', implode("\n", $out['notices']));
+        } finally {
+            self::wp('delete_site_option("mwh_e2e_um_addon_types"); delete_site_option(MultisiteWebhooks\Events\UltimateMultisite::REFUSED_SLUGS);');
         }
     }
 

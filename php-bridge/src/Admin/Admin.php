@@ -196,6 +196,8 @@ final class Admin
             /* translators: %d: number of deliveries */
             'redelivered' => ['success', sprintf(_n('%d delivery queued again.', '%d deliveries queued again.', $n, 'multisite-webhooks'), $n)],
             'nothing' => ['info', __('Nothing was selected.', 'multisite-webhooks')],
+            'released' => ['success', __('Ultimate Multisite sends its own webhooks again.', 'multisite-webhooks')],
+            'took_over' => ['success', __('Multisite Webhooks is now the one sender of Ultimate Multisite\'s events.', 'multisite-webhooks')],
             /* translators: %d: number of webhooks */
             'imported' => ['success', sprintf(_n('%d webhook imported from Ultimate Multisite. Multisite Webhooks now sends its events.', '%d webhooks imported from Ultimate Multisite. Multisite Webhooks now sends its events.', $n, 'multisite-webhooks'), $n)],
             'not_found' => ['error', __('That webhook no longer exists.', 'multisite-webhooks')],

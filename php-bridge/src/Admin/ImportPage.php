@@ -35,7 +35,19 @@ final class ImportPage
     public function load(): void
     {
         // phpcs:ignore WordPress.Security.NonceVerification -- Admin::guard() checks it below.
-        if (($_POST['mwh_action'] ?? '') !== 'import') {
+        $action = (string) ($_POST['mwh_action'] ?? '');
+        if ($action === 'release' || $action === 'take_over') {
+            Admin::guard(self::NONCE);
+            // Undo (or redo) the switch: Ultimate Multisite sends its own webhooks again.
+            if ($action === 'release') {
+                delete_site_option(UltimateMultisite::TAKEOVER_OPTION);
+            } else {
+                update_site_option(UltimateMultisite::TAKEOVER_OPTION, 1);
+            }
+            wp_safe_redirect(Admin::url(Admin::PAGE_IMPORT, ['mwh_msg' => $action === 'release' ? 'released' : 'took_over']));
+            exit;
+        }
+        if ($action !== 'import') {
             return;
         }
         Admin::guard(self::NONCE);
@@ -93,6 +105,14 @@ final class ImportPage
             esc_html__('Mark the imported webhooks inactive in Ultimate Multisite too', 'multisite-webhooks'));
         printf('<p><button type="submit" class="button button-primary" id="mwh-import">%s</button></p></form>',
             esc_html(sprintf(/* translators: %d: number of webhooks */ _n('Import %d webhook and take over', 'Import %d webhooks and take over', $importable, 'multisite-webhooks'), $importable)));
+        printf('<form method="post" action="%s">', esc_url(Admin::url(Admin::PAGE_IMPORT)));
+        wp_nonce_field(self::NONCE);
+        $took = UltimateMultisite::tookOver();
+        printf('<input type="hidden" name="mwh_action" value="%s" /><p><button type="submit" class="button" id="mwh-take-over">%s</button> <span class="description">%s</span></p></form>',
+            $took ? 'release' : 'take_over',
+            esc_html($took ? __('Give sending back to Ultimate Multisite', 'multisite-webhooks') : __('Take over without importing', 'multisite-webhooks')),
+            esc_html($took ? __('Ultimate Multisite then sends to every webhook in its own list again (unsigned, and without retries); the webhooks here keep sending too.', 'multisite-webhooks')
+                : __('Ultimate Multisite stops sending; only the webhooks listed here receive events.', 'multisite-webhooks')));
         echo '</div>';
     }
 }

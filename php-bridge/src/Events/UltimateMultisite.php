@@ -181,9 +181,9 @@ final class UltimateMultisite
                 $refused[] = $slug;
             }
         }
-        if ($refused !== [] && get_site_option(self::REFUSED_SLUGS) !== $refused) {
-            // Said once (until the list changes): slugs no webhook can subscribe to.
-            update_site_option(self::REFUSED_SLUGS, $refused);
+        // Kept once (until the list changes) for the notice: slugs no webhook can hear.
+        if ((array) get_site_option(self::REFUSED_SLUGS, []) !== $refused) {
+            $refused === [] ? delete_site_option(self::REFUSED_SLUGS) : update_site_option(self::REFUSED_SLUGS, $refused);
         }
     }
 }
