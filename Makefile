@@ -13,7 +13,7 @@ CARGO ?= cargo
 LIB   := target/release/libmultisite_webhooks.so
 HDR   := include/multisite_webhooks.h
 
-.PHONY: all build header plugin test test-rust test-php test-wp test-browser test-crash test-reliability fuzz wp-up demo demo-stop bench clean
+.PHONY: all build header plugin deps test test-rust test-php test-wp test-browser test-crash test-reliability fuzz wp-up demo demo-stop bench clean
 
 all: build
 
@@ -32,7 +32,11 @@ plugin: build
 	cd build && rm -f multisite-webhooks.zip && python3 -m zipfile -c multisite-webhooks.zip multisite-webhooks
 	@echo "build/multisite-webhooks.zip"
 
-test: test-rust test-php test-wp test-browser test-crash
+# Everything make test needs, installed if missing (idempotent; quick when all is there).
+deps:
+	tools/deps.sh
+
+test: deps test-rust test-php test-wp test-browser test-crash
 
 test-rust:
 	$(CARGO) test --release --locked -- --test-threads=2

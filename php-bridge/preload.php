@@ -12,7 +12,9 @@
 declare(strict_types=1);
 
 (static function (): void {
-    if (!extension_loaded('ffi')) {
+    // Only at PHP start (opcache.preload runs before any request): requested over HTTP, this
+    // file does nothing, whatever ffi.enable says.
+    if (isset($_SERVER['REQUEST_METHOD']) || !extension_loaded('ffi')) {
         return;
     }
     $dir = __DIR__;
@@ -42,6 +44,8 @@ declare(strict_types=1);
     file_put_contents($tmp, $scoped);
     try {
         FFI::load($tmp);
+    } catch (\Throwable $e) {
+        // No scope then: the plugin's loader says why and what to set.
     } finally {
         unlink($tmp);
     }

@@ -6,8 +6,8 @@
 #
 #   tools/fuzz.sh [SECONDS_PER_TARGET] [TARGET...]     (default: 30 seconds, every target)
 #
-# Needs rustup's nightly toolchain (installed if missing) and cargo-fuzz (installed from
-# crates.io if missing). New inputs that reach new code are kept in fuzz/corpus/<target>/, so
+# Needs rustup's nightly toolchain (installed if missing) and cargo-fuzz (installed with
+# `cargo install` if missing). New inputs that reach new code are kept in fuzz/corpus/<target>/, so
 # later runs start from them; fuzz/seeds/<target>/ holds the committed starting points.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)"

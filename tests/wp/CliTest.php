@@ -78,7 +78,7 @@ final class CliTest extends WpTestCase
         $this->assertSame([
             'webhook create', 'webhook delete', 'webhook delivery get', 'webhook delivery list', 'webhook delivery retry', 'webhook doctor',
             'webhook emit', 'webhook event example', 'webhook event list', 'webhook get', 'webhook import-ultimate-multisite', 'webhook list',
-            'webhook queue flush', 'webhook queue status', 'webhook rotate-secret', 'webhook test', 'webhook update',
+            'webhook queue flush', 'webhook queue status', 'webhook rotate-secret', 'webhook test', 'webhook update', 'webhook worker',
         ], (static function (array $k): array { sort($k); return $k; })(array_keys($list)));
         foreach ($list as $name => $doc) {
             $this->assertTrue($doc['examples'], "$name has ## EXAMPLES");

@@ -7,7 +7,8 @@
 # Env:   WP_ROOT=/opt/mwh-wordpress     where WordPress goes (nothing is installed system-wide)
 #        WP_DEBIAN_SUITE=trixie         suite to take WordPress from; "system" = the machine's
 #                                       own apt sources (WordPress 6.1 on bookworm)
-#        WP_DEBIAN_MIRROR=http://deb.debian.org/debian
+#        WP_DEBIAN_MIRROR=URL           Debian mirror for that suite (default: the one this
+#                                       machine's apt sources use)
 #        WP_REINSTALL=1                 extract WordPress again even when present
 set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -15,7 +16,11 @@ mwh_require_root
 
 export DEBIAN_FRONTEND=noninteractive
 WP_DEBIAN_SUITE="${WP_DEBIAN_SUITE:-trixie}"
-WP_DEBIAN_MIRROR="${WP_DEBIAN_MIRROR:-http://deb.debian.org/debian}"
+WP_DEBIAN_MIRROR="${WP_DEBIAN_MIRROR:-$(mwh_debian_mirror)}"
+if [ -z "$WP_DEBIAN_MIRROR" ] && [ "$WP_DEBIAN_SUITE" != system ]; then
+    mwh_warn "no Debian mirror found in this machine's apt sources: taking WordPress from its own suite"
+    WP_DEBIAN_SUITE=system
+fi
 
 [[ "$WP_ROOT" =~ ^/[A-Za-z0-9._/-]+$ ]] || mwh_die "WP_ROOT must be an absolute path of letters, digits, . _ - / (got '$WP_ROOT')"
 

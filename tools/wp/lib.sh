@@ -60,6 +60,22 @@ mwh_note() { printf '    %s\n' "$*"; }
 mwh_warn() { printf 'WARNING: %s\n' "$*" >&2; }
 mwh_die()  { printf 'ERROR: %s\n' "$*" >&2; exit 1; }
 
+# The Debian mirror this machine's apt sources use (deb822 .sources or one-line .list files),
+# so other suites are fetched from the same place. Empty when none is found.
+mwh_debian_mirror() {
+    local f uri=""
+    for f in /etc/apt/sources.list /etc/apt/sources.list.d/*.list; do
+        [ -r "$f" ] || continue
+        uri="$(awk '$1 == "deb" && $0 !~ /security/ { for (i = 2; i <= NF; i++) if ($i ~ /^https?:\/\//) { print $i; exit } }' "$f")"
+        [ -n "$uri" ] && { printf '%s\n' "${uri%/}"; return; }
+    done
+    for f in /etc/apt/sources.list.d/*.sources; do
+        [ -r "$f" ] || continue
+        uri="$(awk 'tolower($1) == "uris:" && $2 !~ /security/ { print $2; exit }' "$f")"
+        [ -n "$uri" ] && { printf '%s\n' "${uri%/}"; return; }
+    done
+}
+
 mwh_require_root() {
     [ "$(id -u)" -eq 0 ] || mwh_die "run this as root (it manages services and files under $MWH_STATE)"
 }

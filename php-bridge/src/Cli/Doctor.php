@@ -74,6 +74,11 @@ final class Doctor
         $checks[] = self::check('spool directory mode', $exists && $mode === 0700, $exists ? sprintf('%04o', $mode) : 'missing',
             sprintf('chmod 0700 %s (it holds signed payloads; nobody else should read it).', $dir));
 
+        $wrong = $exists ? self::foreignSpoolFiles($dir) : [];
+        $checks[] = self::check('spool files owned and private', $exists && $wrong === [], $wrong === [] ? sprintf('every file owned by %s, 0600/0700', self::ownerName((int) @fileowner($dir))) // phpcs:ignore WordPress.PHP.NoSilencedErrors
+            : implode(', ', array_slice($wrong, 0, 5)) . (count($wrong) > 5 ? sprintf(' and %d more', count($wrong) - 5) : ''),
+            sprintf('chown -R %1$s %2$s && find %2$s -type d -exec chmod 0700 {} + && find %2$s -type f -exec chmod 0600 {} + (a process run as another user, e.g. root, left them).', self::ownerName((int) @fileowner($dir)), $dir)); // phpcs:ignore WordPress.PHP.NoSilencedErrors
+
         $stats = null;
         $engineError = '';
         try {
@@ -108,6 +113,32 @@ final class Doctor
     private static function check(string $check, bool $ok, string $detail, string $fix): array
     {
         return ['check' => $check, 'ok' => $ok, 'detail' => $detail, 'fix' => $ok ? '' : $fix];
+    }
+
+    /**
+     * Spool files not owned by the spool directory's owner, or readable by others: "path
+     * (owner, mode)".
+     *
+     * @return list<string>
+     */
+    private static function foreignSpoolFiles(string $dir): array
+    {
+        $owner = (int) @fileowner($dir); // phpcs:ignore WordPress.PHP.NoSilencedErrors
+        $wrong = [];
+        $it = new \RecursiveIteratorIterator(new \RecursiveDirectoryIterator($dir, \FilesystemIterator::SKIP_DOTS), \RecursiveIteratorIterator::SELF_FIRST);
+        foreach ($it as $f) {
+            $mode = $f->getPerms() & 0777;
+            if ($f->getOwner() !== $owner || ($mode & 0077) !== 0) {
+                $wrong[] = sprintf('%s (%s, %04o)', substr($f->getPathname(), strlen($dir) + 1), self::ownerName($f->getOwner()), $mode);
+            }
+        }
+        return $wrong;
+    }
+
+    private static function ownerName(int $uid): string
+    {
+        $pw = function_exists('posix_getpwuid') ? posix_getpwuid($uid) : false;
+        return is_array($pw) && !empty($pw['name']) ? (string) $pw['name'] : (string) $uid;
     }
 
     private static function processUser(): string

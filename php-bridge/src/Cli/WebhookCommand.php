@@ -463,6 +463,59 @@ final class WebhookCommand
     }
 
     /**
+     * Runs the delivery worker: this process leads delivery for the server.
+     *
+     * It drains the database outbox continuously (events raised where PHP has no FFI are
+     * sent within about a second), imports results into the delivery log and prunes it. It
+     * stops after --max-seconds or past --max-memory MB (run it under systemd or supervisor,
+     * which start it again) and on SIGTERM, recording the attempts in flight.
+     *
+     * ## OPTIONS
+     *
+     * [--max-seconds=<seconds>]
+     * : Stop after this long.
+     * ---
+     * default: 3600
+     * ---
+     *
+     * [--max-memory=<mb>]
+     * : Stop once the process uses more memory than this.
+     * ---
+     * default: 256
+     * ---
+     *
+     * [--verbose]
+     * : Print a status line every 10 seconds.
+     *
+     * ## EXAMPLES
+     *
+     *     # Under systemd (see contrib/multisite-webhooks-worker.service):
+     *     $ sudo -u www-data wp webhook worker --max-seconds=3600
+     *     Success: Worker stopped (time) after 3600.0 s: 1204 events moved from the outbox, 5210 attempts logged.
+     *
+     * @param list<string>         $args
+     * @param array<string, mixed> $assoc
+     */
+    public function worker(array $args, array $assoc): void
+    {
+        $seconds = (int) ($assoc['max-seconds'] ?? 3600);
+        $memory = (int) ($assoc['max-memory'] ?? 256);
+        if ($seconds < 1 || $memory < 16) {
+            \WP_CLI::error('--max-seconds must be at least 1 and --max-memory at least 16.');
+        }
+        $verbose = (bool) \WP_CLI\Utils\get_flag_value($assoc, 'verbose', false);
+        try {
+            $r = (new \MultisiteWebhooks\Worker($this->plugin))->run($seconds, $memory, 0.2, $verbose ? static function (string $line): void {
+                \WP_CLI::log($line);
+            } : null);
+        } catch (\RuntimeException $e) {
+            \WP_CLI::error('The worker needs the delivery engine: ' . $e->getMessage());
+        }
+        \WP_CLI::success(sprintf('Worker stopped (%s) after %.1f s: %d events moved from the outbox, %d attempts logged.',
+            $r['reason'], $r['seconds'], $r['moved'], $r['imported']));
+    }
+
+    /**
      * Copies Ultimate Multisite's webhooks (table `{base_prefix}wu_webhooks`) into this
      * plugin. Rows imported before are skipped, so running it again changes nothing; rows
      * whose event this network does not know are reported and skipped.

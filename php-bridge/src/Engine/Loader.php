@@ -54,6 +54,15 @@ final class Loader
             return null;
         }
         $key = serialize($settings);
+        if ($this->initialized !== $key && ($owner = self::foreignOwner((string) ($settings['spool_dir'] ?? ''))) !== null) {
+            // Files root created there would lock the spool's owner (PHP-FPM) out of it.
+            $this->initFailed = true;
+            $this->degrade(
+                sprintf('This process runs as root, but the spool belongs to %s: files root made there would lock %s\'s PHP out, so the engine is not started.', $owner, $owner),
+                sprintf('Run the command as the spool\'s owner: sudo -u %s -- wp … (events raised meanwhile wait in the database outbox).', $owner)
+            );
+            return null;
+        }
         if ($this->initialized !== $key) {
             try {
                 $engine->init($settings);
@@ -70,6 +79,23 @@ final class Loader
             }
         }
         return $engine;
+    }
+
+    /**
+     * The name of the user who owns `$spool` when this process runs as root and is not that
+     * user; null otherwise (also when the spool does not exist yet).
+     */
+    private static function foreignOwner(string $spool): ?string
+    {
+        if (!function_exists('posix_geteuid') || posix_geteuid() !== 0 || $spool === '' || !is_dir($spool)) {
+            return null;
+        }
+        $uid = (int) fileowner($spool);
+        if ($uid === 0) {
+            return null;
+        }
+        $pw = function_exists('posix_getpwuid') ? posix_getpwuid($uid) : false;
+        return is_array($pw) && !empty($pw['name']) ? (string) $pw['name'] : (string) $uid;
     }
 
     /**

@@ -1,0 +1,128 @@
+<?php
+/**
+ * The delivery worker (`wp webhook worker`): one long-running process that leads delivery for
+ * this server, so page-serving PHP-FPM workers only enqueue — and the path that makes a pool
+ * without FFI first-class: it drains the database outbox continuously.
+ *
+ * @package MultisiteWebhooks
+ */
+
+declare(strict_types=1);
+
+namespace MultisiteWebhooks;
+
+use MultisiteWebhooks\Engine\EngineException;
+
+/**
+ * Leads delivery, moves the outbox in, imports results, prunes; stops after a time or memory
+ * budget (its supervisor starts it again, as PHP-FPM's pm.max_requests recycles workers) or
+ * on SIGTERM/SIGINT, handing over attempts in flight.
+ */
+final class Worker
+{
+    private Plugin $plugin;
+    private bool $stop = false;
+
+    public function __construct(Plugin $plugin)
+    {
+        $this->plugin = $plugin;
+    }
+
+    /**
+     * Runs until `$maxSeconds` pass, memory passes `$maxMb`, or a stop signal arrives.
+     * `$status` (if given) receives a status line every `$statusEvery` seconds.
+     *
+     * @param callable(string):void|null $status
+     * @return array{reason:string, seconds:float, moved:int, imported:int, pruned:int}
+     *
+     * @throws \RuntimeException When this process cannot load the engine (FFI unavailable).
+     */
+    public function run(int $maxSeconds = 3600, int $maxMb = 256, float $interval = 0.2, ?callable $status = null, float $statusEvery = 10.0): array
+    {
+        $engine = $this->plugin->engine();
+        if (!$engine->delivers()) {
+            throw new \RuntimeException($this->plugin->loader()->reason() . ' ' . $this->plugin->loader()->fix());
+        }
+        $this->trapSignals();
+        $started = microtime(true);
+        $done = ['reason' => 'time', 'seconds' => 0.0, 'moved' => 0, 'imported' => 0, 'pruned' => 0];
+        $nextStatus = $started + $statusEvery;
+        $nextUpkeep = 0.0;
+        $refused = [$this->plugin->dispatcher(), 'refuseFromOutbox'];
+        while (true) {
+            try {
+                // Takes delivery over when no process leads (and keeps it while it lives).
+                $engine->flush(0);
+                $now = microtime(true);
+                if ($now >= $nextUpkeep) {
+                    // Once a second: configuration, rotated secrets, addresses to judge, pruning.
+                    $nextUpkeep = $now + 1.0;
+                    $tick = Cron::tick($this->plugin, 0.5);
+                    $done['moved'] += $tick['moved'];
+                    $done['imported'] += $tick['imported'];
+                    $done['pruned'] += $tick['pruned'];
+                } else {
+                    $done['moved'] += $this->plugin->outbox()->drain($engine, $refused);
+                    $done['imported'] += $this->plugin->importer()->run(0.2);
+                }
+            } catch (EngineException $e) {
+                $this->plugin->dispatcher()->noteError($e->getMessage(), $e->kind());
+            }
+            $now = microtime(true);
+            if ($status !== null && $now >= $nextStatus) {
+                $nextStatus = $now + $statusEvery;
+                $status($this->statusLine($done, $now - $started));
+            }
+            if ($this->stop) {
+                $done['reason'] = 'signal';
+                break;
+            }
+            if ($now - $started >= $maxSeconds) {
+                break;
+            }
+            if (memory_get_usage(true) > $maxMb << 20) {
+                $done['reason'] = 'memory';
+                break;
+            }
+            usleep((int) ($interval * 1e6));
+        }
+        // Hand over: attempts in flight get a moment and are recorded; the rest stays in the
+        // spool for the next leader (its supervisor's next worker, or a web worker).
+        try {
+            $engine->shutdown(2000);
+        } catch (EngineException $e) {
+            $this->plugin->dispatcher()->noteError($e->getMessage(), $e->kind());
+        }
+        $done['imported'] += $this->plugin->importer()->run(2.0);
+        $done['seconds'] = round(microtime(true) - $started, 1);
+        return $done;
+    }
+
+    /**
+     * @param array{moved:int, imported:int} $done
+     */
+    private function statusLine(array $done, float $seconds): string
+    {
+        try {
+            $s = $this->plugin->engine()->stats();
+        } catch (EngineException $e) {
+            $s = [];
+        }
+        return sprintf('%ds: leading=%s queue=%d delivered=%d failed=%d outbox moved=%d imported=%d memory=%.1f MB',
+            (int) $seconds, !empty($s['is_leader']) ? 'yes' : 'no', (int) ($s['queue_depth'] ?? 0), (int) ($s['delivered'] ?? 0),
+            (int) ($s['failed'] ?? 0), $done['moved'], $done['imported'], memory_get_usage(true) / 1048576);
+    }
+
+    private function trapSignals(): void
+    {
+        if (!function_exists('pcntl_async_signals')) {
+            return;
+        }
+        pcntl_async_signals(true);
+        foreach ([SIGTERM, SIGINT, SIGHUP] as $signal) {
+            pcntl_signal($signal, function (): void {
+                $this->stop = true;
+            });
+        }
+    }
+}

@@ -1,0 +1,181 @@
+<?php
+/**
+ * Where network admins host: a command run as root never leaves spool files PHP-FPM cannot
+ * open (and `doctor` finds any that are there), and preload.php does nothing when requested
+ * over HTTP.
+ */
+
+declare(strict_types=1);
+
+namespace MultisiteWebhooks\Tests\Wp;
+
+final class HostingTest extends WpTestCase
+{
+    /** Runs PHP inside WordPress as root (as `wp --allow-root` would), not as the web user. */
+    private static function asRoot(string $code): string
+    {
+        if (posix_geteuid() !== 0) {
+            throw new \RuntimeException('tests/wp run as root (tools/wp/up.sh needs it): this test runs a process as root');
+        }
+        $cmd = ['env', 'MWH_WP_URL=http://localhost/', 'MWH_WP_PATH=' . self::$env['WP_PATH'], 'MWH_RUN_USER=',
+            'php', HOOKS_TEST_ROOT . '/tools/wp/php/run.php', '-r', $code];
+        $proc = proc_open($cmd, [0 => ['file', '/dev/null', 'r'], 1 => ['pipe', 'w'], 2 => ['pipe', 'w']], $pipes);
+        $out = (string) stream_get_contents($pipes[1]);
+        $err = (string) stream_get_contents($pipes[2]);
+        fclose($pipes[1]);
+        fclose($pipes[2]);
+        if (proc_close($proc) !== 0) {
+            throw new \RuntimeException("as root: $code\n$out\n$err");
+        }
+        return $out;
+    }
+
+    /** Spool files (and folders) owned by root. @return list<string> */
+    private static function rootOwned(): array
+    {
+        $dir = self::$env['MWH_SPOOL_DIR'];
+        $out = [];
+        foreach (new \RecursiveIteratorIterator(new \RecursiveDirectoryIterator($dir, \FilesystemIterator::SKIP_DOTS), \RecursiveIteratorIterator::SELF_FIRST) as $f) {
+            if ($f->getOwner() === 0) {
+                $out[] = $f->getPathname();
+            }
+        }
+        return $out;
+    }
+
+    public function testACommandRunAsRootLeavesNoFileTheWebUserCannotOpen(): void
+    {
+        $this->createWebhook('Pings', '/pings', ['test_ping']);
+        self::wp('echo hooks_emit("test_ping", ["n" => 0]);'); // The spool exists, owned by the web user.
+        $this->assertSame([], self::rootOwned());
+        $out = json_decode(trim(self::asRoot('$p = MultisiteWebhooks\Plugin::instance(); $id = hooks_emit("test_ping", ["n" => 1]);
+            echo json_encode([get_class($p->engine()), $id, $p->loader()->fix()]);')), true);
+        $this->assertSame('MultisiteWebhooks\Engine\OutboxEngine', $out[0], 'root does not start the engine in the web user\'s spool');
+        $this->assertMatchesRegularExpression('/^outbox_\d+$/', $out[1], 'its event waits in the database');
+        $this->assertStringContainsString('sudo -u www-data -- wp', $out[2], 'and it says how to run it');
+        $this->assertSame([], self::rootOwned(), 'no root-owned file in the spool');
+        // A process that moves the outbox as the web user delivers it.
+        self::wpJson('echo json_encode(MultisiteWebhooks\Cron::tick(MultisiteWebhooks\Plugin::instance(), 10));');
+        $this->assertCount(2, $this->waitForPosts('/pings', 2));
+    }
+
+    public function testDoctorFindsSpoolFilesOfAnotherUser(): void
+    {
+        $stray = self::$env['MWH_SPOOL_DIR'] . '/left-by-root';
+        touch($stray);
+        chmod($stray, 0644);
+        try {
+            $checks = self::wpJson('echo json_encode((new MultisiteWebhooks\Cli\Doctor(MultisiteWebhooks\Plugin::instance()))->run());');
+            $byName = array_column($checks, null, 'check');
+            $this->assertFalse($byName['spool files owned and private']['ok']);
+            $this->assertStringContainsString('left-by-root (root, 0644)', $byName['spool files owned and private']['detail']);
+        } finally {
+            unlink($stray);
+        }
+        $checks = self::wpJson('echo json_encode((new MultisiteWebhooks\Cli\Doctor(MultisiteWebhooks\Plugin::instance()))->run());');
+        $this->assertTrue(array_column($checks, null, 'check')['spool files owned and private']['ok']);
+    }
+
+    /** Starts `wp webhook worker` (as the web user) in the background. @return array{0:resource,1:array} */
+    private static function startWorker(int $seconds): array
+    {
+        $before = self::workerPids();
+        $cmd = [HOOKS_TEST_ROOT . '/tools/wp/wp-php.sh', '--url=http://localhost/', __DIR__ . '/fixtures/cli/run.php', 'webhook worker', '[]',
+            json_encode(['max-seconds' => (string) $seconds])];
+        $proc = proc_open($cmd, [0 => ['file', '/dev/null', 'r'], 1 => ['pipe', 'w'], 2 => ['pipe', 'w']], $pipes);
+        // Page-serving workers that lead now hand over when they are recycled.
+        self::reloadFpm();
+        $end = microtime(true) + 20;
+        do {
+            usleep(200_000);
+            $pid = (int) (array_values(array_diff(self::workerPids(), $before))[0] ?? 0);
+            $leader = (int) self::wpJson('echo json_encode(MultisiteWebhooks\Plugin::instance()->engine()->stats()["leader_pid"]);');
+        } while (($pid === 0 || $leader !== $pid) && microtime(true) < $end);
+        if ($pid === 0 || $leader !== $pid) {
+            foreach (array_diff(self::workerPids(), $before) as $p) {
+                posix_kill($p, SIGKILL);
+            }
+            throw new \RuntimeException("the worker (pid $pid) did not take over delivery (leader $leader)");
+        }
+        return [$proc, $pipes, $pid];
+    }
+
+    /** The PHP processes (the web user's) running `webhook worker`. @return list<int> */
+    private static function workerPids(): array
+    {
+        return array_map('intval', array_filter(explode("\n", (string) shell_exec("pgrep -u www-data -f 'cli/run.php webhook worker'"))));
+    }
+
+    /** Waits for the worker to exit; returns [exit status, stdout, stderr]. */
+    private static function waitWorker($proc, array $pipes, float $timeout): array
+    {
+        $end = microtime(true) + $timeout;
+        // proc_get_status() reports the exit code once, when it first sees the exit.
+        while (($st = proc_get_status($proc))['running'] && microtime(true) < $end) {
+            usleep(100_000);
+        }
+        $running = $st['running'];
+        if ($running) {
+            $ps = (string) shell_exec("ps -o pid,ppid,stat,wchan:20,cmd -u www-data | grep 'webhook worker'");
+            proc_terminate($proc, SIGKILL);
+            return [-1, $ps, ''];
+        }
+        $out = (string) stream_get_contents($pipes[1]);
+        $err = (string) stream_get_contents($pipes[2]);
+        proc_close($proc);
+        return [(int) $st['exitcode'], $out, $err];
+    }
+
+    public function testTheWorkerLeadsAndDeliversAnEventRaisedWithoutFfiWithinTwoSeconds(): void
+    {
+        $this->createWebhook('Pings', '/worker', ['test_ping']);
+        [$proc, $pipes, $pid] = self::startWorker(60);
+        try {
+            $emitted = json_decode((string) file_get_contents(self::$env['MWH_NOFFI_URL'] . '?mwh_e2e_emit=7'), true);
+            $this->assertMatchesRegularExpression('/^outbox_\d+$/', $emitted['id'] ?? '', 'raised where PHP has no FFI');
+            $got = $this->waitForPosts('/worker', 1, 2.0);
+            $this->assertSame(7, json_decode($got[0]['body'], true)['n']);
+            // While the worker lives, page views do not take delivery over.
+            file_get_contents('http://localhost/');
+            $this->assertSame($pid, (int) self::wpJson('echo json_encode(MultisiteWebhooks\Plugin::instance()->engine()->stats()["leader_pid"]);'));
+        } finally {
+            posix_kill($pid, SIGTERM);
+            [$status, $out] = self::waitWorker($proc, $pipes, 15);
+        }
+        $this->assertSame(0, $status, $out);
+        $this->assertStringContainsString('Worker stopped (signal)', $out);
+    }
+
+    public function testAWorkerStoppedOrKilledMidAttemptLosesNothing(): void
+    {
+        foreach ([SIGTERM, SIGKILL] as $signal) {
+            $path = $signal === SIGTERM ? '/sleep/1500' : '/sleep/1501';
+            $this->createWebhook("Slow $signal", $path, ['test_ping']);
+            [$proc, $pipes, $pid] = self::startWorker(60);
+            $id = trim(self::wp('echo hooks_emit("test_ping", ["n" => ' . $signal . ']);'));
+            usleep(600_000); // The attempt is on the wire (the receiver answers after 1.5 s).
+            posix_kill($pid, $signal);
+            [$status] = self::waitWorker($proc, $pipes, 15);
+            $this->assertNotSame(-1, $status, 'the worker exited');
+            // The next leader (a page-serving worker) finishes the job: at least once, same id.
+            $end = microtime(true) + 30;
+            do {
+                file_get_contents('http://localhost/');
+                self::importResults();
+                $rows = self::wpJson('echo json_encode(MultisiteWebhooks\Plugin::instance()->deliveries()->list(["event_id" => ' . var_export($id, true) . ', "status" => "delivered"]));');
+                usleep(300_000);
+            } while ($rows === [] && microtime(true) < $end);
+            $this->assertNotEmpty($rows, "delivered after signal $signal");
+            $this->assertSame($id, $this->posts($path)[0]['headers']['webhook-id'] ?? null);
+            self::wp('foreach (MultisiteWebhooks\Plugin::instance()->webhooks()->list() as $h) { MultisiteWebhooks\Plugin::instance()->webhooks()->delete($h["id"]); }');
+        }
+    }
+
+    public function testPreloadDoesNothingWhenRequestedOverHttp(): void
+    {
+        $ctx = stream_context_create(['http' => ['timeout' => 10, 'ignore_errors' => true]]);
+        $body = (string) file_get_contents(self::$env['MWH_NOFFI_URL'] . 'wp-content/plugins/multisite-webhooks/preload.php', false, $ctx);
+        $this->assertMatchesRegularExpression('/ (200|403|404) /', $http_response_header[0] ?? '', 'no fatal error: ' . $body);
+        $this->assertStringNotContainsString('Fatal', $body);
+    }
+}
