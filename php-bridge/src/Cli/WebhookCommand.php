@@ -430,8 +430,9 @@ final class WebhookCommand
      * one that fails. Exits non-zero when something is wrong.
      *
      * Checks: FFI extension loaded; ffi.enable allows FFI; engine library found; library
-     * version matches the plugin; spool directory exists, is writable and is mode 0700; a
-     * delivering process (leader) is alive; the outbox is empty.
+     * version matches the plugin; spool directory exists, is writable and is mode 0700; every
+     * spool file belongs to the spool's owner and is private; a delivering process (leader) is
+     * alive; the outbox is empty.
      *
      * ## EXAMPLES
      *
@@ -439,7 +440,7 @@ final class WebhookCommand
      *     OK    FFI extension loaded
      *     OK    ffi.enable: preload (allows FFI for this PHP CLI)
      *     ...
-     *     Success: All 9 checks passed.
+     *     Success: All 10 checks passed.
      *
      * @param list<string>         $args
      * @param array<string, mixed> $assoc
