@@ -47,7 +47,7 @@ final class Plugin
     private ?Importer $importer = null;
     private ?Operations $operations = null;
     private ?OutboxEngine $outboxEngine = null;
-    private ?Cli\UltimateMultisiteImport $umImport = null;
+    private ?UltimateMultisiteImport $umImport = null;
     /** Whether the catalog holds the sources registered on `init` (Ultimate Multisite's). */
     private bool $catalogComplete = false;
     /** @var array<string, mixed>|null */
@@ -281,9 +281,9 @@ final class Plugin
     /**
      * Imports Ultimate Multisite's webhooks (all, or one saved there after the take-over).
      */
-    public function umImport(): Cli\UltimateMultisiteImport
+    public function umImport(): UltimateMultisiteImport
     {
-        return $this->umImport ??= new Cli\UltimateMultisiteImport($this);
+        return $this->umImport ??= new UltimateMultisiteImport($this);
     }
 
     /**

@@ -540,7 +540,7 @@ final class WebhookCommand
      */
     public function import_ultimate_multisite(array $args, array $assoc): void
     {
-        $r = (new UltimateMultisiteImport($this->plugin))->run((bool) \WP_CLI\Utils\get_flag_value($assoc, 'disable-source', false));
+        $r = $this->plugin->umImport()->run((bool) \WP_CLI\Utils\get_flag_value($assoc, 'disable-source', false));
         if (is_wp_error($r)) {
             \WP_CLI::error($r->get_error_message());
         }

@@ -56,7 +56,7 @@ final class UltimateMultisite
             if (!self::tookOver()) {
                 return;
             }
-            $id = is_object($model) && method_exists($model, 'get_id') ? (int) $model->get_id() : (int) ($data['id'] ?? ($model->id ?? 0));
+            $id = is_object($model) && method_exists($model, 'get_id') ? (int) $model->get_id() : (int) ($data['id'] ?? 0);
             if ($id > 0) {
                 $plugin->umImport()->importOne($id);
             }

@@ -423,9 +423,8 @@ final class Controller
     }
 
     /**
-     * validate_callback of `events`, `event`: the schema, then every slug must be known — or,
-     * on an update, already be one the webhook hears (a webhook keeps events not registered
-     * right now, as Operations::saveWebhook() does).
+     * validate_callback of a test send's `event`: the schema, then the slug must be registered
+     * (only a registered event has an example payload to send).
      *
      * @param mixed $value
      * @return true|\WP_Error
@@ -436,17 +435,30 @@ final class Controller
         if (is_wp_error($valid)) {
             return $valid;
         }
-        $hook = isset($request['id']) ? $this->plugin->webhooks()->get((int) $request['id']) : null;
-        $kept = $hook['events'] ?? [];
-        $slugs = is_array($value) ? $value : array_filter(array_map('trim', explode(',', (string) $value)));
-        foreach ($slugs as $slug) {
-            $slug = (string) $slug;
-            if ($slug !== '*' && !$this->plugin->catalog()->has($slug) && !in_array($slug, $kept, true)) {
-                /* translators: %s: event slug */
-                return new \WP_Error('rest_invalid_event', sprintf(__('There is no event called "%s".', 'multisite-webhooks'), $slug));
-            }
+        if ((string) $value !== '*' && !$this->plugin->catalog()->has((string) $value)) {
+            /* translators: %s: event slug */
+            return new \WP_Error('rest_invalid_event', sprintf(__('There is no event called "%s".', 'multisite-webhooks'), (string) $value));
         }
         return true;
+    }
+
+    /**
+     * validate_callback of a webhook's `events`/`event`: the schema, then the rule every save
+     * path applies (Webhooks::validate(): a known event, or one the webhook already hears).
+     *
+     * @param mixed $value
+     * @return true|\WP_Error
+     */
+    public function validateEventsField($value, \WP_REST_Request $request, string $param)
+    {
+        $valid = rest_validate_request_arg($value, $request, $param);
+        if (is_wp_error($valid)) {
+            return $valid;
+        }
+        $hook = isset($request['id']) ? $this->plugin->webhooks()->get((int) $request['id']) : null;
+        $fields = $this->plugin->webhooks()->validate(['events' => $value], true, [$this->plugin->catalog(), 'has'], $hook['events'] ?? []);
+        $errors = is_wp_error($fields) ? $fields->get_error_messages('events') : [];
+        return $errors === [] ? true : new \WP_Error('rest_invalid_event', implode(' ', $errors));
     }
 
     /**
@@ -665,8 +677,8 @@ final class Controller
             'name' => ['description' => __('Name shown in the network admin.', 'multisite-webhooks'), 'type' => 'string', 'maxLength' => 191],
             'webhook_url' => ['description' => __('The http(s) URL that receives the events.', 'multisite-webhooks'), 'type' => 'string', 'format' => 'uri', 'validate_callback' => [$this, 'validateUrlArg']],
             'url' => ['description' => __('Alias of webhook_url.', 'multisite-webhooks'), 'type' => 'string', 'format' => 'uri', 'validate_callback' => [$this, 'validateUrlArg']],
-            'events' => ['description' => __('Event slugs ("*" = every event).', 'multisite-webhooks'), 'type' => 'array', 'items' => ['type' => 'string'], 'minItems' => 1, 'validate_callback' => [$this, 'validateEventArg']],
-            'event' => ['description' => __('One event slug, or several separated by commas (Ultimate Multisite compatible).', 'multisite-webhooks'), 'type' => 'string', 'validate_callback' => [$this, 'validateEventArg']],
+            'events' => ['description' => __('Event slugs ("*" = every event).', 'multisite-webhooks'), 'type' => 'array', 'items' => ['type' => 'string'], 'minItems' => 1, 'validate_callback' => [$this, 'validateEventsField']],
+            'event' => ['description' => __('One event slug, or several separated by commas (Ultimate Multisite compatible).', 'multisite-webhooks'), 'type' => 'string', 'validate_callback' => [$this, 'validateEventsField']],
             'active' => ['description' => __('Whether events are sent.', 'multisite-webhooks'), 'type' => 'boolean'],
             'payload_format' => ['description' => __('"flat" (the payload itself) or "envelope" (type, timestamp, data).', 'multisite-webhooks'), 'type' => 'string', 'enum' => Webhooks::FORMATS],
             'integration' => ['description' => __('What created the webhook (manual, zapier, ...).', 'multisite-webhooks'), 'type' => 'string', 'sanitize_callback' => 'sanitize_key'],

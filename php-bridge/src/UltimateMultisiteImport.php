@@ -7,9 +7,8 @@
 
 declare(strict_types=1);
 
-namespace MultisiteWebhooks\Cli;
+namespace MultisiteWebhooks;
 
-use MultisiteWebhooks\Plugin;
 use MultisiteWebhooks\Store\Schema;
 
 /**
@@ -89,11 +88,17 @@ final class UltimateMultisiteImport
     }
 
     /**
-     * How many source rows are not imported yet (0 without a source table).
+     * How many source rows are not imported yet (0 without a source table). One query: it
+     * runs on every network admin page (the notice), so it judges no URL.
      */
     public function waiting(): int
     {
-        return count(array_filter($this->preview(), static fn (array $r): bool => $r['action'] !== 'already'));
+        global $wpdb;
+        $source = self::sourceTable();
+        if ($wpdb->get_var($wpdb->prepare('SHOW TABLES LIKE %s', $wpdb->esc_like($source))) !== $source) {
+            return 0;
+        }
+        return (int) $wpdb->get_var('SELECT COUNT(*) FROM `' . esc_sql($source) . '` s WHERE NOT EXISTS (SELECT 1 FROM ' . Schema::table('webhooks') . ' w WHERE w.migrated_from_id = s.id)'); // phpcs:ignore WordPress.DB.PreparedSQL -- table names only.
     }
 
     /**
@@ -177,7 +182,7 @@ final class UltimateMultisiteImport
         }
         // From now on this plugin is the one sender: Ultimate Multisite's own is taken out on
         // every request, and webhooks saved there are imported at once.
-        update_site_option(\MultisiteWebhooks\Events\UltimateMultisite::TAKEOVER_OPTION, 1);
+        update_site_option(Events\UltimateMultisite::TAKEOVER_OPTION, 1);
         return $out;
     }
 
