@@ -329,6 +329,7 @@ impl Engine {
             "pid": self.pid,
             "is_leader": p.leader,
             "leader_pid": leader_pid,
+            "delivery_worker": self.settings.delivery_worker || self.spool.worker_present(self.clock.now_ms(), worker::WORKER_RESTART_GRACE_MS),
             "snapshot_version": snapshot.version,
             "rejected_endpoints": snapshot.rejected,
             "emitted_here": self.shared.emitted.load(Ordering::SeqCst),

@@ -82,6 +82,11 @@ pub struct Settings {
     /// Defaults to none (the Mozilla root set).
     #[serde(default)]
     pub tls_ca_file: Option<PathBuf>,
+    /// This process is the server's delivery worker (`wp webhook worker`): it holds
+    /// `worker.lock` and always leads; the other processes leave delivery to it while it runs
+    /// (a leader among them steps down when it starts). Defaults to false.
+    #[serde(default)]
+    pub delivery_worker: bool,
 }
 
 fn d_connect() -> u64 { 5_000 }

@@ -355,7 +355,16 @@ struct Dispatcher {
     last_stats_fingerprint: (bool, usize, usize, usize, u64, u64, u64, u64),
     last_dir_scan: i64,
     last_emits: u64,
+    /// The held `worker.lock` (delivery worker only).
+    worker_lock: Option<File>,
+    /// When another process's worker was last looked for, and whether it was there.
+    worker_checked_at: i64,
+    worker_seen: bool,
 }
+
+/// How long after a delivery worker stops the others still leave delivery to it (its
+/// supervisor's restart), before one of them takes over.
+pub const WORKER_RESTART_GRACE_MS: i64 = 5_000;
 
 struct Work {
     job: Job,
@@ -372,7 +381,8 @@ impl Dispatcher {
             snapshot: Arc::new(Snapshot::default()), snapshot_stamp: FileStamp::default(), segs: HashMap::new(),
             seg_ids: HashMap::new(), next_seg: 0, queues: HashMap::new(), queued: 0, in_flight: 0,
             retry: BinaryHeap::new(), rr: 0, results: None, health: HashMap::new(), health_dirty: false,
-            stats: SpoolStats::default(), last_stats_write: 0, last_stats_fingerprint: Default::default(), last_dir_scan: 0, last_emits: 0 }
+            stats: SpoolStats::default(), last_stats_write: 0, last_stats_fingerprint: Default::default(), last_dir_scan: 0, last_emits: 0,
+            worker_lock: None, worker_checked_at: i64::MIN / 2, worker_seen: false }
     }
 
     fn run(&mut self, rx: Receiver<Msg>) {
@@ -381,14 +391,29 @@ impl Dispatcher {
         let mut force_scan = true;
         loop {
             if !self.leader {
-                self.try_lead();
+                if self.settings.delivery_worker {
+                    self.hold_worker_lock();
+                }
+                if self.settings.delivery_worker || !self.worker_elsewhere() {
+                    self.try_lead();
+                }
                 if !self.leader {
                     match rx.recv_timeout(lead_every) {
-                        Ok(Msg::Stop(_)) | Err(RecvTimeoutError::Disconnected) => return,
+                        Ok(Msg::Stop(_)) | Err(RecvTimeoutError::Disconnected) => return self.release_worker_lock(),
                         _ => continue,
                     }
                 }
                 force_scan = true;
+            }
+            if !self.settings.delivery_worker && self.worker_elsewhere() {
+                // The delivery worker has started: hand delivery over to it, attempts in
+                // flight recorded first (so it does not repeat them).
+                let stop = self.drain(&rx, std::time::Instant::now() + Duration::from_millis(self.settings.request_timeout_ms + 1_000));
+                self.step_down();
+                if stop {
+                    return;
+                }
+                continue;
             }
             self.shared.wake_pending.store(false, Ordering::SeqCst);
             let emits = self.shared.emitted.load(Ordering::SeqCst);
@@ -433,7 +458,7 @@ impl Dispatcher {
                     Msg::Stop(deadline) => {
                         self.drain(&rx, deadline);
                         self.step_down();
-                        return;
+                        return self.release_worker_lock();
                     }
                 }
                 next = rx.try_recv().ok();
@@ -523,13 +548,15 @@ impl Dispatcher {
     }
 
     /// Records attempts still in flight (so the next leader does not repeat them), until
-    /// `deadline`.
-    fn drain(&mut self, rx: &Receiver<Msg>, deadline: std::time::Instant) {
+    /// `deadline`. Returns whether a stop was asked for meanwhile.
+    fn drain(&mut self, rx: &Receiver<Msg>, deadline: std::time::Instant) -> bool {
         self.workers.clear();
+        let mut stop = false;
         while self.in_flight > 0 {
             let left = deadline.saturating_duration_since(std::time::Instant::now());
             match rx.recv_timeout(left) {
                 Ok(Msg::Done(d)) => self.finish(*d),
+                Ok(Msg::Stop(_)) => stop = true,
                 Ok(_) => {}
                 Err(_) => break,
             }
@@ -538,6 +565,37 @@ impl Dispatcher {
         let idle = self.is_idle();
         self.last_stats_write = i64::MIN / 2;
         self.write_stats(self.clock.now_ms(), idle);
+        stop
+    }
+
+    /// Whether another process is this spool's delivery worker (looked up at most twice a
+    /// second: a shared-lock probe of `worker.lock`).
+    fn worker_elsewhere(&mut self) -> bool {
+        let now = self.clock.now_ms();
+        if !(0..500).contains(&(now - self.worker_checked_at)) {
+            self.worker_checked_at = now;
+            self.worker_seen = self.spool.worker_present(now, WORKER_RESTART_GRACE_MS);
+        }
+        self.worker_seen
+    }
+
+    /// Takes `worker.lock` (this process is the delivery worker) if not held yet.
+    fn hold_worker_lock(&mut self) {
+        if self.worker_lock.is_some() {
+            return;
+        }
+        let Ok(mut lock) = self.spool.open_worker_lock() else { return };
+        if lock.try_lock().is_ok() {
+            spool::write_pid(&mut lock);
+            self.worker_lock = Some(lock);
+        }
+    }
+
+    /// Releases `worker.lock`, noting when, so the others wait for the next worker briefly.
+    fn release_worker_lock(&mut self) {
+        if let Some(mut lock) = self.worker_lock.take() {
+            spool::replace_text(&mut lock, &format!("stopped {}", self.clock.now_ms()));
+        }
     }
 
     fn step_down(&mut self) {
@@ -552,6 +610,8 @@ impl Dispatcher {
         if let Some(lock) = self.shared.leader_lock.lock().unwrap_or_else(|e| e.into_inner()).take() {
             let _ = lock.set_len(0);
         }
+        self.shared.progress.lock().unwrap_or_else(|e| e.into_inner()).leader = false;
+        self.shared.changed.notify_all();
     }
 
     fn note_error(&mut self, e: impl std::fmt::Display) {

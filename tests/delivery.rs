@@ -16,6 +16,10 @@ fn start(name: &str, extra: &str) -> Arc<Engine> {
     Engine::start(settings(&spool_dir(name), extra).as_bytes()).unwrap()
 }
 
+fn start_in(dir: &std::path::Path, extra: &str) -> Arc<Engine> {
+    Engine::start(settings(dir, extra).as_bytes()).unwrap()
+}
+
 /// An engine whose clock only moves when the test says so (retries without sleeping).
 fn start_driven(name: &str, extra: &str) -> (Arc<Engine>, Arc<ManualClock>) {
     let clock = Arc::new(ManualClock::new(1_800_000_000_000));
@@ -658,4 +662,53 @@ fn entries_dropped_at_the_results_cap_are_counted_and_the_count_survives_a_resta
     let stats: serde_json::Value = serde_json::from_str(&again.stats()).unwrap();
     assert_eq!(stats["results_dropped"], dropped, "the count survives a restart");
     again.shutdown(Duration::ZERO).unwrap();
+}
+
+/// Polls `engine`'s stats until `want(stats)` or `timeout`; returns whether it held.
+fn stats_until(engine: &Engine, timeout: Duration, want: impl Fn(&serde_json::Value) -> bool) -> bool {
+    let end = Instant::now() + timeout;
+    loop {
+        let s: serde_json::Value = serde_json::from_str(&engine.stats()).unwrap();
+        if want(&s) {
+            return true;
+        }
+        if Instant::now() > end {
+            return false;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+#[test]
+fn a_delivery_worker_takes_delivery_over_and_the_others_leave_it_to_it() {
+    let dir = spool_dir("worker");
+    let server = Server::start(|_, _| ok());
+    let web = start_in(&dir, "");
+    web.configure(snapshot(1, &[(1, &server.url("/"), &["e"])]).as_bytes()).unwrap();
+    web.emit("e", br#"{"n":1}"#).unwrap();
+    server.wait_for(1, T);
+    assert!(stats_until(&web, T, |s| s["is_leader"] == true), "with no worker, a web process leads");
+
+    // The worker starts: the leading web process steps down, the worker leads.
+    let worker = start_in(&dir, r#""delivery_worker":true"#);
+    assert!(stats_until(&worker, T, |s| s["is_leader"] == true), "the worker takes delivery over");
+    let web_stats: serde_json::Value = serde_json::from_str(&web.stats()).unwrap();
+    assert_eq!(web_stats["is_leader"], false, "the web process left delivery to the worker");
+    assert_eq!(web_stats["delivery_worker"], true, "the web process sees the worker");
+    web.emit("e", br#"{"n":2}"#).unwrap();
+    let got = server.wait_for(2, T);
+    assert_eq!(got[1].json()["n"], 2, "the web process's event is delivered by the worker");
+    worker.flush(T).unwrap();
+    assert_eq!(server.count(), 2);
+
+    // The worker stops: its supervisor gets a moment to start the next; then a web process
+    // takes over, so nothing waits for a worker that is gone.
+    worker.shutdown(Duration::from_secs(2)).unwrap();
+    let stopped = Instant::now();
+    assert!(stats_until(&web, T, |s| s["is_leader"] == true), "a web process leads again once the worker is gone");
+    assert!(stopped.elapsed() >= Duration::from_millis(multisite_webhooks::worker::WORKER_RESTART_GRACE_MS as u64 - 500),
+        "not before the restart grace ({:?})", stopped.elapsed());
+    web.emit("e", br#"{"n":3}"#).unwrap();
+    server.wait_for(3, T);
+    web.shutdown(Duration::ZERO).unwrap();
 }

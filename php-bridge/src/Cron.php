@@ -20,6 +20,9 @@ final class Cron
     /** The cron hook. */
     public const HOOK = 'multisite_webhooks_tick';
 
+    /** Network option: when a process with the engine last ran the upkeep, and what kind. */
+    public const LAST_RUN = 'multisite_webhooks_last_tick';
+
     /** The cron schedule. */
     public const SCHEDULE = 'multisite_webhooks_minute';
 
@@ -43,6 +46,18 @@ final class Cron
     }
 
     /**
+     * Notes (at most twice a minute) that a process with the engine ran the upkeep: the Health
+     * panel tells from it whether a system cron delivers.
+     */
+    private static function noteRun(): void
+    {
+        $last = (array) get_site_option(self::LAST_RUN, []);
+        if (time() - (int) ($last['time'] ?? 0) >= 30) {
+            update_site_option(self::LAST_RUN, ['time' => time(), 'sapi' => PHP_SAPI, 'cron' => wp_doing_cron()]);
+        }
+    }
+
+    /**
      * One round of upkeep; returns what was done. Never throws: each step that fails is
      * recorded for the network admin (Dispatcher::noteError) and the next steps still run.
      *
@@ -62,6 +77,8 @@ final class Cron
         };
         $engine = $plugin->engine();
         if ($engine->delivers()) {
+            $step(static fn () => $plugin->operations()->runJobs(min(5.0, $seconds)));
+            $step(static fn () => self::noteRun());
             $step(static fn () => $plugin->webhooks()->expireSecrets());
             $step(static fn () => $plugin->dispatcher()->sync($engine, true));
             $step(static fn () => $plugin->operations()->checkUnchecked($engine));
@@ -81,6 +98,7 @@ final class Cron
             if (time() - $last >= HOUR_IN_SECONDS) {
                 update_site_option('multisite_webhooks_last_prune', time());
                 $done['pruned'] = $plugin->deliveries()->prune(Settings::retentionDays());
+                $plugin->jobs()->prune();
             }
         });
         return $done;

@@ -62,7 +62,12 @@ final class Notices
         $out = [];
         $loader = $plugin->loader();
         $plugin->engine();
-        if ($loader->mode() === Loader::MODE_DEGRADED) {
+        if ($loader->mode() === Loader::MODE_DEGRADED && $plugin->jobs()->worker() !== null) {
+            $out[] = ['info', sprintf(
+                /* translators: %s: reason */
+                esc_html__('This PHP cannot load the delivery engine (%s); the delivery worker delivers for it, test sends and redeliveries included.', 'multisite-webhooks'),
+                esc_html(rtrim($loader->reason(), '.')))];
+        } elseif ($loader->mode() === Loader::MODE_DEGRADED) {
             $out[] = ['warning', sprintf(
                 /* translators: 1: reason, 2: fix */
                 esc_html__('Multisite Webhooks is in degraded mode: %1$s Events wait in the database until a cron or WP-CLI process moves them to the engine. To fix it: %2$s', 'multisite-webhooks'),
@@ -86,7 +91,15 @@ final class Notices
                 esc_html(Messages::kind((string) ($r['kind'] ?? ''), '', ['code' => (string) ($r['code'] ?? '')])))];
         }
         $waiting = $plugin->outbox()->count();
-        if ($waiting > 0 && ($loader->mode() !== Loader::MODE_DEGRADED || $plugin->outbox()->oldestAge() > 5 * MINUTE_IN_SECONDS)) {
+        $age = $waiting > 0 ? $plugin->outbox()->oldestAge() : 0;
+        if ($age > 5 * MINUTE_IN_SECONDS) {
+            $path = $plugin->operations()->deliveryPath();
+            $out[] = ['error', sprintf(
+                /* translators: 1: number of events, 2: how long, 3: who delivers now, 4: command */
+                esc_html(_n('%1$s event has waited %2$s in the outbox: nothing moves it to the engine. Delivering now: %3$s Start the delivery worker: %4$s', '%1$s events have waited up to %2$s in the outbox: nothing moves them to the engine. Delivering now: %3$s Start the delivery worker: %4$s', $waiting, 'multisite-webhooks')),
+                esc_html(number_format_i18n($waiting)), esc_html(human_time_diff(time() - $age)), esc_html($path['detail']),
+                '<code>' . esc_html(Operations::workerCommand()) . '</code>')];
+        } elseif ($waiting > 0 && $loader->mode() !== Loader::MODE_DEGRADED) {
             $out[] = ['warning', sprintf(
                 /* translators: %d: number of events */
                 esc_html(_n('%d event waits in the outbox for the engine.', '%d events wait in the outbox for the engine.', $waiting, 'multisite-webhooks')), $waiting)];

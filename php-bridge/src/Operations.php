@@ -12,6 +12,7 @@ namespace MultisiteWebhooks;
 
 use MultisiteWebhooks\Engine\Engine;
 use MultisiteWebhooks\Engine\EngineException;
+use MultisiteWebhooks\Engine\Loader;
 use MultisiteWebhooks\Store\Deliveries;
 use MultisiteWebhooks\Store\Webhooks;
 
@@ -51,7 +52,9 @@ final class Operations
         }
         $engine = $this->plugin->engine();
         if (!$engine->delivers()) {
-            return new \WP_Error('multisite_webhooks_degraded', $this->plugin->loader()->reason() . ' ' . $this->plugin->loader()->fix(), ['status' => 503, 'kind' => 'engine_unavailable']);
+            // The worker sends it and logs it; the answer is worded here, in this admin's language.
+            $r = $this->handOver('send_test', ['webhook_id' => $webhookId, 'event' => $event], Settings::engine()['request_timeout_ms'] / 1000 + 5);
+            return is_array($r) ? self::withSentence($r) : $r;
         }
         $payload = Payload::fromValue($this->plugin->catalog()->example($event));
         if ($payload === null) {
@@ -81,6 +84,16 @@ final class Operations
             $this->plugin->dispatcher()->noteError($e->getMessage(), 'database');
             $r['delivery_id'] = 0;
         }
+        return self::withSentence($r);
+    }
+
+    /**
+     * @param array<string, mixed> $r A test send's result.
+     * @return array<string, mixed> With `error_sentence` when it failed before an HTTP status.
+     */
+    private static function withSentence(array $r): array
+    {
+        unset($r['error_sentence']);
         if (!empty($r['error_kind']) && $r['error_kind'] !== 'http_status') {
             $r['error_sentence'] = Messages::kind((string) $r['error_kind'], '', ['address' => $r['address'] ?? '', 'range' => $r['range'] ?? '']);
         }
@@ -171,7 +184,7 @@ final class Operations
     private function urlVerdict(string $url): array
     {
         try {
-            $check = $this->plugin->engine()->checkUrl($url);
+            $check = $this->checkUrl($url);
         } catch (EngineException $e) {
             if ($e->isTransient()) {
                 // The engine could not judge it now: not a refusal; judged again later.
@@ -185,6 +198,30 @@ final class Operations
                 'checked' => true, 'detail' => (string) ($check['reason'] ?? '')];
         }
         return ['refusal' => null, 'kind' => $kind, 'checked' => $kind !== 'unchecked', 'detail' => ''];
+    }
+
+    /**
+     * The engine's check of a URL: in this process, or by the delivery worker when this one
+     * has no engine (unchecked when neither can answer now).
+     *
+     * @return array<string, mixed>
+     *
+     * @throws EngineException When the engine refuses the URL outright.
+     */
+    private function checkUrl(string $url): array
+    {
+        $engine = $this->plugin->engine();
+        if ($engine->delivers() || $this->plugin->jobs()->worker() === null) {
+            return $engine->checkUrl($url);
+        }
+        $r = $this->handOver('check_url', ['url' => $url], 5.0);
+        if (!is_array($r)) {
+            return ['ok' => null, 'kind' => 'unchecked', 'reason' => is_wp_error($r) ? $r->get_error_message() : ''];
+        }
+        if (isset($r['exception'])) {
+            throw new EngineException((int) $r['exception']['status'], (string) $r['exception']['message'], null, (string) $r['exception']['kind']);
+        }
+        return $r;
     }
 
     /**
@@ -239,7 +276,8 @@ final class Operations
         }
         $engine = $this->plugin->engine();
         if (!$engine->delivers()) {
-            return new \WP_Error('multisite_webhooks_degraded', $this->plugin->loader()->reason(), ['status' => 503, 'kind' => 'engine_unavailable']);
+            $r = $this->handOver('redeliver', ['delivery_id' => $deliveryId], 10.0);
+            return is_wp_error($r) ? $r : true;
         }
         try {
             $this->plugin->dispatcher()->sync($engine, true);
@@ -262,6 +300,10 @@ final class Operations
     public function redeliverFailed(array $filters, int $max = 1000): array
     {
         $out = ['queued' => 0, 'skipped' => 0, 'problems' => [], 'total' => 0];
+        if (!$this->plugin->engine()->delivers()) {
+            $r = $this->handOver('redeliver_failed', ['filters' => $filters, 'max' => $max], 30.0);
+            return is_array($r) ? $r + $out : ['problems' => [0 => $r->get_error_message()], 'total' => 1] + $out;
+        }
         foreach ($this->plugin->deliveries()->failedForGood($filters, $max) as $id) {
             $out['total']++;
             $r = $this->redeliver($id);
@@ -274,6 +316,163 @@ final class Operations
             }
         }
         return $out;
+    }
+
+    /**
+     * Runs the jobs web requests without the engine handed over (this process has one), for
+     * up to `$seconds`; returns how many ran.
+     */
+    public function runJobs(float $seconds = 1.0): int
+    {
+        if (!$this->plugin->engine()->delivers()) {
+            return 0;
+        }
+        $end = microtime(true) + $seconds;
+        $ran = 0;
+        while (microtime(true) < $end && ($job = $this->plugin->jobs()->claim()) !== null) {
+            try {
+                $result = $this->runJob($job['kind'], $job['request']);
+            } catch (\Throwable $e) {
+                $result = new \WP_Error('multisite_webhooks_internal', $e->getMessage(), ['status' => 500]);
+            }
+            $this->plugin->jobs()->finish($job['id'], is_wp_error($result)
+                ? ['error' => ['code' => $result->get_error_code(), 'message' => $result->get_error_message(), 'data' => $result->get_error_data()]]
+                : ['value' => $result]);
+            $ran++;
+        }
+        return $ran;
+    }
+
+    /**
+     * @param array<string, mixed> $r
+     * @return mixed|\WP_Error
+     */
+    private function runJob(string $kind, array $r)
+    {
+        switch ($kind) {
+            case 'send_test':
+                return $this->sendTest((int) ($r['webhook_id'] ?? 0), isset($r['event']) ? (string) $r['event'] : null);
+            case 'redeliver':
+                return $this->redeliver((int) ($r['delivery_id'] ?? 0));
+            case 'redeliver_failed':
+                return $this->redeliverFailed((array) ($r['filters'] ?? []), (int) ($r['max'] ?? 1000));
+            case 'check_url':
+                try {
+                    return $this->plugin->engine()->checkUrl((string) ($r['url'] ?? ''));
+                } catch (EngineException $e) {
+                    return ['exception' => ['status' => $e->getCode(), 'message' => $e->getMessage(), 'kind' => $e->kind()]];
+                }
+        }
+        /* translators: %s: job kind */
+        return new \WP_Error('multisite_webhooks_unknown_job', sprintf(__('There is no job called "%s".', 'multisite-webhooks'), $kind), ['status' => 400]);
+    }
+
+    /**
+     * Hands a job to the process that has the engine (the delivery worker) and waits up to
+     * `$seconds` for its answer: what the job returned, or why there is none.
+     *
+     * @param array<string, mixed> $request
+     * @return mixed|\WP_Error
+     */
+    private function handOver(string $kind, array $request, float $seconds)
+    {
+        $jobs = $this->plugin->jobs();
+        $worker = $jobs->worker();
+        if ($worker === null) {
+            return $this->noWorker();
+        }
+        $limit = (int) ini_get('max_execution_time');
+        if ($limit > 0) {
+            $seconds = max(1.0, min($seconds, $limit - 3 - (microtime(true) - (float) ($_SERVER['REQUEST_TIME_FLOAT'] ?? microtime(true)))));
+        }
+        $id = $jobs->add($kind, $request);
+        if ($id === 0) {
+            return new \WP_Error('multisite_webhooks_database', __('The database did not accept the job for the delivery worker.', 'multisite-webhooks'), ['status' => 503, 'kind' => 'database']);
+        }
+        $end = microtime(true) + $seconds;
+        do {
+            usleep(50000);
+            $answer = $jobs->answer($id);
+            if ($answer !== null) {
+                if (isset($answer['error'])) {
+                    $e = (array) $answer['error'];
+                    return new \WP_Error((string) ($e['code'] ?? 'multisite_webhooks_error'), (string) ($e['message'] ?? ''), $e['data'] ?? null);
+                }
+                return $answer['value'] ?? null;
+            }
+        } while (microtime(true) < $end);
+        $where = sprintf('%d@%s', (int) $worker['pid'], (string) $worker['host']);
+        if ($jobs->withdraw($id)) {
+            return new \WP_Error('multisite_webhooks_worker_silent', sprintf(
+                /* translators: 1: process id@host, 2: seconds */
+                __('The delivery worker (%1$s) did not take the job within %2$d seconds; nothing was done. Check it with `wp webhook worker --verbose` or its service log.', 'multisite-webhooks'),
+                $where, (int) round($seconds)), ['status' => 504, 'kind' => 'worker_silent']);
+        }
+        return new \WP_Error('multisite_webhooks_worker_slow', sprintf(
+            /* translators: 1: process id@host, 2: seconds */
+            __('The delivery worker (%1$s) took the job but did not finish within %2$d seconds; its result will be in the delivery log.', 'multisite-webhooks'),
+            $where, (int) round($seconds)), ['status' => 504, 'kind' => 'worker_slow']);
+    }
+
+    /**
+     * Why a job that needs the engine cannot be done from this request, and the fixes.
+     */
+    private function noWorker(): \WP_Error
+    {
+        $loader = $this->plugin->loader();
+        return new \WP_Error('multisite_webhooks_degraded', sprintf(
+            /* translators: 1: why this PHP has no engine, 2: command that starts the worker, 3: systemd unit file, 4: the pool fix */
+            __('This page was served by a PHP that cannot load the delivery engine (%1$s), and no delivery worker is running to do it instead. Start one: %2$s (or install %3$s), or let this PHP load the engine: %4$s', 'multisite-webhooks'),
+            rtrim($loader->reason(), '.'), self::workerCommand(), $this->plugin->dir() . '/contrib/multisite-webhooks-worker.service', $loader->fix()),
+            ['status' => 503, 'kind' => 'engine_unavailable']);
+    }
+
+    /**
+     * The command that starts the delivery worker as this PHP's user, for this install.
+     */
+    public static function workerCommand(): string
+    {
+        $user = function_exists('posix_geteuid') && function_exists('posix_getpwuid') ? (string) (posix_getpwuid(posix_geteuid())['name'] ?? '') : '';
+        return sprintf('%swp --path=%s webhook worker', $user !== '' && $user !== 'root' ? 'sudo -u ' . $user . ' -- ' : '', rtrim(ABSPATH, '/'));
+    }
+
+    /**
+     * Which path delivers the network's events now: `worker` (the delivery worker), `ffi` or
+     * `preload` (PHP of this pool), `cron` (a system cron with WP-CLI), `other` (another PHP
+     * with the engine, e.g. a second pool) or `nothing` — with a sentence saying so.
+     *
+     * @return array{kind:string, detail:string}
+     */
+    public function deliveryPath(): array
+    {
+        $worker = $this->plugin->jobs()->worker();
+        if ($worker !== null) {
+            return ['kind' => 'worker', 'detail' => sprintf(
+                /* translators: 1: process id, 2: host, 3: user, 4: how long ago it started */
+                __('the delivery worker (process %1$d on %2$s, as %3$s, started %4$s ago); web requests only queue events and hand it test sends and redeliveries.', 'multisite-webhooks'),
+                (int) $worker['pid'], (string) $worker['host'], (string) $worker['user'], human_time_diff((int) $worker['started']))];
+        }
+        $mode = $this->plugin->loader()->mode();
+        if ($this->plugin->engine()->delivers()) {
+            return ['kind' => $mode, 'detail' => $mode === Loader::MODE_PRELOAD
+                ? __('PHP of this pool, with the engine preloaded: page views, WP-Cron and WP-CLI deliver; no delivery worker runs.', 'multisite-webhooks')
+                : __('PHP of this pool, through FFI: page views, WP-Cron and WP-CLI deliver; no delivery worker runs.', 'multisite-webhooks')];
+        }
+        $last = (array) get_site_option(Cron::LAST_RUN, []);
+        $ago = time() - (int) ($last['time'] ?? 0);
+        if ($ago <= 3 * MINUTE_IN_SECONDS) {
+            $cli = ($last['sapi'] ?? '') === 'cli';
+            return ['kind' => $cli ? 'cron' : 'other', 'detail' => sprintf($cli
+                /* translators: %s: how long ago */
+                ? __('WP-CLI (a system cron), which last ran %s ago: this PHP cannot load the engine, so events wait up to a minute in the outbox and test sends need the delivery worker.', 'multisite-webhooks')
+                /* translators: %s: how long ago */
+                : __('another PHP with the engine (another pool or server), which last ran %s ago: this PHP cannot load the engine, so events wait in the outbox for it.', 'multisite-webhooks'),
+                human_time_diff(time() - max(1, $ago)))];
+        }
+        return ['kind' => 'nothing', 'detail' => sprintf(
+            /* translators: %s: command */
+            __('nothing: this PHP cannot load the engine and no process with it ran in the last 3 minutes, so events wait in the outbox. Start the delivery worker: %s', 'multisite-webhooks'),
+            self::workerCommand())];
     }
 
     private static function notFound(int $id): \WP_Error
@@ -316,6 +515,8 @@ final class Operations
                 $out['reason'] = Messages::kind($e->kind(), $e->getMessage());
             }
         }
+        $out['path'] = $this->deliveryPath();
+        $out['outbox_age'] = $out['outbox'] > 0 ? $this->plugin->outbox()->oldestAge() : 0;
         $out['rejected'] = (array) get_site_option(Dispatcher::REJECTED, []);
         $out['refused_24h'] = $this->plugin->deliveries()->refusedSince(time() - DAY_IN_SECONDS);
         $out['unchecked'] = count($this->plugin->webhooks()->unchecked());

@@ -16,6 +16,7 @@ use MultisiteWebhooks\Events\Catalog;
 use MultisiteWebhooks\Events\CoreEvents;
 use MultisiteWebhooks\Events\UltimateMultisite;
 use MultisiteWebhooks\Store\Deliveries;
+use MultisiteWebhooks\Store\Jobs;
 use MultisiteWebhooks\Store\Outbox;
 use MultisiteWebhooks\Store\Schema;
 use MultisiteWebhooks\Store\Webhooks;
@@ -44,6 +45,7 @@ final class Plugin
     private ?Webhooks $webhooks = null;
     private ?Deliveries $deliveries = null;
     private ?Outbox $outbox = null;
+    private ?Jobs $jobs = null;
     private ?Importer $importer = null;
     private ?Operations $operations = null;
     private ?OutboxEngine $outboxEngine = null;
@@ -268,6 +270,28 @@ final class Plugin
             $this->outbox = new Outbox();
         }
         return $this->outbox;
+    }
+
+    /**
+     * Jobs handed over by web requests without the engine, and the delivery worker's heartbeat.
+     */
+    public function jobs(): Jobs
+    {
+        if ($this->jobs === null) {
+            Schema::maybeUpgrade();
+            $this->jobs = new Jobs();
+        }
+        return $this->jobs;
+    }
+
+    /**
+     * Makes this process the server's delivery worker: the engine (re)starts with
+     * `delivery_worker`, so it leads and the other processes leave delivery to it.
+     */
+    public function becomeDeliveryWorker(): void
+    {
+        Settings::actAsDeliveryWorker();
+        $this->engineSettings = null;
     }
 
     /**

@@ -23,6 +23,16 @@ namespace MultisiteWebhooks;
  */
 final class Settings
 {
+    private static bool $deliveryWorker = false;
+
+    /**
+     * From now on this process is the delivery worker (`wp webhook worker`).
+     */
+    public static function actAsDeliveryWorker(): void
+    {
+        self::$deliveryWorker = true;
+    }
+
     /**
      * The engine settings array (see README: engine settings).
      *
@@ -36,6 +46,7 @@ final class Settings
             'connect_timeout_ms' => (int) round(1000 * (float) self::constant('MULTISITE_WEBHOOKS_CONNECT_TIMEOUT', 5)),
             'request_timeout_ms' => (int) round(1000 * min(30.0, (float) self::constant('MULTISITE_WEBHOOKS_TIMEOUT', 15))),
             'ssrf_allow' => self::ssrfAllow(),
+            'delivery_worker' => self::$deliveryWorker,
             'user_agent_suffix' => 'WordPress/' . get_bloginfo('version') . '; ' . network_home_url('/'),
         ];
         /**

@@ -33,24 +33,32 @@ final class Worker
      * `$status` (if given) receives a status line every `$statusEvery` seconds.
      *
      * @param callable(string):void|null $status
-     * @return array{reason:string, seconds:float, moved:int, imported:int, pruned:int}
+     * @return array{reason:string, seconds:float, moved:int, imported:int, pruned:int, jobs:int}
      *
      * @throws \RuntimeException When this process cannot load the engine (FFI unavailable).
      */
     public function run(int $maxSeconds = 3600, int $maxMb = 256, float $interval = 0.2, ?callable $status = null, float $statusEvery = 10.0): array
     {
+        $this->plugin->becomeDeliveryWorker();
         $engine = $this->plugin->engine();
         if (!$engine->delivers()) {
             throw new \RuntimeException($this->plugin->loader()->reason() . ' ' . $this->plugin->loader()->fix());
         }
         $this->trapSignals();
         $started = microtime(true);
-        $done = ['reason' => 'time', 'seconds' => 0.0, 'moved' => 0, 'imported' => 0, 'pruned' => 0];
+        $done = ['reason' => 'time', 'seconds' => 0.0, 'moved' => 0, 'imported' => 0, 'pruned' => 0, 'jobs' => 0];
         $nextStatus = $started + $statusEvery;
         $nextUpkeep = 0.0;
+        $nextBeat = 0.0;
         $refused = [$this->plugin->dispatcher(), 'refuseFromOutbox'];
         while (true) {
             try {
+                if (microtime(true) >= $nextBeat) {
+                    // Web requests without the engine hand their jobs over while this is fresh.
+                    $nextBeat = microtime(true) + 5.0;
+                    $this->plugin->jobs()->beat((int) $started);
+                }
+                $done['jobs'] += $this->plugin->operations()->runJobs(1.0);
                 // Takes delivery over when no process leads (and keeps it while it lives).
                 $engine->flush(0);
                 $now = microtime(true);
@@ -67,6 +75,9 @@ final class Worker
                 }
             } catch (EngineException $e) {
                 $this->plugin->dispatcher()->noteError($e->getMessage(), $e->kind());
+            } catch (\Throwable $e) {
+                // A database hiccup must not end the worker: noted, and the next round tries again.
+                $this->plugin->dispatcher()->noteError($e->getMessage(), 'internal');
             }
             $now = microtime(true);
             if ($status !== null && $now >= $nextStatus) {
@@ -94,12 +105,13 @@ final class Worker
             $this->plugin->dispatcher()->noteError($e->getMessage(), $e->kind());
         }
         $done['imported'] += $this->plugin->importer()->run(2.0);
+        $this->plugin->jobs()->stopped();
         $done['seconds'] = round(microtime(true) - $started, 1);
         return $done;
     }
 
     /**
-     * @param array{moved:int, imported:int} $done
+     * @param array{moved:int, imported:int, jobs:int} $done
      */
     private function statusLine(array $done, float $seconds): string
     {
@@ -108,9 +120,9 @@ final class Worker
         } catch (EngineException $e) {
             $s = [];
         }
-        return sprintf('%ds: leading=%s queue=%d delivered=%d failed=%d outbox moved=%d imported=%d memory=%.1f MB',
+        return sprintf('%ds: leading=%s queue=%d delivered=%d failed=%d outbox moved=%d imported=%d jobs=%d memory=%.1f MB',
             (int) $seconds, !empty($s['is_leader']) ? 'yes' : 'no', (int) ($s['queue_depth'] ?? 0), (int) ($s['delivered'] ?? 0),
-            (int) ($s['failed'] ?? 0), $done['moved'], $done['imported'], memory_get_usage(true) / 1048576);
+            (int) ($s['failed'] ?? 0), $done['moved'], $done['imported'], $done['jobs'], memory_get_usage(true) / 1048576);
     }
 
     private function trapSignals(): void

@@ -3,6 +3,7 @@
 //! ```text
 //! <spool>/
 //!   leader.lock        flock held by the delivering process; holds its pid
+//!   worker.lock        flock held by the delivery worker; its pid, or `stopped <ms>` after it
 //!   endpoints.json     the newest endpoint snapshot given to any process, with the endpoints
 //!                      it left out (0600)
 //!   endpoints.lock     serialises snapshot writers
@@ -104,6 +105,27 @@ impl Spool {
         fs::read_to_string(self.dir.join("leader.lock")).ok()?.trim().parse().ok()
     }
 
+    /// Opens `worker.lock`, which the delivery worker holds while it runs.
+    pub fn open_worker_lock(&self) -> Result<File> {
+        segment::open_append(&self.dir.join("worker.lock"), false).map_err(|e| Error::spool("opening worker.lock", e))
+    }
+
+    /// Whether a delivery worker serves this spool: it holds `worker.lock`, or it stopped less
+    /// than `grace_ms` ago (its supervisor is starting the next one).
+    pub fn worker_present(&self, now_ms: i64, grace_ms: i64) -> bool {
+        let path = self.dir.join("worker.lock");
+        let Ok(file) = File::open(&path) else { return false };
+        match file.try_lock_shared() {
+            Err(std::fs::TryLockError::WouldBlock) => return true,
+            Err(std::fs::TryLockError::Error(_)) => return false,
+            Ok(()) => {
+                let _ = file.unlock();
+            }
+        }
+        let text = fs::read_to_string(&path).unwrap_or_default();
+        text.strip_prefix("stopped ").and_then(|t| t.trim().parse::<i64>().ok()).is_some_and(|at| (0..grace_ms).contains(&(now_ms - at)))
+    }
+
     /// Writes a small JSON file atomically (stats, health, cursor).
     pub fn write_file(&self, name: &str, bytes: &[u8]) -> Result<()> {
         replace_private(&self.dir.join(name), bytes).map_err(|e| Error::spool(format!("writing {name}"), e))
@@ -122,9 +144,14 @@ impl Spool {
 
 /// Writes the pid into the (locked) leader lock file.
 pub fn write_pid(lock: &mut File) {
+    replace_text(lock, &std::process::id().to_string());
+}
+
+/// Replaces the whole text of a (locked) lock file.
+pub fn replace_text(lock: &mut File, text: &str) {
     let _ = lock.set_len(0);
     let _ = lock.seek(SeekFrom::Start(0));
-    let _ = write!(lock, "{}", std::process::id());
+    let _ = lock.write_all(text.as_bytes());
 }
 
 /// The stamp of `path`.

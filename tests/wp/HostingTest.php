@@ -83,8 +83,7 @@ final class HostingTest extends WpTestCase
         $cmd = [HOOKS_TEST_ROOT . '/tools/wp/wp-php.sh', '--url=http://localhost/', __DIR__ . '/fixtures/cli/run.php', 'webhook worker', '[]',
             json_encode(['max-seconds' => (string) $seconds])];
         $proc = proc_open($cmd, [0 => ['file', '/dev/null', 'r'], 1 => ['pipe', 'w'], 2 => ['pipe', 'w']], $pipes);
-        // Page-serving workers that lead now hand over when they are recycled.
-        self::reloadFpm();
+        // A page-serving worker that leads now steps down for it (nobody restarts PHP-FPM).
         $end = microtime(true) + 20;
         do {
             usleep(200_000);
@@ -166,8 +165,83 @@ final class HostingTest extends WpTestCase
                 usleep(300_000);
             } while ($rows === [] && microtime(true) < $end);
             $this->assertNotEmpty($rows, "delivered after signal $signal");
-            $this->assertSame($id, $this->posts($path)[0]['headers']['webhook-id'] ?? null);
+            $this->assertSame($id, $this->posts($path)[0]['headers']['webhook-id'] ?? null, sprintf('signal %d; posts: %s', $signal,
+                json_encode(array_map(static fn (array $r): array => [$r['path'], $r['headers']['webhook-id'] ?? '', $r['body']], $this->receiver->requests()))));
             self::wp('foreach (MultisiteWebhooks\Plugin::instance()->webhooks()->list() as $h) { MultisiteWebhooks\Plugin::instance()->webhooks()->delete($h["id"]); }');
+        }
+    }
+
+    public function testThePoolWithoutFfiSendsTestsRedeliversAndChecksUrlsThroughTheWorker(): void
+    {
+        $hook = $this->createWebhook('Handed over', '/handover', ['test_ping']);
+        $cred = self::applicationPassword(self::$env['MWH_ADMIN_USER']);
+        $noffi = self::$env['MWH_NOFFI_URL'];
+        self::wp('delete_site_option(MultisiteWebhooks\Store\Jobs::HEARTBEAT);');
+
+        // No worker: the test send is refused, saying what is missing and how to fix it.
+        $r = self::rest('POST', '/webhooks/' . $hook['id'] . '/test', [], $cred, $noffi);
+        $this->assertSame(503, $r['status'], $r['raw']);
+        $this->assertStringContainsString('no delivery worker is running', $r['body']['message']);
+        $this->assertStringContainsString('sudo -u www-data -- wp --path=' . rtrim(self::$env['WP_PATH'], '/') . ' webhook worker', $r['body']['message']);
+        $this->assertStringContainsString('contrib/multisite-webhooks-worker.service', $r['body']['message']);
+        $this->assertStringContainsString('ffi.enable', $r['body']['message'], 'and why this PHP has no engine');
+        $this->assertSame([], $this->posts('/handover'));
+        $health = self::wpJson('echo json_encode(MultisiteWebhooks\Plugin::instance()->operations()->deliveryPath());', 'http://localhost/', ['ffi.enable=0']);
+        $this->assertNotSame('worker', $health['kind'], 'no worker is named as delivering');
+
+        [$proc, $pipes, $pid] = self::startWorker(90);
+        try {
+            $this->assertSame('worker', self::wpJson('echo json_encode(MultisiteWebhooks\Plugin::instance()->operations()->deliveryPath()["kind"]);', 'http://localhost/', ['ffi.enable=0']));
+            // The test send: the worker sends and logs it; the page gets the receiver's answer.
+            $r = self::rest('POST', '/webhooks/' . $hook['id'] . '/test', [], $cred, $noffi);
+            $this->assertSame(200, $r['status'], $r['raw']);
+            $this->assertTrue($r['body']['ok'], $r['raw']);
+            $this->assertSame(200, $r['body']['status']);
+            $this->assertGreaterThan(0, $r['body']['delivery_id'], 'logged as a delivery');
+            $sent = $this->posts('/handover');
+            $this->assertCount(1, $sent);
+            $this->assertSignedDelivery($sent[0], 'test_ping');
+
+            // A redelivery asked for where PHP has no FFI: the same webhook-id again.
+            $eventId = trim(self::wp('echo hooks_emit("test_ping", ["n" => 41]);'));
+            $this->waitForPosts('/handover', 2);
+            $end = microtime(true) + 20;
+            do {
+                self::importResults();
+                $rows = self::wpJson('echo json_encode(MultisiteWebhooks\Plugin::instance()->deliveries()->list(["event_id" => ' . var_export($eventId, true) . ']));');
+            } while ($rows === [] && microtime(true) < $end && usleep(200_000) === null);
+            $this->assertNotEmpty($rows, 'the event was logged');
+            $r = self::rest('POST', '/deliveries/' . $rows[0]['id'] . '/retry', [], $cred, $noffi);
+            $this->assertSame(202, $r['status'], $r['raw']);
+            $again = $this->waitForPosts('/handover', 3);
+            $this->assertSame($eventId, $again[2]['headers']['webhook-id']);
+
+            // The URL check at save: the worker's SSRF guard judges it at once.
+            $r = self::rest('POST', '/webhooks', ['name' => 'Private', 'webhook_url' => 'http://10.1.2.3/hook', 'events' => ['test_ping']], $cred, $noffi);
+            $this->assertSame(400, $r['status'], 'a private address is refused at save, not saved unchecked: ' . $r['raw']);
+            $this->assertStringContainsString('10.1.2.3', $r['raw']);
+        } finally {
+            posix_kill($pid, SIGTERM);
+            [$status, $out] = self::waitWorker($proc, $pipes, 15);
+        }
+        $this->assertSame(0, $status, $out);
+        $this->assertMatchesRegularExpression('/\d+ jobs done for web requests/', $out);
+        $this->assertNull(self::wpJson('echo json_encode(MultisiteWebhooks\Plugin::instance()->jobs()->worker());'), 'a stopped worker is not waited for');
+    }
+
+    public function testEventsWaitingInTheOutboxOverFiveMinutesRaiseANoticeWithTheFix(): void
+    {
+        $notices = 'echo json_encode(array_column(MultisiteWebhooks\Notices::collect(MultisiteWebhooks\Plugin::instance()), 1));';
+        self::wp('global $wpdb; $wpdb->insert(MultisiteWebhooks\Store\Schema::table("outbox"), ["event" => "test_ping", "payload" => "{}", "reason" => "test", "date_created" => gmdate("Y-m-d H:i:s", time() - 240)]);');
+        try {
+            $young = implode("\n", self::wpJson($notices, 'http://localhost/', ['ffi.enable=0']));
+            $this->assertStringNotContainsString('in the outbox: nothing moves', $young, 'four minutes is not yet a problem');
+            self::wp('global $wpdb; $wpdb->query("UPDATE " . MultisiteWebhooks\Store\Schema::table("outbox") . " SET date_created = \"" . gmdate("Y-m-d H:i:s", time() - 600) . "\"");');
+            $old = implode("\n", self::wpJson($notices, 'http://localhost/', ['ffi.enable=0']));
+            $this->assertStringContainsString('1 event has waited 10 minutes in the outbox: nothing moves it to the engine.', $old);
+            $this->assertStringContainsString('webhook worker', $old);
+        } finally {
+            self::wp('global $wpdb; $wpdb->query("DELETE FROM " . MultisiteWebhooks\Store\Schema::table("outbox"));');
         }
     }
 

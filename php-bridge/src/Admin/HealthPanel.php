@@ -64,13 +64,16 @@ final class HealthPanel
             __('Engine library', 'multisite-webhooks') => $h['library'] === null ? esc_html__('not found', 'multisite-webhooks')
                 : '<code>' . esc_html((string) $h['library']) . '</code> ' . esc_html((string) ($h['library_version'] ?? '')),
             __('Spool directory', 'multisite-webhooks') => '<code>' . esc_html((string) $h['spool_dir']) . '</code>',
+            __('Who delivers', 'multisite-webhooks') => sprintf('<span id="mwh-health-path" data-path="%s">%s</span>', esc_attr((string) $h['path']['kind']), esc_html(ucfirst((string) $h['path']['detail']))),
             __('Delivering process', 'multisite-webhooks') => esc_html($leader),
             __('Queue depth', 'multisite-webhooks') => esc_html(number_format_i18n((int) ($stats['queue_depth'] ?? 0))),
             __('Waiting to be sent', 'multisite-webhooks') => esc_html(number_format_i18n((int) ($stats['queued'] ?? 0))),
             __('Being sent', 'multisite-webhooks') => esc_html(number_format_i18n((int) ($stats['in_flight'] ?? 0))),
             __('Waiting for a retry', 'multisite-webhooks') => esc_html(number_format_i18n((int) ($stats['retrying'] ?? 0) + (int) ($stats['parked'] ?? 0))),
             __('Unreachable endpoints', 'multisite-webhooks') => esc_html(number_format_i18n(count((array) ($stats['endpoints_unreachable'] ?? [])))),
-            __('Events in the database outbox', 'multisite-webhooks') => esc_html(number_format_i18n((int) $h['outbox'])),
+            __('Events in the database outbox', 'multisite-webhooks') => esc_html(number_format_i18n((int) $h['outbox'])
+                /* translators: %s: how long */
+                . ((int) $h['outbox'] > 0 ? ' · ' . sprintf(__('the oldest has waited %s', 'multisite-webhooks'), human_time_diff(time() - max(1, (int) $h['outbox_age']))) : '')),
             __('Delivered / failed (since the spool was created)', 'multisite-webhooks') => esc_html(number_format_i18n((int) ($stats['delivered'] ?? 0)) . ' / ' . number_format_i18n((int) ($stats['failed'] ?? 0))),
             __('Durability', 'multisite-webhooks') => esc_html((string) ($stats['durability'] ?? '')),
             __('Webhooks the engine cannot use', 'multisite-webhooks') => esc_html(number_format_i18n(count($h['rejected']))),

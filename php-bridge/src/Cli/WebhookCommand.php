@@ -512,8 +512,8 @@ final class WebhookCommand
         } catch (\RuntimeException $e) {
             \WP_CLI::error('The worker needs the delivery engine: ' . $e->getMessage());
         }
-        \WP_CLI::success(sprintf('Worker stopped (%s) after %.1f s: %d events moved from the outbox, %d attempts logged.',
-            $r['reason'], $r['seconds'], $r['moved'], $r['imported']));
+        \WP_CLI::success(sprintf('Worker stopped (%s) after %.1f s: %d events moved from the outbox, %d attempts logged, %d jobs done for web requests.',
+            $r['reason'], $r['seconds'], $r['moved'], $r['imported'], $r['jobs']));
     }
 
     /**

@@ -15,13 +15,13 @@ namespace MultisiteWebhooks\Store;
 final class Schema
 {
     /** Bump when a table definition changes. */
-    public const DB_VERSION = '3';
+    public const DB_VERSION = '4';
 
     /** Network option holding the installed DB_VERSION. */
     public const OPTION = 'multisite_webhooks_db_version';
 
     /**
-     * The full name of one of the plugin's tables (`webhooks`, `deliveries`, `events`, `outbox`).
+     * The full name of one of the plugin's tables (`webhooks`, `deliveries`, `events`, `outbox`, `jobs`).
      */
     public static function table(string $name): string
     {
@@ -59,6 +59,7 @@ final class Schema
         $deliveries = self::table('deliveries');
         $events = self::table('events');
         $outbox = self::table('outbox');
+        $jobs = self::table('jobs');
         dbDelta("CREATE TABLE {$webhooks} (
   id bigint(20) unsigned NOT NULL AUTO_INCREMENT,
   migrated_from_id bigint(20) unsigned NOT NULL DEFAULT 0,
@@ -131,6 +132,17 @@ final class Schema
   date_created datetime NOT NULL,
   PRIMARY KEY  (id)
 ) {$charset};");
+        dbDelta("CREATE TABLE {$jobs} (
+  id bigint(20) unsigned NOT NULL AUTO_INCREMENT,
+  kind varchar(32) NOT NULL DEFAULT '',
+  request longtext NOT NULL,
+  state varchar(10) NOT NULL DEFAULT 'waiting',
+  answer longtext NULL,
+  date_created datetime NOT NULL,
+  date_done datetime NULL,
+  PRIMARY KEY  (id),
+  KEY state_id (state,id)
+) {$charset};");
         update_site_option(self::OPTION, self::DB_VERSION);
     }
 
@@ -140,11 +152,11 @@ final class Schema
     public static function uninstall(): void
     {
         global $wpdb;
-        foreach (['webhooks', 'deliveries', 'events', 'outbox'] as $t) {
+        foreach (['webhooks', 'deliveries', 'events', 'outbox', 'jobs'] as $t) {
             $wpdb->query('DROP TABLE IF EXISTS ' . self::table($t)); // phpcs:ignore WordPress.DB.PreparedSQL -- table name only.
         }
         foreach ([self::OPTION, Webhooks::VERSION_OPTION, 'multisite_webhooks_last_prune', \MultisiteWebhooks\Dispatcher::LAST_ERROR,
-            \MultisiteWebhooks\Dispatcher::REJECTED, \MultisiteWebhooks\Importer::DROPPED_SEEN] as $o) {
+            \MultisiteWebhooks\Dispatcher::REJECTED, \MultisiteWebhooks\Importer::DROPPED_SEEN, Jobs::HEARTBEAT, \MultisiteWebhooks\Cron::LAST_RUN] as $o) {
             delete_site_option($o);
         }
     }

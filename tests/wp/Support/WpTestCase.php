@@ -266,11 +266,12 @@ abstract class WpTestCase extends TestCase
      *
      * @param array<string, mixed>|null         $json
      * @param array{user:string, password:string}|null $cred
+     * @param string $base The network's URL as a pool serves it (default: the pool with FFI).
      * @return array{status:int, headers:array<string, string>, raw:string, body:mixed}
      */
-    protected static function rest(string $method, string $path, ?array $json, ?array $cred): array
+    protected static function rest(string $method, string $path, ?array $json, ?array $cred, string $base = 'http://localhost/'): array
     {
-        $ch = curl_init('http://localhost/wp-json/multisite-webhooks/v1' . $path);
+        $ch = curl_init($base . 'wp-json/multisite-webhooks/v1' . $path);
         $headers = [];
         curl_setopt_array($ch, [
             CURLOPT_RETURNTRANSFER => true,
