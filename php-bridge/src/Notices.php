@@ -73,6 +73,12 @@ final class Notices
                 esc_html__('Multisite Webhooks is in degraded mode: %1$s Events wait in the database until a cron or WP-CLI process moves them to the engine. To fix it: %2$s', 'multisite-webhooks'),
                 esc_html($loader->reason()), '<code>' . esc_html($loader->fix()) . '</code>')];
         }
+        if (SpoolExposure::knownServed(Settings::spoolDir())) {
+            $out[] = ['error', sprintf(
+                /* translators: 1: folder, 2: fix */
+                esc_html__('The spool folder %1$s is served over HTTP, so the engine does not start there (it would publish every signing secret); events wait in the database. To fix it: %2$s', 'multisite-webhooks'),
+                '<code>' . esc_html(Settings::spoolDir()) . '</code>', '<code>' . esc_html(sprintf('define( \'MULTISITE_WEBHOOKS_SPOOL_DIR\', \'%s\' );', Settings::defaultSpoolDir(rtrim(ABSPATH, '/'), get_site_url()))) . '</code>')];
+        }
         $names = [];
         foreach ($plugin->webhooks()->list(['per_page' => 1000]) as $hook) {
             $names[$hook['id']] = $hook['name'];

@@ -516,6 +516,7 @@ final class Operations
             }
         }
         $out['path'] = $this->deliveryPath();
+        $out['spool_served'] = SpoolExposure::verdict($out['spool_dir']);
         $out['outbox_age'] = $out['outbox'] > 0 ? $this->plugin->outbox()->oldestAge() : 0;
         $out['rejected'] = (array) get_site_option(Dispatcher::REJECTED, []);
         $out['refused_24h'] = $this->plugin->deliveries()->refusedSince(time() - DAY_IN_SECONDS);

@@ -101,7 +101,7 @@ final class Plugin
 
     private function attach(): void
     {
-        register_activation_hook($this->file, [Schema::class, 'activate']);
+        register_activation_hook($this->file, [$this, 'activate']);
         add_action('plugins_loaded', [$this, 'loadTextDomain']);
         add_action('admin_init', [Schema::class, 'maybeUpgrade']);
         // A network admin looking at the network sees deliveries up to this moment.
@@ -137,6 +137,20 @@ final class Plugin
          * @param Plugin $plugin The plugin.
          */
         do_action('multisite_webhooks_loaded', $this);
+    }
+
+    /**
+     * Network activation: the tables, then whether the spool would be served over HTTP (the
+     * verdict shows in Health and `wp webhook doctor`; a served spool is refused).
+     */
+    public function activate(): void
+    {
+        Schema::activate();
+        try {
+            SpoolExposure::check(Settings::spoolDir());
+        } catch (\Throwable $e) {
+            $this->dispatcher()->noteError($e->getMessage(), 'internal');
+        }
     }
 
     /**

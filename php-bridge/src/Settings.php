@@ -13,7 +13,8 @@ namespace MultisiteWebhooks;
  * Builds the settings given to the engine.
  *
  * Constants (in wp-config.php), all optional:
- * - MULTISITE_WEBHOOKS_SPOOL_DIR     absolute path of the spool directory (keep it outside the web root)
+ * - MULTISITE_WEBHOOKS_SPOOL_DIR     absolute path of the spool directory (default: multisite-webhooks-spool
+ *                                   beside the document root; never inside it)
  * - MULTISITE_WEBHOOKS_SSRF_ALLOW    comma-separated addresses/CIDRs webhooks may reach although private
  * - MULTISITE_WEBHOOKS_DURABILITY    'process' (default) or 'power' (fsync every accepted event)
  * - MULTISITE_WEBHOOKS_TIMEOUT       whole-request timeout in seconds (default 15, at most 30)
@@ -79,14 +80,15 @@ final class Settings
     }
 
     /**
-     * The spool directory: the constant, else a folder beside the WordPress directory, else
-     * one under the system temporary directory.
+     * The spool directory: the constant, else a folder beside the web server's document root
+     * (never inside it: the spool holds every signing secret), else one under the system
+     * temporary directory.
      */
     public static function spoolDir(): string
     {
         $dir = (string) self::constant('MULTISITE_WEBHOOKS_SPOOL_DIR', '');
         if ($dir === '') {
-            $beside = dirname(rtrim(ABSPATH, '/')) . '/multisite-webhooks-spool';
+            $beside = self::defaultSpoolDir(rtrim(ABSPATH, '/'), get_site_url(function_exists('get_main_site_id') ? get_main_site_id() : null));
             if (is_dir($beside) ? is_writable($beside) : is_writable(dirname($beside))) {
                 $dir = $beside;
             } else {
@@ -101,6 +103,32 @@ final class Settings
          * @param string $dir Spool directory.
          */
         return (string) apply_filters('multisite_webhooks_spool_dir', $dir);
+    }
+
+    /**
+     * The default spool: `multisite-webhooks-spool` beside the document root, so outside it in
+     * every layout — WordPress at the root (`/var/www/html`), in its own directory
+     * (`/var/www/html/wp`, site URL `…/wp`) or a network under a path (`…/blog`): all give
+     * `/var/www/multisite-webhooks-spool`.
+     */
+    public static function defaultSpoolDir(string $abspath, string $siteUrl): string
+    {
+        return dirname(self::documentRoot($abspath, $siteUrl)) . '/multisite-webhooks-spool';
+    }
+
+    /**
+     * The folder that serves the network's root URL: WordPress's folder without the path its
+     * site URL adds (`/var/www/html/blog/wp` at `https://example.com/blog/wp` is served from
+     * `/var/www/html`). When the two do not match (an alias), WordPress's folder itself.
+     */
+    public static function documentRoot(string $abspath, string $siteUrl): string
+    {
+        $abspath = rtrim($abspath, '/');
+        $path = trim((string) parse_url($siteUrl, PHP_URL_PATH), '/'); // phpcs:ignore WordPress.WP.AlternativeFunctions -- also used before WordPress loads.
+        if ($path !== '' && substr($abspath, -strlen($path) - 1) === '/' . $path) {
+            return substr($abspath, 0, -strlen($path) - 1) ?: '/';
+        }
+        return $abspath;
     }
 
     /**

@@ -317,7 +317,7 @@ final class CliTest extends WpTestCase
         $r = self::cli('webhook doctor');
         $this->assertSame(0, $r['status'], $r['out'] . $r['err']);
         $lines = explode("\n", trim($r['out']));
-        $this->assertSame('Success: All 10 checks passed.', array_pop($lines));
+        $this->assertSame('Success: All 11 checks passed.', array_pop($lines));
         $names = ['FFI extension', 'ffi.enable', 'engine library', 'library version', 'spool directory exists', 'spool directory writable',
             'spool directory mode', 'spool files owned and private', 'delivery leader alive', 'outbox empty'];
         $this->assertCount(10, $lines);

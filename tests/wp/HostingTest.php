@@ -245,6 +245,69 @@ final class HostingTest extends WpTestCase
         }
     }
 
+    public function testTheDefaultSpoolLiesOutsideTheDocumentRootInEveryLayout(): void
+    {
+        $layouts = self::wpJson('use MultisiteWebhooks\Settings; echo json_encode([
+            Settings::defaultSpoolDir("/var/www/html", "https://example.com"),
+            Settings::defaultSpoolDir("/var/www/html/wp", "https://example.com/wp"),
+            Settings::defaultSpoolDir("/var/www/html/blog/wp", "https://example.com/blog/wp"),
+            Settings::defaultSpoolDir("/var/www/html/blog", "https://example.com/blog/"),
+        ]);');
+        $this->assertSame(array_fill(0, 4, '/var/www/multisite-webhooks-spool'), $layouts,
+            'WordPress at the root, in its own directory, in its own directory under a path, under a path');
+        // "WordPress in its own directory", on disk: the folder beside WordPress's (the old
+        // default) is served; the new default is outside every served folder.
+        $root = sys_get_temp_dir() . '/mwh-layout-' . bin2hex(random_bytes(4));
+        mkdir($root . '/html/wp', 0755, true);
+        try {
+            $urls = self::wpJson('use MultisiteWebhooks\SpoolExposure; $served = [' . var_export($root . '/html/wp', true) . ' => "https://example.com/wp/", ' . var_export($root . '/html', true) . ' => "https://example.com/"];
+                echo json_encode([SpoolExposure::urlOf(' . var_export($root . '/html/multisite-webhooks-spool', true) . ', $served),
+                    SpoolExposure::urlOf(MultisiteWebhooks\Settings::defaultSpoolDir(' . var_export($root . '/html/wp', true) . ', "https://example.com/wp"), $served)]);');
+            $this->assertSame(['https://example.com/multisite-webhooks-spool/', null], $urls);
+        } finally {
+            exec('rm -rf ' . escapeshellarg($root));
+        }
+        // This network (WordPress at the document root): the default is beside it, and the URL
+        // a spool inside would have answers 404.
+        $here = self::wpJson('echo json_encode([MultisiteWebhooks\Settings::defaultSpoolDir(rtrim(ABSPATH, "/"), get_site_url()), MultisiteWebhooks\SpoolExposure::urlOf(MultisiteWebhooks\Settings::defaultSpoolDir(rtrim(ABSPATH, "/"), get_site_url()))]);');
+        $this->assertSame(dirname(rtrim(self::$env['WP_PATH'], '/')) . '/multisite-webhooks-spool', $here[0]);
+        $this->assertNull($here[1], 'outside every folder nginx serves for the network');
+        $ctx = stream_context_create(['http' => ['timeout' => 10, 'ignore_errors' => true]]);
+        @file_get_contents('http://localhost/multisite-webhooks-spool/endpoints.json', false, $ctx);
+        $this->assertMatchesRegularExpression('/ (403|404) /', $http_response_header[0] ?? '');
+    }
+
+    public function testASpoolTheWebServerHandsOutIsFoundAndTheEngineRefusesIt(): void
+    {
+        $check = 'echo json_encode(MultisiteWebhooks\SpoolExposure::check(MultisiteWebhooks\Settings::spoolDir()));';
+        $v = self::wpJson($check);
+        $this->assertFalse($v['served'], 'the environment\'s spool is not served: ' . $v['detail']);
+        $this->assertNull($v['url']);
+
+        $name = 'mwh-served-spool-' . bin2hex(random_bytes(4));
+        $dir = self::$env['WP_CONTENT_DIR'] . '/uploads/' . $name;
+        $there = 'add_filter("multisite_webhooks_spool_dir", static fn () => ' . var_export($dir, true) . ');';
+        try {
+            $v = self::wpJson($there . $check);
+            $this->assertTrue($v['served'], $v['detail']);
+            $this->assertSame('http://localhost/wp-content/uploads/' . $name . '/', $v['url']);
+            $this->assertSame([], glob($dir . '/probe-*'), 'the probe file is removed');
+            // The engine does not start there: the event waits in the outbox, no secret is written.
+            $r = self::wpJson($there . '$id = hooks_emit("test_ping", ["n" => 1]); echo json_encode([$id, MultisiteWebhooks\Plugin::instance()->loader()->reason(), MultisiteWebhooks\Plugin::instance()->loader()->fix()]);');
+            $this->assertStringStartsWith('outbox_', (string) $r[0]);
+            $this->assertStringContainsString('is served over HTTP', $r[1]);
+            $this->assertStringContainsString('MULTISITE_WEBHOOKS_SPOOL_DIR', $r[2]);
+            $this->assertFileDoesNotExist($dir . '/endpoints.json');
+            $checks = array_column(self::wpJson($there . 'echo json_encode((new MultisiteWebhooks\Cli\Doctor(MultisiteWebhooks\Plugin::instance()))->run());'), null, 'check');
+            $this->assertFalse($checks['spool not served over HTTP']['ok']);
+            $this->assertStringContainsString('MULTISITE_WEBHOOKS_SPOOL_DIR', $checks['spool not served over HTTP']['fix']);
+        } finally {
+            exec('rm -rf ' . escapeshellarg($dir));
+            self::wp('global $wpdb; $wpdb->query("DELETE FROM " . MultisiteWebhooks\Store\Schema::table("outbox"));');
+        }
+        $this->assertFalse(self::wpJson($check)['served'], 'the real spool checked again');
+    }
+
     public function testPreloadDoesNothingWhenRequestedOverHttp(): void
     {
         $ctx = stream_context_create(['http' => ['timeout' => 10, 'ignore_errors' => true]]);

@@ -64,6 +64,10 @@ final class HealthPanel
             __('Engine library', 'multisite-webhooks') => $h['library'] === null ? esc_html__('not found', 'multisite-webhooks')
                 : '<code>' . esc_html((string) $h['library']) . '</code> ' . esc_html((string) ($h['library_version'] ?? '')),
             __('Spool directory', 'multisite-webhooks') => '<code>' . esc_html((string) $h['spool_dir']) . '</code>',
+            __('Spool served over HTTP', 'multisite-webhooks') => sprintf('<span id="mwh-health-served" data-served="%s">%s</span>',
+                esc_attr(var_export($h['spool_served']['served'], true)),
+                esc_html(($h['spool_served']['served'] === false ? __('No:', 'multisite-webhooks') : ($h['spool_served']['served'] ? __('YES:', 'multisite-webhooks') : __('Unknown:', 'multisite-webhooks')))
+                    . ' ' . $h['spool_served']['detail'])),
             __('Who delivers', 'multisite-webhooks') => sprintf('<span id="mwh-health-path" data-path="%s">%s</span>', esc_attr((string) $h['path']['kind']), esc_html(ucfirst((string) $h['path']['detail']))),
             __('Delivering process', 'multisite-webhooks') => esc_html($leader),
             __('Queue depth', 'multisite-webhooks') => esc_html(number_format_i18n((int) ($stats['queue_depth'] ?? 0))),

@@ -431,8 +431,9 @@ final class WebhookCommand
      *
      * Checks: FFI extension loaded; ffi.enable allows FFI; engine library found; library
      * version matches the plugin; spool directory exists, is writable and is mode 0700; every
-     * spool file belongs to the spool's owner and is private; a delivering process (leader) is
-     * alive; the outbox is empty.
+     * spool file belongs to the spool's owner and is private; the spool is not served over
+     * HTTP (a probe file is fetched through its URL when it lies under a served folder); a
+     * delivering process (leader) is alive; the outbox is empty.
      *
      * ## EXAMPLES
      *
@@ -440,7 +441,7 @@ final class WebhookCommand
      *     OK    FFI extension loaded
      *     OK    ffi.enable: preload (allows FFI for this PHP CLI)
      *     ...
-     *     Success: All 10 checks passed.
+     *     Success: All 11 checks passed.
      *
      * @param list<string>         $args
      * @param array<string, mixed> $assoc

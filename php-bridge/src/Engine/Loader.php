@@ -54,7 +54,17 @@ final class Loader
             return null;
         }
         $key = serialize($settings);
-        if ($this->initialized !== $key && ($owner = self::foreignOwner((string) ($settings['spool_dir'] ?? ''))) !== null) {
+        $spool = (string) ($settings['spool_dir'] ?? '');
+        if ($this->initialized !== $key && \MultisiteWebhooks\SpoolExposure::knownServed($spool)) {
+            // Its endpoints.json would publish every signing secret.
+            $this->initFailed = true;
+            $this->degrade(
+                sprintf('The spool folder %s is served over HTTP (its last check fetched a file from it), so the engine does not keep signing secrets there.', $spool),
+                sprintf('Define MULTISITE_WEBHOOKS_SPOOL_DIR in wp-config.php as a folder outside the web root, e.g. %s, then run `wp webhook doctor` (or deny the folder in the web server and run it).', \MultisiteWebhooks\Settings::defaultSpoolDir(rtrim(ABSPATH, '/'), get_site_url()))
+            );
+            return null;
+        }
+        if ($this->initialized !== $key && ($owner = self::foreignOwner($spool)) !== null) {
             // Files root created there would lock the spool's owner (PHP-FPM) out of it.
             $this->initFailed = true;
             $this->degrade(
