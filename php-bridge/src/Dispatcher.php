@@ -35,6 +35,8 @@ final class Dispatcher
     private ?int $syncedVersion = null;
     private bool $pushScheduled = false;
     private bool $flushRegistered = false;
+    /** @var list<array{0:string,1:string}> Events this CLI or cron process emitted: [id, slug]. */
+    private array $emitted = [];
 
     public function __construct(Plugin $plugin)
     {
@@ -97,7 +99,7 @@ final class Dispatcher
         try {
             $id = $engine->emit($slug, $json);
             if ($engine->delivers()) {
-                $this->afterEmit();
+                $this->afterEmit($id, $slug);
             }
             return $id;
         } catch (EngineException $e) {
@@ -266,19 +268,36 @@ final class Dispatcher
     }
 
     /**
-     * CLI and cron processes wait (with a deadline) for their deliveries before they exit, then
-     * record the results.
+     * The events this CLI or cron process emitted and nobody waited for yet, forgotten here:
+     * the caller waits for them (Operations::awaitDeliveries()).
+     *
+     * @return list<array{0:string,1:string}> [event id, slug]
      */
-    private function afterEmit(): void
+    public function takeEmitted(): array
     {
-        if ($this->flushRegistered || !(PHP_SAPI === 'cli' || wp_doing_cron())) {
+        $mine = $this->emitted;
+        $this->emitted = [];
+        return $mine;
+    }
+
+    /**
+     * CLI and cron processes wait (with a deadline) for the first attempt of each of their own
+     * events before they exit — not for the server's whole queue — with results logged.
+     */
+    private function afterEmit(string $id, string $slug): void
+    {
+        if (!(PHP_SAPI === 'cli' || wp_doing_cron())) {
+            return;
+        }
+        $this->emitted[] = [$id, $slug];
+        if ($this->flushRegistered) {
             return;
         }
         $this->flushRegistered = true;
         register_shutdown_function(function (): void {
             try {
-                $this->plugin->engine()->flush(Settings::flushTimeoutMs());
-                $this->plugin->importer()->run(2.0);
+                $ops = $this->plugin->operations();
+                $ops->awaitDeliveries($ops->targetsOf($this->takeEmitted()), Settings::flushTimeoutMs() / 1000);
             } catch (\Throwable $e) {
                 // Nothing is lost: the events wait in the spool for the next process.
                 $this->noteError($e->getMessage(), $e instanceof EngineException ? $e->kind() : 'internal');

@@ -295,11 +295,11 @@ final class Operations
      * is gone, and the problems by delivery id.
      *
      * @param array<string, mixed> $filters
-     * @return array{queued:int, skipped:int, problems:array<int, string>, total:int}
+     * @return array{queued:int, skipped:int, problems:array<int, string>, total:int, queued_ids:list<int>}
      */
     public function redeliverFailed(array $filters, int $max = 1000): array
     {
-        $out = ['queued' => 0, 'skipped' => 0, 'problems' => [], 'total' => 0];
+        $out = ['queued' => 0, 'skipped' => 0, 'problems' => [], 'total' => 0, 'queued_ids' => []];
         if (!$this->plugin->engine()->delivers()) {
             $r = $this->handOver('redeliver_failed', ['filters' => $filters, 'max' => $max], 30.0);
             return is_array($r) ? $r + $out : ['problems' => [0 => $r->get_error_message()], 'total' => 1] + $out;
@@ -309,6 +309,7 @@ final class Operations
             $r = $this->redeliver($id);
             if ($r === true) {
                 $out['queued']++;
+                $out['queued_ids'][] = $id;
             } elseif ($r->get_error_code() === 'multisite_webhooks_not_found') {
                 $out['skipped']++;
             } else {
@@ -316,6 +317,62 @@ final class Operations
             }
         }
         return $out;
+    }
+
+    /**
+     * The deliveries emitted events are given to: one target per event and listening webhook.
+     *
+     * @param list<array{0:string,1:string}> $events [event id, slug]
+     * @return list<array{event_id:string, webhook_id:int, name:string, after:int}>
+     */
+    public function targetsOf(array $events): array
+    {
+        $targets = [];
+        $rejected = array_map('intval', array_keys((array) get_site_option(Dispatcher::REJECTED, [])));
+        $bySlug = [];
+        foreach ($events as [$id, $slug]) {
+            $bySlug[$slug] ??= $this->plugin->webhooks()->listeners($slug, $rejected);
+            foreach ($bySlug[$slug] as $hook) {
+                $targets[] = ['event_id' => $id, 'webhook_id' => $hook['id'], 'name' => $hook['name'], 'after' => 0];
+            }
+        }
+        return $targets;
+    }
+
+    /**
+     * Waits until each target — an event to one webhook — has an attempt logged (after the
+     * entry `after`), or `$seconds` pass; results are imported meanwhile. Only these
+     * deliveries are waited for, never the rest of the queue. Returns each target with its
+     * newest attempt (`attempt`: Deliveries::shape(), or null: not attempted yet).
+     *
+     * @param list<array{event_id:string, webhook_id:int, after:int}> $targets
+     * @return list<array<string, mixed>>
+     */
+    public function awaitDeliveries(array $targets, float $seconds): array
+    {
+        $end = microtime(true) + $seconds;
+        $engine = $this->plugin->engine();
+        foreach ($targets as $i => $t) {
+            $targets[$i]['attempt'] = null;
+        }
+        while ($targets !== []) {
+            if ($engine->delivers()) {
+                $engine->flush(0); // leads if nobody does, so they are sent at all
+                $this->plugin->importer()->run(0.5);
+            }
+            $waiting = 0;
+            foreach ($targets as $i => $t) {
+                if ($t['attempt'] === null) {
+                    $targets[$i]['attempt'] = $this->plugin->deliveries()->latestAttempt((string) $t['event_id'], (int) $t['webhook_id'], (int) $t['after']);
+                    $waiting += $targets[$i]['attempt'] === null ? 1 : 0;
+                }
+            }
+            if ($waiting === 0 || microtime(true) >= $end) {
+                break;
+            }
+            usleep(50000);
+        }
+        return $targets;
     }
 
     /**

@@ -210,14 +210,14 @@ final class CliTest extends WpTestCase
     public function testEmitDeliversToTheReceiver(): void
     {
         $this->createViaCli('Hook', '/hook', 'test_ping');
-        $id = trim(self::ok('webhook emit', ['test_ping'], ['payload' => '{"n":7}']));
+        $id = trim(self::ok('webhook emit', ['test_ping'], ['payload' => '{"n":7}', 'porcelain' => true]));
         $this->assertMatchesRegularExpression('/^msg_[0-9A-Z]{26}$/', $id);
         $post = $this->waitForPosts('/hook', 1)[0];
         $this->assertSignedDelivery($post, 'test_ping');
         $this->assertSame($id, $post['headers']['webhook-id']);
         $this->assertSame(['n' => 7], json_decode($post['body'], true));
 
-        $fromStdin = trim(self::ok('webhook emit', ['test_ping'], ['payload' => '-'], '{"n": 8, "from": "stdin"}'));
+        $fromStdin = trim(self::ok('webhook emit', ['test_ping'], ['payload' => '-', 'porcelain' => true], '{"n": 8, "from": "stdin"}'));
         $got = $this->waitForPosts('/hook', 2);
         $this->assertSame($fromStdin, $got[1]['headers']['webhook-id']);
         $this->assertSame(['n' => 8, 'from' => 'stdin'], json_decode($got[1]['body'], true));
@@ -230,11 +230,47 @@ final class CliTest extends WpTestCase
         $this->assertCount(2, $this->posts('/hook'), 'refused emits sent nothing');
     }
 
+    public function testEmitAndRetryWaitOnlyForTheirOwnDeliveriesAndSayWhatHappened(): void
+    {
+        $slow = $this->createViaCli('Slow', '/sleep/8000', 'test_ping');
+        $fast = $this->createViaCli('Fast', '/fast', 'site_created');
+        $failing = $this->createViaCli('Down', '/status/503', 'site_created');
+        // An unrelated delivery is on the wire for 8 s (raised by a page view).
+        file_get_contents('http://localhost/?mwh_e2e_emit=1');
+        $slowDone = static fn (): array => self::jsonOut('webhook delivery list', [], ['webhook' => (string) $slow]);
+
+        $r = self::cli('webhook emit', ['site_created'], ['payload' => '{"site_id":7}']);
+        $this->assertSame(0, $r['status'], $r['err']);
+        $this->assertSame([], $slowDone(), 'the command returned while the unrelated delivery was still on the wire');
+        [$id] = explode("\n", trim($r['out']));
+        $this->assertMatchesRegularExpression('/^msg_[0-9A-Z]{26}$/', $id, 'the id comes first');
+        $this->assertMatchesRegularExpression('/^Webhook ' . $fast . ' \(Fast\): delivered, 200 in \d+ ms \(delivery \d+\)\.$/m', $r['out']);
+        $this->assertMatchesRegularExpression('/Warning: Webhook ' . $failing . ' \(Down\): attempt 1 failed \(503\); next attempt at \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC \(delivery \d+\)\./', $r['err']);
+        $this->assertSame($id, $this->posts('/fast')[0]['headers']['webhook-id']);
+
+        // A retry waits for its own new attempt too.
+        $delivery = self::jsonOut('webhook delivery list', [], ['webhook' => (string) $fast])[0]['id'];
+        $r = self::cli('webhook delivery retry', [$delivery]);
+        $this->assertSame(0, $r['status'], $r['err']);
+        $this->assertSame([], $slowDone(), 'still not waiting for the unrelated delivery');
+        $this->assertMatchesRegularExpression('/^Webhook ' . $fast . ' \(Fast\): delivered, 200 in \d+ ms \(delivery (\d+)\)\.$/m', $r['out']);
+        preg_match('/\(delivery (\d+)\)/', $r['out'], $m);
+        $this->assertGreaterThan($delivery, (int) $m[1], 'the new attempt, not the old one');
+        $this->assertCount(2, $this->posts('/fast'));
+
+        // Nobody listening: said. --wait=0 does not wait (not even at exit); --porcelain: the id only.
+        $r = self::cli('webhook emit', ['site_deleted'], ['payload' => '{}']);
+        $this->assertStringContainsString('No active webhook listens to site_deleted: nothing to deliver.', $r['out']);
+        $r = self::cli('webhook emit', ['test_ping'], ['payload' => '{"n":2}', 'porcelain' => true, 'wait' => '0']);
+        $this->assertMatchesRegularExpression('/^msg_[0-9A-Z]{26}$/', trim($r['out']), '--porcelain prints only the id');
+        $this->assertSame([], $slowDone(), 'and it did not wait for the slow webhook');
+    }
+
     public function testDeliveryListGetAndRetry(): void
     {
         $path = '/seq/500,500,500,500,200';
         $hook = $this->createViaCli('Flaky', $path, 'test_ping');
-        $eventId = trim(self::ok('webhook emit', ['test_ping'], ['payload' => '{"n":3}']));
+        $eventId = trim(self::ok('webhook emit', ['test_ping'], ['payload' => '{"n":3}', 'porcelain' => true]));
         file_get_contents('http://localhost/'); // A web worker delivers the retries.
         $this->waitForPosts($path, 4, 30.0);
         $failed = [];

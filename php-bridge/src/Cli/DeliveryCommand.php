@@ -154,7 +154,8 @@ final class DeliveryCommand
 
     /**
      * Queues logged events again for their webhooks (same `webhook-id`, so receivers can
-     * de-duplicate), then waits for them up to MULTISITE_WEBHOOKS_FLUSH_TIMEOUT.
+     * de-duplicate), then waits for the first attempt of each — only those, not the rest of
+     * the queue, up to MULTISITE_WEBHOOKS_FLUSH_TIMEOUT — and says what happened to each.
      *
      * ## OPTIONS
      *
@@ -187,8 +188,10 @@ final class DeliveryCommand
         if (!$all && (isset($assoc['since']) || isset($assoc['webhook']))) {
             \WP_CLI::error('--since and --webhook go with --all-failed.');
         }
+        $after = $this->plugin->deliveries()->lastId();
         if ($all) {
             $this->plugin->importer()->run(2.0);
+            $after = $this->plugin->deliveries()->lastId();
             // The same rule as the admin's "Redeliver all failed": each event that failed for
             // good and was not delivered since, once per event and webhook.
             $r = $this->plugin->operations()->redeliverFailed($this->filters($assoc), 100000);
@@ -205,6 +208,7 @@ final class DeliveryCommand
                 $problems[] = sprintf('delivery %d: %s', $id, $message);
             }
             $count = $r['total'] - $r['skipped'];
+            $queuedIds = $r['queued_ids'];
         } else {
             $targets = [];
             foreach ($args as $a) {
@@ -213,12 +217,14 @@ final class DeliveryCommand
             $progress = count($targets) > 1 ? \WP_CLI\Utils\make_progress_bar(sprintf('Queueing %d deliveries', count($targets)), count($targets)) : null;
             $queued = 0;
             $problems = [];
+            $queuedIds = [];
             foreach ($targets as $d) {
                 $res = $this->plugin->operations()->redeliver((int) $d['id']);
                 if (is_wp_error($res)) {
                     $problems[] = sprintf('delivery %d: %s', $d['id'], $res->get_error_message());
                 } else {
                     $queued++;
+                    $queuedIds[] = (int) $d['id'];
                 }
                 if ($progress !== null) {
                     $progress->tick();
@@ -233,7 +239,7 @@ final class DeliveryCommand
             \WP_CLI::warning($p);
         }
         if ($queued > 0) {
-            $this->waitAndImport();
+            $this->await($queuedIds, $after);
         }
         if ($problems !== []) {
             \WP_CLI::error(sprintf('Queued %d of %d deliveries; the others could not be queued (see above).', $queued, $count));
@@ -242,20 +248,27 @@ final class DeliveryCommand
     }
 
     /**
-     * Waits for queued deliveries (bounded), then records their results in the log.
+     * Waits for the first new attempt of each redelivered entry (logged after `$after`) and
+     * says what happened to each.
+     *
+     * @param list<int> $ids Delivery ids queued again.
      */
-    private function waitAndImport(): void
+    private function await(array $ids, int $after): void
     {
-        $engine = $this->plugin->engine();
-        if (!$engine->delivers()) {
-            return;
+        $names = array_column($this->plugin->webhooks()->list(['per_page' => 1000]), 'name', 'id');
+        $targets = [];
+        foreach ($ids as $id) {
+            $d = $this->plugin->deliveries()->get($id);
+            if ($d !== null) {
+                $targets[] = ['event_id' => (string) $d['event_id'], 'webhook_id' => (int) $d['webhook_id'], 'name' => (string) ($names[$d['webhook_id']] ?? ''), 'after' => $after];
+            }
         }
+        $seconds = Settings::flushTimeoutMs() / 1000;
         try {
-            $engine->flush(Settings::flushTimeoutMs());
+            Output::deliveries($this->plugin->operations()->awaitDeliveries($targets, $seconds), $seconds);
         } catch (\Throwable $e) {
             \WP_CLI::warning('Could not wait for the deliveries: ' . $e->getMessage());
         }
-        $this->plugin->importer()->run(2.0);
     }
 
     /**

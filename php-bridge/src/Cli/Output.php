@@ -20,6 +20,40 @@ final class Output
     public const FORMATS = ['table', 'json', 'csv', 'yaml', 'ids', 'count'];
 
     /**
+     * Says what happened to each awaited delivery (Operations::awaitDeliveries()), one line
+     * each; returns how many were not delivered.
+     *
+     * @param list<array<string, mixed>> $awaited
+     */
+    public static function deliveries(array $awaited, float $seconds): int
+    {
+        $bad = 0;
+        foreach ($awaited as $t) {
+            $who = sprintf('Webhook %d%s', $t['webhook_id'], ($t['name'] ?? '') !== '' ? ' (' . $t['name'] . ')' : '');
+            $a = $t['attempt'];
+            if ($a === null) {
+                $bad++;
+                \WP_CLI::warning(sprintf('%s: not attempted within %s s; it stays queued (`wp webhook delivery list --webhook=%d` shows it once sent).',
+                    $who, rtrim(rtrim(sprintf('%.1f', $seconds), '0'), '.'), $t['webhook_id']));
+                continue;
+            }
+            $answer = $a['status_code'] !== null ? (string) $a['status_code'] : (string) ($a['error_kind'] ?: 'no answer');
+            if ($a['outcome'] === 'delivered') {
+                \WP_CLI::log(sprintf('%s: delivered, %s in %d ms (delivery %d).', $who, $answer, $a['duration_ms'], $a['id']));
+                continue;
+            }
+            $bad++;
+            $why = trim($answer . ($a['error'] !== null && $a['error'] !== '' ? ': ' . $a['error'] : ''));
+            if ($a['outcome'] === 'retrying') {
+                \WP_CLI::warning(sprintf('%s: attempt %d failed (%s); next attempt at %s UTC (delivery %d).', $who, $a['attempt'], $why, (string) $a['next_attempt_at'], $a['id']));
+            } else {
+                \WP_CLI::warning(sprintf('%s: %s after attempt %d (%s) (delivery %d).', $who, $a['outcome'], $a['attempt'], $why, $a['id']));
+            }
+        }
+        return $bad;
+    }
+
+    /**
      * Prints records.
      *
      * @param array<string, mixed>       $assoc         The command's assoc args (`format`, `fields`).

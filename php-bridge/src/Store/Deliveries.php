@@ -131,6 +131,28 @@ final class Deliveries
     }
 
     /**
+     * The newest attempt (not a test send) of `$eventId` to `$webhookId` logged after the
+     * entry `$afterId`, or null.
+     *
+     * @return array<string, mixed>|null
+     */
+    public function latestAttempt(string $eventId, int $webhookId, int $afterId = 0): ?array
+    {
+        global $wpdb;
+        $row = $wpdb->get_row($wpdb->prepare('SELECT * FROM ' . Schema::table('deliveries') . ' WHERE event_id = %s AND webhook_id = %d AND id > %d AND is_test = 0 ORDER BY id DESC LIMIT 1', $eventId, $webhookId, $afterId), ARRAY_A); // phpcs:ignore WordPress.DB.PreparedSQL -- table name only.
+        return $row ? self::shape($row) : null;
+    }
+
+    /**
+     * The id of the newest entry (0 when the log is empty).
+     */
+    public function lastId(): int
+    {
+        global $wpdb;
+        return (int) $wpdb->get_var('SELECT MAX(id) FROM ' . Schema::table('deliveries')); // phpcs:ignore WordPress.DB.PreparedSQL -- table name only.
+    }
+
+    /**
      * One attempt, or null.
      *
      * @return array<string, mixed>|null

@@ -476,6 +476,25 @@ final class Webhooks
     }
 
     /**
+     * The webhooks the engine gives `$event` to: on (as in snapshot()), not left out by the
+     * engine (`$rejected` ids), hearing it by name or through `*` (the engine's rule).
+     *
+     * @param list<int> $rejected
+     * @return list<array{id:int, name:string}>
+     */
+    public function listeners(string $event, array $rejected = []): array
+    {
+        $names = array_column($this->list(['per_page' => 1000]), 'name', 'id');
+        $out = [];
+        foreach ($this->snapshot()['endpoints'] as $e) {
+            if ($e['active'] && !in_array($e['id'], $rejected, true) && (in_array($event, $e['events'], true) || in_array('*', $e['events'], true))) {
+                $out[] = ['id' => $e['id'], 'name' => (string) ($names[$e['id']] ?? '')];
+            }
+        }
+        return $out;
+    }
+
+    /**
      * The endpoint snapshot for the engine: every webhook, with its signing secrets.
      *
      * @return array{version:int, endpoints:list<array<string,mixed>>}
