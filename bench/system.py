@@ -35,6 +35,7 @@ def env_int(name, default):
 
 
 PAGE_S = env_int("BENCH_PAGE_SECONDS", 8)
+FPM_EMIT_PAGES = env_int("BENCH_FPM_EMIT_PAGES", 200)
 E2E_S = env_int("BENCH_E2E_SECONDS", 10)
 E2E_CONNECTIONS = env_int("BENCH_E2E_CONNECTIONS", 8)
 SLOW_EVENTS = env_int("BENCH_SLOW_EVENTS", 1000)
@@ -307,6 +308,102 @@ class System:
                 f"(b)−(c) ÷ (a)−(c) at p50: {db50 / max(da50, 0.01):.0f}×",
                 "(a)−(c) ≪ (b)−(c); all sent", "yes" if da50 < db50 and a.get("sent", 0) >= 3 * a["n"] and r.get("sent", 0) >= 3 * r["n"] else "NO"))
 
+    # ---- 4f. hooks_emit inside PHP-FPM: an FPM worker leads, or the delivery worker does -------
+
+    def timed_emits(self, pages, per_page):
+        """`pages` page views each timing `per_page` hooks_emit() calls: the times (ns) of the
+        calls after each view's first, those of views served by a worker that led delivery, and
+        each view's first call (which also starts the engine for the request and reads the
+        configuration's version)."""
+        every, leading, first = [], [], []
+        for _ in range(pages):
+            with urllib.request.urlopen(f"{self.base}/?mwh_bench=timed&n={per_page}", timeout=60) as r:
+                page = json.loads(r.read())
+            first.append(page["ns"][0])
+            every += page["ns"][1:]
+            if page["leader"]:
+                leading += page["ns"][1:]
+        return every, leading, first
+
+    def start_worker(self):
+        """`wp webhook worker` (its code, MultisiteWebhooks\\Worker) as the web user, until it leads."""
+        code = '$r = (new MultisiteWebhooks\\Worker(MultisiteWebhooks\\Plugin::instance()))->run(900); echo json_encode($r);'
+        proc = subprocess.Popen([os.path.join(ROOT, "tools/wp/wp-php.sh"), f"--url={self.env['MWH_URL']}", "-r", code],
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        end = time.monotonic() + 30
+        while time.monotonic() < end:
+            time.sleep(0.3)
+            s = self.engine_stats()
+            if s.get("delivery_worker") and s.get("leader_pid") not in (None, 0) and s.get("leader_pid") in self.children(proc.pid):
+                return proc
+        proc.terminate()
+        self.fail("the delivery worker did not take delivery over within 30 s")
+
+    @staticmethod
+    def children(pid):
+        """`pid` and its descendants (wp-php.sh runs PHP under sudo)."""
+        out, todo = {pid}, [pid]
+        while todo:
+            p = todo.pop()
+            try:
+                with open(f"/proc/{p}/task/{p}/children") as f:
+                    kids = [int(k) for k in f.read().split()]
+            except OSError:
+                kids = []
+            out.update(kids)
+            todo += kids
+        return out
+
+    def row_fpm_emit(self, rec):
+        self.set_webhooks([f"http://127.0.0.1:{p}/hook" for p in rec["ports"][:3]])
+        self.quiesce(rec)
+        # The receiver stands for other machines: on this one it runs last in line for the CPU.
+        receiver = self.children(rec["pid"])
+        for pid in receiver:
+            os.setpriority(os.PRIO_PROCESS, pid, 19)
+        pages, per = FPM_EMIT_PAGES, 100
+        results = {}
+        for name in ("fpm", "worker"):
+            worker = self.start_worker() if name == "worker" else None
+            try:
+                self.log(f"4f. hooks_emit inside PHP-FPM, {pages} page views × {per} emits, "
+                         + ("the delivery worker delivering ..." if worker else "a PHP-FPM worker delivering ..."))
+                before = self.received(rec)
+                self.timed_emits(5, per)  # warm-up
+                every, leading, first = self.timed_emits(pages, per)
+                got, _ = self.wait_received(rec, before + 3 * (pages + 5) * per, 300)
+                results[name] = (every, leading, first, got - before)
+            finally:
+                if worker:
+                    for pid in self.children(worker.pid) - {worker.pid}:
+                        os.kill(pid, signal.SIGTERM)  # the PHP process: it stops gracefully
+                    worker.wait(timeout=60)
+            self.quiesce(rec)
+        self.set_webhooks([])
+        for pid in receiver:
+            try:
+                os.setpriority(os.PRIO_PROCESS, pid, 0)
+            except ProcessLookupError:
+                pass
+
+        def p(xs, q):
+            return sorted(xs)[min(len(xs) - 1, int(q * len(xs)))] / 1000 if xs else float("nan")
+
+        fe, fl, ff, fsent = results["fpm"]
+        we, wl, wf, wsent = results["worker"]
+        self.b.rows.append((
+            "4f", "hooks_emit() p99 inside PHP-FPM: a page-serving worker delivers vs the delivery worker does",
+            f"GET pages each timing {per} hooks_emit() calls (the plugin API, 1 KB, 3 webhooks → nginx 204 at nice 19, standing "
+            f"for other machines) with hrtime, {FPM_EMIT_PAGES} pages per side after 5 warm-up, 4 PHP-FPM workers on 2 cores; "
+            f"figures leave out each view's first call (it also starts the request's engine: p50/p99 (a) {p(ff, .5):.0f}/"
+            f"{p(ff, .99):.0f} µs, (b) {p(wf, .5):.0f}/{p(wf, .99):.0f} µs; row 4 has the whole view); (a) no worker: a PHP-FPM worker "
+            f"leads ({len(fl):,} of {len(fe):,} emits in the leading worker), {fsent:,} deliveries arrived; (b) `wp webhook "
+            f"worker` (nice 10) leads (no PHP-FPM worker does: {len(wl)} emits in a leading one), {wsent:,} arrived",
+            f"p50/p99/p99.9 µs: (a) all {p(fe, .5):.1f}/{p(fe, .99):.1f}/{p(fe, .999):.1f}, in the leading worker "
+            f"{p(fl, .5):.1f}/{p(fl, .99):.1f}/{p(fl, .999):.1f}; (b) {p(we, .5):.1f}/{p(we, .99):.1f}/{p(we, .999):.1f}; "
+            f"(a) leading p99 ÷ (b) p99: {p(fl, .99) / max(p(we, .99), 0.001):.1f}×",
+            "(b) p99 ≤ 50 µs; no FPM worker leads in (b)", "yes" if p(we, .99) <= 50 and not wl else "NO"))
+
     # ---- 5. overhead on a page that emits nothing --------------------------------------------
 
     def row_idle_overhead(self):
@@ -470,6 +567,7 @@ class System:
         *ports, tls = self.ports(11)
         rec = self.start_receiver("fast", ports, tls)
         self.row_page_cost(rec)
+        self.row_fpm_emit(rec)
         self.row_idle_overhead()
         self.row_end_to_end(rec)
         self.stop_receiver(rec)

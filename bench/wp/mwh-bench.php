@@ -4,6 +4,8 @@
  * Description: Installed as a must-use plugin by bench/system.py for the length of `make bench`
  *              (never shipped). GET /?mwh_bench=… is a page view that raises one event:
  *                emit&n=N     hooks_emit('bench_ping') N times (this plugin)
+ *                timed&n=N    the same, answering JSON: this worker's pid, whether it leads
+ *                             delivery, and each hooks_emit() call's time in ns (hrtime)
  *                remote       wp_remote_post() to each URL of the site option
  *                             mwh_bench_remote_urls, as Ultimate Multisite sends (inline,
  *                             non-blocking, 45 s timeout, 5 redirects)
@@ -52,6 +54,24 @@ add_action( 'init', static function () {
 				exit;
 			}
 		}
+	} elseif ( 'timed' === $mode ) {
+		$n  = max( 1, min( 10000, (int) ( $_GET['n'] ?? 1 ) ) ); // phpcs:ignore
+		$ns = array();
+		for ( $i = 0; $i < $n; $i++ ) {
+			$payload['i'] = $i;
+			$t0           = hrtime( true );
+			$id           = hooks_emit( 'bench_ping', $payload );
+			$ns[]         = hrtime( true ) - $t0;
+			if ( is_wp_error( $id ) || 0 === strpos( (string) $id, 'outbox_' ) ) {
+				status_header( 500 );
+				echo esc_html( is_wp_error( $id ) ? $id->get_error_message() : 'the event went to the outbox' );
+				exit;
+			}
+		}
+		$stats = MultisiteWebhooks\Plugin::instance()->engine()->stats();
+		header( 'Content-Type: application/json' );
+		echo wp_json_encode( array( 'pid' => getmypid(), 'leader' => ! empty( $stats['is_leader'] ), 'ns' => $ns ) );
+		exit;
 	} elseif ( 'remote' === $mode ) {
 		foreach ( (array) get_site_option( 'mwh_bench_remote_urls', array() ) as $url ) {
 			wp_remote_post( $url, array(

@@ -30,15 +30,21 @@ final class Worker
 
     /**
      * Runs until `$maxSeconds` pass, memory passes `$maxMb`, or a stop signal arrives.
-     * `$status` (if given) receives a status line every `$statusEvery` seconds.
+     * `$status` (if given) receives a status line every `$statusEvery` seconds. The process
+     * lowers its CPU priority by `$nice` first, so page-serving PHP on the same cores is not
+     * held up by deliveries.
      *
      * @param callable(string):void|null $status
      * @return array{reason:string, seconds:float, moved:int, imported:int, pruned:int, jobs:int}
      *
      * @throws \RuntimeException When this process cannot load the engine (FFI unavailable).
      */
-    public function run(int $maxSeconds = 3600, int $maxMb = 256, float $interval = 0.2, ?callable $status = null, float $statusEvery = 10.0): array
+    public function run(int $maxSeconds = 3600, int $maxMb = 256, float $interval = 0.2, ?callable $status = null, float $statusEvery = 10.0, int $nice = 10): array
     {
+        // Page views come first: the engine's delivery threads, started below, inherit this.
+        if ($nice > 0 && function_exists('proc_nice')) {
+            @proc_nice($nice); // phpcs:ignore WordPress.PHP.NoSilencedErrors -- a refusal only costs latency.
+        }
         $this->plugin->becomeDeliveryWorker();
         $engine = $this->plugin->engine();
         if (!$engine->delivers()) {
