@@ -21,7 +21,7 @@ fi
 
 mwh_log "packages"
 "$MWH_TOOLS_DIR/install-packages.sh"
-python3 -c 'import standardwebhooks' 2>/dev/null || pip install -q standardwebhooks
+mwh_python_package standardwebhooks standardwebhooks
 command -v cargo >/dev/null || mwh_die "cargo (Rust) is needed to build the engine"
 
 mwh_log "building the engine (cargo build --release)"

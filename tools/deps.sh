@@ -30,7 +30,4 @@ fi
 
 "$root/tools/wp/install-packages.sh"
 
-if ! python3 -c 'import standardwebhooks' 2> /dev/null; then
-    mwh_log "installing the standardwebhooks verifier (Python)"
-    python3 -m pip install -q standardwebhooks
-fi
+mwh_python_package standardwebhooks standardwebhooks

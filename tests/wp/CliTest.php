@@ -355,8 +355,8 @@ final class CliTest extends WpTestCase
         $lines = explode("\n", trim($r['out']));
         $this->assertSame('Success: All 11 checks passed.', array_pop($lines));
         $names = ['FFI extension', 'ffi.enable', 'engine library', 'library version', 'spool directory exists', 'spool directory writable',
-            'spool directory mode', 'spool files owned and private', 'delivery leader alive', 'outbox empty'];
-        $this->assertCount(10, $lines);
+            'spool directory mode', 'spool files owned and private', 'spool not served over HTTP', 'delivery leader alive', 'outbox empty'];
+        $this->assertCount(11, $lines);
         foreach ($lines as $i => $l) {
             $this->assertStringStartsWith('OK    ' . $names[$i] . ': ', $l);
         }

@@ -60,6 +60,25 @@ mwh_note() { printf '    %s\n' "$*"; }
 mwh_warn() { printf 'WARNING: %s\n' "$*" >&2; }
 mwh_die()  { printf 'ERROR: %s\n' "$*" >&2; exit 1; }
 
+# Installs a Python package for python3 unless it imports already. Debian's own python3 is
+# "externally managed" (PEP 668): pip is installed first if missing, and puts the package in
+# /usr/local, beside Debian's packages, never over them.
+#   mwh_python_package <import name> <pip name>
+mwh_python_package() {
+    python3 -c "import $1" 2>/dev/null && return 0
+    mwh_log "installing $2 (Python)"
+    if ! python3 -m pip --version >/dev/null 2>&1; then
+        apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends python3-pip >/dev/null
+    fi
+    local managed
+    managed="$(python3 -c 'import sysconfig, os; print(os.path.exists(os.path.join(sysconfig.get_path("stdlib"), "EXTERNALLY-MANAGED")))')"
+    if [ "$managed" = "True" ]; then
+        python3 -m pip install -q --break-system-packages "$2"
+    else
+        python3 -m pip install -q "$2"
+    fi
+}
+
 # The Debian mirror this machine's apt sources use (deb822 .sources or one-line .list files),
 # so other suites are fetched from the same place. Empty when none is found.
 mwh_debian_mirror() {
