@@ -244,7 +244,7 @@ final class CliTest extends WpTestCase
         $this->assertSame([], $slowDone(), 'the command returned while the unrelated delivery was still on the wire');
         [$id] = explode("\n", trim($r['out']));
         $this->assertMatchesRegularExpression('/^msg_[0-9A-Z]{26}$/', $id, 'the id comes first');
-        $this->assertMatchesRegularExpression('/^Webhook ' . $fast . ' \(Fast\): delivered, 200 in \d+ ms \(delivery \d+\)\.$/m', $r['out']);
+        $this->assertMatchesRegularExpression('/^Webhook ' . $fast . ' \(Fast\): delivered, 200 in \d+ ms \(delivery \d+\)\.$/m', $r['out'], $r['err']);
         $this->assertMatchesRegularExpression('/Warning: Webhook ' . $failing . ' \(Down\): attempt 1 failed \(503\); next attempt at \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC \(delivery \d+\)\./', $r['err']);
         $this->assertSame($id, $this->posts('/fast')[0]['headers']['webhook-id']);
 
