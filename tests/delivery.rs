@@ -712,3 +712,37 @@ fn a_delivery_worker_takes_delivery_over_and_the_others_leave_it_to_it() {
     server.wait_for(3, T);
     web.shutdown(Duration::ZERO).unwrap();
 }
+
+#[cfg(target_os = "linux")]
+const SCHED_BATCH: u32 = 3;
+
+/// The scheduling policy of each of this process's engine threads (`hooks-*`), from
+/// /proc/self/task/<tid>/stat (field 41: 0 normal, 3 batch).
+#[cfg(target_os = "linux")]
+fn engine_thread_policies() -> Vec<(String, u32)> {
+    let mut out = Vec::new();
+    for task in std::fs::read_dir("/proc/self/task").unwrap().flatten() {
+        let comm = std::fs::read_to_string(task.path().join("comm")).unwrap_or_default().trim().to_string();
+        let stat = std::fs::read_to_string(task.path().join("stat")).unwrap_or_default();
+        let Some(rest) = stat.rfind(')').map(|i| &stat[i + 1..]) else { continue };
+        if comm.starts_with("hooks-") {
+            out.push((comm, rest.split_whitespace().nth(38).and_then(|p| p.parse().ok()).unwrap_or(u32::MAX)));
+        }
+    }
+    out
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn the_engines_threads_never_preempt_a_page_when_they_wake() {
+    let server = Server::start(|_, _| ok());
+    let engine = start("batch", "");
+    engine.configure(snapshot(1, &[(1, &server.url("/"), &["site_created"])]).as_bytes()).unwrap();
+    engine.emit("site_created", b"{}").unwrap();
+    engine.flush(T).unwrap();
+    assert_eq!(server.requests().len(), 1);
+    let threads = engine_thread_policies();
+    assert!(threads.iter().any(|(n, _)| n == "hooks-dispatch") && threads.iter().any(|(n, _)| n.starts_with("hooks-deliver-")), "{threads:?}");
+    assert!(threads.iter().all(|&(_, p)| p == SCHED_BATCH), "every engine thread is SCHED_BATCH: {threads:?}");
+    engine.shutdown(Duration::ZERO).unwrap();
+}
