@@ -54,15 +54,14 @@ final class CliTest extends WpTestCase
         return $r;
     }
 
-    /** Creates a webhook with `create --porcelain`; the receiver learns its secret. */
+    /** Creates a webhook with `create --porcelain --show-secret`; the receiver learns its secret. */
     private function createViaCli(string $name, string $path, string $events): int
     {
-        $lines = explode("\n", trim(self::ok('webhook create', [], ['name' => $name, 'webhook_url' => $this->receiver->url($path), 'events' => $events, 'porcelain' => true])));
-        $this->assertCount(2, $lines, 'porcelain prints the id, then the secret');
-        $this->assertMatchesRegularExpression('/^\d+$/', $lines[0]);
-        $this->assertMatchesRegularExpression('/^whsec_[A-Za-z0-9+\/=]{44}$/', $lines[1]);
-        $this->receiver->addSecret($lines[1]);
-        return (int) $lines[0];
+        $out = self::ok('webhook create', [], ['name' => $name, 'webhook_url' => $this->receiver->url($path), 'events' => $events, 'porcelain' => true, 'show-secret' => true]);
+        $this->assertMatchesRegularExpression('/^\d+ whsec_[A-Za-z0-9+\/=]{44}\n$/', $out, 'one line: the id and the secret');
+        [$id, $secret] = explode(' ', trim($out));
+        $this->receiver->addSecret($secret);
+        return (int) $id;
     }
 
     /** @return list<array<string, mixed>> */
@@ -81,9 +80,116 @@ final class CliTest extends WpTestCase
             'webhook queue flush', 'webhook queue status', 'webhook rotate-secret', 'webhook test', 'webhook update', 'webhook worker',
         ], (static function (array $k): array { sort($k); return $k; })(array_keys($list)));
         foreach ($list as $name => $doc) {
-            $this->assertTrue($doc['examples'], "$name has ## EXAMPLES");
-            $this->assertSame($name !== 'webhook doctor', $doc['options'], "$name has ## OPTIONS when it takes any");
+            $this->assertStringContainsString('## EXAMPLES', $doc['longdesc'], "$name has ## EXAMPLES");
+            $this->assertSame($name !== 'webhook doctor', strpos($doc['longdesc'], '## OPTIONS') !== false, "$name has ## OPTIONS when it takes any");
         }
+    }
+
+    public function testHelpIsWhatWpCliShows(): void
+    {
+        $list = json_decode(trim(self::cli('--list')['out']), true);
+        foreach ($list as $name => $doc) {
+            // WP-CLI's short description is the docblock's first line: a whole sentence, then
+            // a blank line (else the rest of the sentence lands under SYNOPSIS).
+            $this->assertMatchesRegularExpression('/^[A-Z][^`]*(`[^`]*`[^`]*)*\.$/', $doc['shortdesc'], "$name: the short description is one whole sentence");
+            $this->assertSame(substr_count($doc['shortdesc'], '('), substr_count($doc['shortdesc'], ')'), "$name: balanced parentheses");
+            $this->assertSame('', explode("\n", $doc['raw'])[1] ?? '', "$name: a blank line after the short description");
+            if ($name !== 'webhook doctor') {
+                $this->assertNotSame('', $doc['synopsis'], "$name has a synopsis");
+            }
+            // Every example command has a `# comment` line saying what it does.
+            $examples = explode("\n", substr($doc['longdesc'], (int) strpos($doc['longdesc'], '## EXAMPLES')));
+            $commented = false;
+            foreach ($examples as $line) {
+                if (preg_match('/^    # /', $line)) {
+                    $commented = true;
+                } elseif (trim($line) === '') {
+                    $commented = false;
+                } elseif (preg_match('/^    \$ /', $line)) {
+                    $this->assertTrue($commented, "$name: a `# …` line comes before the example `$line`");
+                }
+            }
+            $page = self::cli('--help', [$name])['out'];
+            $this->assertStringContainsString("DESCRIPTION\n\n  {$doc['shortdesc']}\n\nSYNOPSIS\n\n  wp $name", $page);
+        }
+        // `wp help webhook` lists every subcommand with its whole short description.
+        $page = self::cli('--help', ['webhook'])['out'];
+        $this->assertMatchesRegularExpression('/^  emit +Emits an event to the webhooks that receive it and says what happened to each\.$/m', $page);
+        $this->assertMatchesRegularExpression('/^  delivery +Lists and shows delivery attempts, and redelivers them\.$/m', $page);
+        $this->assertMatchesRegularExpression('/^  rotate-secret +Gives a webhook a new signing secret and prints it, this once\.$/m', $page);
+    }
+
+    public function testGetPrintsOneObjectAndFieldPrintsOneValue(): void
+    {
+        $id = $this->createViaCli('CRM', '/crm', 'test_ping');
+        $url = $this->receiver->url('/crm');
+        $json = trim(self::ok('webhook get', [$id], ['format' => 'json']));
+        $this->assertStringStartsWith('{', $json, 'get --format=json prints the object, not a list');
+        $this->assertSame($url, json_decode($json, true)['webhook_url']);
+        $this->assertSame($url . "\n", self::ok('webhook get', [$id], ['field' => 'webhook_url']));
+        $this->assertSame('["test_ping"]' . "\n", self::ok('webhook get', [$id], ['field' => 'events']));
+        $this->assertSame("$id\n", self::ok('webhook list', [], ['field' => 'id']));
+        $this->assertSame([$id], json_decode(self::ok('webhook list', [], ['field' => 'id', 'format' => 'json']), true));
+        $this->assertCliError('Unknown field "secret"', 'webhook get', [$id], ['field' => 'secret']);
+        $this->assertStringStartsWith('{', trim(self::ok('webhook queue status', [], ['format' => 'json'])));
+        $this->assertMatchesRegularExpression('/^\d+$/', trim(self::ok('webhook queue status', [], ['field' => 'depth'])));
+        $this->assertSame("test_ping\n", self::ok('webhook event list', [], ['source' => 'custom', 'field' => 'slug']));
+        $this->assertCliError("unknown --nope parameter", 'webhook get', [$id], ['nope' => '1']);
+    }
+
+    public function testTheSecretIsPrintedEvenWithQuietAndPorcelainIsOneLine(): void
+    {
+        $base = ['name' => 'Quiet', 'webhook_url' => $this->receiver->url('/q'), 'events' => 'test_ping'];
+        $r = self::cli('webhook create', [], $base + ['quiet' => true]);
+        $this->assertSame(0, $r['status'], $r['err']);
+        $this->assertMatchesRegularExpression('/^Signing secret \(shown only now, keep it\): whsec_\S+\n$/', $r['out'], '--quiet keeps the secret, drops the rest');
+        $id = trim(self::ok('webhook create', [], $base + ['porcelain' => true]));
+        $this->assertMatchesRegularExpression('/^\d+$/', $id, 'ID=$(wp webhook create … --porcelain) is the id');
+        $r = self::cli('webhook rotate-secret', [$id], ['quiet' => true]);
+        $this->assertMatchesRegularExpression('/^New signing secret \(shown only now, keep it\): whsec_\S+\n$/', $r['out']);
+        $r = self::cli('webhook create', [], ['webhook_url' => 'ftp://x/secretless'] + $base);
+        $this->assertStringNotContainsString('whsec_', $r['out'] . $r['err'], 'no error message prints a secret');
+        $this->assertCliError('--show-secret goes with --porcelain', 'webhook create', [], $base + ['show-secret' => true]);
+    }
+
+    public function testDestructiveCommandsAsk(): void
+    {
+        $id = $this->createViaCli('Doomed', '/d', 'test_ping');
+        $r = self::cli('webhook delete', [$id], [], "n\n");
+        $this->assertSame(0, $r['status']);
+        $this->assertStringContainsString("Delete webhook $id? Its deliveries waiting for a retry are cancelled. [y/n] ", $r['out']);
+        $this->assertSame('1', trim(self::ok('webhook list', [], ['format' => 'count'])), 'not confirmed: nothing deleted');
+        $r = self::cli('webhook delete', [$id], [], "y\n");
+        $this->assertStringContainsString("Success: Deleted 1 webhook: $id.", $r['out']);
+        $this->assertSame('0', trim(self::ok('webhook list', [], ['format' => 'count'])));
+        $r = self::cli('webhook delivery retry', [], ['all-failed' => true], "n\n");
+        $this->assertSame(0, $r['status']);
+        $this->assertStringContainsString('Send every event that failed for good again? [y/n] ', $r['out']);
+        $this->assertStringNotContainsString('Success', $r['out']);
+        $this->assertStringContainsString('No failed deliveries to retry.', self::ok('webhook delivery retry', [], ['all-failed' => true, 'yes' => true]));
+    }
+
+    public function testFiltersUsersLookFor(): void
+    {
+        $all = $this->createViaCli('All', '/all', '*');
+        $ping = $this->createViaCli('Ping', '/ping', 'test_ping');
+        $off = $this->createViaCli('Off', '/off', 'site_created');
+        self::ok('webhook update', [$off], ['active' => '0']);
+        $this->assertSame("$all $ping", trim(self::ok("webhook list", [], ["event" => "test_ping", "format" => "ids"])), "--event includes * subscribers");
+        $this->assertSame("$all $ping", trim(self::ok('webhook list', [], ['status' => 'active', 'format' => 'ids'])));
+        $this->assertSame((string) $off, trim(self::ok('webhook list', [], ['status' => 'inactive', 'format' => 'ids'])));
+        $this->assertSame('0', trim(self::ok('webhook list', [], ['status' => 'disabled', 'format' => 'count'])));
+        $this->assertCliError('Unknown status "broken": use one of active, inactive, disabled.', 'webhook list', [], ['status' => 'broken']);
+        $this->assertCliError('There is no event called "nope"', 'webhook list', [], ['event' => 'nope']);
+        $this->assertCliError('Unknown source "wp": use one of wordpress, ultimate-multisite, custom.', 'webhook event list', [], ['source' => 'wp']);
+        $this->assertCliError('Unknown status "lost": use one of delivered, failed, retrying, cancelled, refused, failing.', 'webhook delivery list', [], ['status' => 'lost']);
+
+        // A deleted webhook's history is still there.
+        self::ok('webhook emit', ['test_ping'], ['payload' => '{}']);
+        $this->assertSame('1', trim(self::ok('webhook delivery list', [], ['webhook' => (string) $ping, 'format' => 'count'])));
+        self::ok('webhook delete', [$ping], ['yes' => true]);
+        $this->assertSame('1', trim(self::ok('webhook delivery list', [], ['webhook' => (string) $ping, 'format' => 'count'])));
+        $this->assertCliError('There is no webhook "999999", and no delivery logged for one', 'webhook delivery list', [], ['webhook' => '999999']);
     }
 
     public function testCreatePrintsTheSecretOnceAndListAndGetNeverDo(): void
@@ -115,9 +221,9 @@ final class CliTest extends WpTestCase
             $this->assertStringNotContainsString($secret[1], $out);
         }
         $got = self::jsonOut('webhook get', [$id], ['fields' => 'id,webhook_url,payload_format,integration,active']);
-        $this->assertSame([['id' => $id, 'webhook_url' => $this->receiver->url('/crm'), 'payload_format' => 'envelope', 'integration' => 'zapier', 'active' => 1]], $got);
+        $this->assertSame(['id' => $id, 'webhook_url' => $this->receiver->url('/crm'), 'payload_format' => 'envelope', 'integration' => 'zapier', 'active' => 1], $got);
         $this->assertCliError('Unknown field "secrets"', 'webhook get', [$id], ['fields' => 'secrets']);
-        $this->assertCliError('Unknown format "xml"', 'webhook list', [], ['format' => 'xml']);
+        $this->assertCliError("Parameter errors:\n Invalid value specified for 'format' (Output format.)", 'webhook list', [], ['format' => 'xml']);
         $this->assertCliError('There is no webhook "999999"', 'webhook get', [999999]);
 
         // rotate-secret prints a new secret once; the engine signs with it.
@@ -141,7 +247,7 @@ final class CliTest extends WpTestCase
         $this->assertCliError('must start with http:// or https://', 'webhook create', [], ['webhook_url' => 'ftp://example.com/x'] + $good);
         $this->assertCliError('There is no event called "nope"', 'webhook create', [], ['events' => 'test_ping,nope'] + $good);
         $this->assertCliError('name of at least 2 characters', 'webhook create', [], ['name' => 'x'] + $good);
-        $this->assertCliError('"flat" or "envelope"', 'webhook create', [], ['payload_format' => 'xml'] + $good);
+        $this->assertCliError("Invalid value specified for 'payload_format'", 'webhook create', [], ['payload_format' => 'xml'] + $good);
         $this->assertCliError('--active is 0 or 1', 'webhook create', [], ['active' => 'maybe'] + $good);
         $this->assertSame('0', trim(self::ok('webhook list', [], ['format' => 'count'])), 'no webhook was created');
 
@@ -154,14 +260,14 @@ final class CliTest extends WpTestCase
         $this->assertCliError('Nothing to update', 'webhook update', [$id]);
         $this->assertCliError('There is no webhook "999999"', 'webhook update', [999999], ['active' => '0']);
         $this->assertSame($before, self::jsonOut('webhook get', [$id]), 'failed updates changed nothing');
-        $this->assertCliError('There is no webhook "999999"', 'webhook delete', [$id, 999999]);
+        $this->assertCliError('There is no webhook "999999"', 'webhook delete', [$id, 999999], ['yes' => true]);
         $this->assertSame('2', trim(self::ok('webhook list', [], ['format' => 'count'])), 'nothing deleted when one id is unknown');
 
         $this->assertStringContainsString("Success: Updated webhook $id.", self::ok('webhook update', [$id], ['active' => '0', 'name' => 'Kept', 'events' => 'site_created,test_ping']));
-        $after = self::jsonOut('webhook get', [$id])[0];
+        $after = self::jsonOut('webhook get', [$id]);
         $this->assertSame([0, 'inactive', 'Kept', ['site_created', 'test_ping']], [$after['active'], $after['status'], $after['name'], $after['events']]);
         $this->assertSame((string) $id, trim(self::ok('webhook list', [], ['active' => '0', 'format' => 'ids'])));
-        $this->assertStringContainsString("Success: Deleted 2 webhooks: $id, $other.", self::ok('webhook delete', [$id, $other]));
+        $this->assertStringContainsString("Success: Deleted 2 webhooks: $id, $other.", self::ok('webhook delete', [$id, $other], ['yes' => true]));
         $this->assertSame('0', trim(self::ok('webhook list', [], ['format' => 'count'])));
     }
 
@@ -288,7 +394,7 @@ final class CliTest extends WpTestCase
         $csv = array_map('str_getcsv', explode("\n", trim(self::ok('webhook delivery list', [], ['webhook' => (string) $hook, 'status' => 'retrying', 'format' => 'csv', 'fields' => 'attempt,outcome,status_code']))));
         $this->assertSame([['attempt', 'outcome', 'status_code'], ['3', 'retrying', '500'], ['2', 'retrying', '500'], ['1', 'retrying', '500']], $csv);
 
-        $one = self::jsonOut('webhook delivery get', [$failed[0]['id']])[0];
+        $one = self::jsonOut('webhook delivery get', [$failed[0]['id']]);
         $this->assertSame([$hook, 'test_ping', 500, 'status 500'], [$one['webhook_id'], $one['event'], $one['status_code'], $one['response_excerpt']]);
         $this->assertSame(['n' => 3], json_decode($one['payload'], true), 'get shows the payload');
         $this->assertNotEmpty($one['request_headers']['webhook-signature']);
@@ -304,7 +410,7 @@ final class CliTest extends WpTestCase
         usleep(500_000);
         $this->assertCount(4, $this->posts($path));
 
-        $r = self::cli('webhook delivery retry', [], ['all-failed' => true, 'webhook' => (string) $hook, 'since' => '1 hour ago']);
+        $r = self::cli('webhook delivery retry', [], ['all-failed' => true, 'webhook' => (string) $hook, 'since' => '1 hour ago', 'yes' => true]);
         $this->assertSame(0, $r['status'], $r['err']);
         $this->assertStringContainsString('Success: Queued 1 delivery again.', $r['out']);
         $got = $this->waitForPosts($path, 5);
@@ -318,13 +424,13 @@ final class CliTest extends WpTestCase
         $this->assertStringContainsString('Progress: 2/2 done', $r['err']);
         $got = $this->waitForPosts($path, 7);
         $this->assertSame([$eventId, $eventId], [$got[5]['headers']['webhook-id'], $got[6]['headers']['webhook-id']]);
-        $this->assertStringContainsString('Success: No failed deliveries to retry.', self::ok('webhook delivery retry', [], ['all-failed' => true, 'since' => '+1 day']));
+        $this->assertStringContainsString('Success: No failed deliveries to retry.', self::ok('webhook delivery retry', [], ['all-failed' => true, 'since' => '+1 day', 'yes' => true]));
     }
 
     public function testQueueStatusAndFlush(): void
     {
         file_get_contents('http://localhost/');
-        $s = self::jsonOut('webhook queue status')[0];
+        $s = self::jsonOut('webhook queue status');
         $this->assertSame(['mode', 'depth', 'queued', 'in_flight', 'retrying', 'parked', 'leader_pid', 'leader_alive', 'last_error', 'outbox', 'delivered', 'failed', 'spool_dir'], array_keys($s));
         foreach (['depth', 'queued', 'in_flight', 'retrying', 'parked', 'outbox'] as $n) {
             $this->assertIsInt($s[$n], $n);
@@ -336,7 +442,7 @@ final class CliTest extends WpTestCase
         $table = self::ok('webhook queue status', [], ['fields' => 'depth,leader_pid']);
         $this->assertMatchesRegularExpression("/^depth\t\d+$/m", $table);
         $this->assertMatchesRegularExpression("/^leader_pid\t\d+$/m", $table);
-        $this->assertCliError('Unknown format "ids"', 'webhook queue status', [], ['format' => 'ids']);
+        $this->assertCliError("Invalid value specified for 'format'", 'webhook queue status', [], ['format' => 'ids']);
 
         $this->createViaCli('Hook', '/q', 'test_ping');
         self::ok('webhook emit', ['test_ping'], ['payload' => '{"n":1}']);

@@ -266,12 +266,12 @@ final class SeamTest extends WpTestCase
         $eventId = trim(self::wp('$e = ' . self::P . '->engine(); $id = hooks_emit("test_ping", ["n" => 9]); $e->flush(30000); echo $id;'));
         $rows = $this->rowsOf($eventId, 4);
         $this->assertSame('failed', end($rows)['outcome'], 'failed for good after the retries');
-        $first = self::cli('webhook delivery retry', [], ['all-failed' => true]);
+        $first = self::cli('webhook delivery retry', [], ['all-failed' => true, 'yes' => true]);
         $this->assertSame(0, $first['status'], json_encode($first));
         $this->assertStringContainsString('Queued 1 delivery again.', $first['err'] . $first['out']);
         $this->waitForPosts($path, 5);
         $this->rowsOf($eventId, 5);
-        $second = self::cli('webhook delivery retry', [], ['all-failed' => true]);
+        $second = self::cli('webhook delivery retry', [], ['all-failed' => true, 'yes' => true]);
         $this->assertSame(0, $second['status'], json_encode($second));
         $this->assertStringContainsString('No failed deliveries to retry.', $second['err'] . $second['out']);
         usleep(1_500_000);

@@ -54,22 +54,17 @@ final class DeliveryCommand
      * : Only attempts of this event type.
      *
      * [--status=<status>]
-     * : Only attempts with this outcome (`failing` = failed or retrying).
-     * ---
-     * options:
-     *   - delivered
-     *   - failed
-     *   - retrying
-     *   - cancelled
-     *   - refused
-     *   - failing
-     * ---
+     * : Only attempts with this outcome: delivered, failed, retrying, cancelled, refused, or
+     * failing (failed or retrying).
      *
      * [--since=<date>]
      * : Only attempts at or after this date (UTC; anything strtotime() reads, e.g. "yesterday").
      *
      * [--per_page=<n>]
      * : How many to show (1-1000). Defaults to 50.
+     *
+     * [--field=<field>]
+     * : Print only this field of each attempt, one per line.
      *
      * [--fields=<fields>]
      * : Comma-separated fields to show. Defaults to id,date_created,webhook_id,event,event_id,attempt,outcome,status_code,duration_ms.
@@ -89,7 +84,10 @@ final class DeliveryCommand
      *
      * ## EXAMPLES
      *
+     *     # What finally failed for webhook 4 (also after it was deleted)
      *     $ wp webhook delivery list --webhook=4 --status=failed
+     *
+     *     # The last hour, as JSON
      *     $ wp webhook delivery list --since="1 hour ago" --format=json
      *
      * @subcommand list
@@ -114,7 +112,7 @@ final class DeliveryCommand
     }
 
     /**
-     * Shows one delivery attempt, with its request and response headers and the response excerpt.
+     * Shows one delivery attempt, with its headers, its payload and the answer.
      *
      * ## OPTIONS
      *
@@ -123,6 +121,9 @@ final class DeliveryCommand
      *
      * [--fields=<fields>]
      * : Comma-separated fields to show. Defaults to all.
+     *
+     * [--field=<field>]
+     * : Print only the value of this field.
      *
      * [--format=<format>]
      * : Output format.
@@ -133,14 +134,19 @@ final class DeliveryCommand
      *   - json
      *   - csv
      *   - yaml
-     *   - ids
-     *   - count
      * ---
      *
      * ## EXAMPLES
      *
+     *     # Every field of attempt 812, headers and payload included
      *     $ wp webhook delivery get 812
+     *
+     *     # What the receiver answered, as one JSON object
      *     $ wp webhook delivery get 812 --fields=status_code,response_excerpt --format=json
+     *     {"status_code":500,"response_excerpt":"Internal Server Error"}
+     *
+     *     # Only the payload that was sent
+     *     $ wp webhook delivery get 812 --field=payload
      *
      * @param list<string>         $args
      * @param array<string, mixed> $assoc
@@ -153,9 +159,12 @@ final class DeliveryCommand
     }
 
     /**
-     * Queues logged events again for their webhooks (same `webhook-id`, so receivers can
-     * de-duplicate), then waits for the first attempt of each — only those, not the rest of
-     * the queue, up to MULTISITE_WEBHOOKS_FLUSH_TIMEOUT — and says what happened to each.
+     * Sends logged events again to their webhooks and says what happened to each.
+     *
+     * Each is queued with its `webhook-id` (so receivers can de-duplicate); then the command
+     * waits for the first new attempt of each — only those, not the rest of the queue, up to
+     * MULTISITE_WEBHOOKS_FLUSH_TIMEOUT. With --all-failed it asks for confirmation unless
+     * --yes.
      *
      * ## OPTIONS
      *
@@ -171,10 +180,16 @@ final class DeliveryCommand
      * [--webhook=<id>]
      * : With --all-failed: only failures of this webhook.
      *
+     * [--yes]
+     * : With --all-failed: answer yes to the confirmation message.
+     *
      * ## EXAMPLES
      *
+     *     # Send two logged deliveries again
      *     $ wp webhook delivery retry 812 813
-     *     $ wp webhook delivery retry --all-failed --since="2 days ago"
+     *
+     *     # Everything that failed for good in the last two days, without being asked
+     *     $ wp webhook delivery retry --all-failed --since="2 days ago" --yes
      *
      * @param list<string>         $args
      * @param array<string, mixed> $assoc
@@ -189,12 +204,18 @@ final class DeliveryCommand
             \WP_CLI::error('--since and --webhook go with --all-failed.');
         }
         $after = $this->plugin->deliveries()->lastId();
+        if (!$all && isset($assoc['yes'])) {
+            \WP_CLI::error('--yes goes with --all-failed.');
+        }
         if ($all) {
+            $filters = $this->filters($assoc);
+            \WP_CLI::confirm('Send every event that failed for good' . (isset($assoc['webhook']) ? ' to webhook ' . (int) $assoc['webhook'] : '')
+                . (isset($assoc['since']) ? ' since ' . $assoc['since'] : '') . ' again?', $assoc);
             $this->plugin->importer()->run(2.0);
             $after = $this->plugin->deliveries()->lastId();
             // The same rule as the admin's "Redeliver all failed": each event that failed for
             // good and was not delivered since, once per event and webhook.
-            $r = $this->plugin->operations()->redeliverFailed($this->filters($assoc), 100000);
+            $r = $this->plugin->operations()->redeliverFailed($filters, 100000);
             if ($r['skipped'] > 0) {
                 \WP_CLI::log(sprintf('Left out %d failed events whose webhook was deleted.', $r['skipped']));
             }
@@ -282,8 +303,9 @@ final class DeliveryCommand
         $f = [];
         if (isset($assoc['webhook'])) {
             $id = (string) $assoc['webhook'];
-            if (!ctype_digit($id) || $this->plugin->webhooks()->get((int) $id) === null) {
-                \WP_CLI::error(sprintf('There is no webhook "%s". See `wp webhook list` for the ids.', $id));
+            // A deleted webhook's history stays in the log until it ages out.
+            if (!ctype_digit($id) || ($this->plugin->webhooks()->get((int) $id) === null && $this->plugin->deliveries()->count(['webhook_id' => (int) $id]) === 0)) {
+                \WP_CLI::error(sprintf('There is no webhook "%s", and no delivery logged for one. See `wp webhook list` for the ids.', $id));
             }
             $f['webhook_id'] = (int) $id;
         }
@@ -291,11 +313,7 @@ final class DeliveryCommand
             $f['event'] = (string) $assoc['event'];
         }
         if (isset($assoc['status'])) {
-            $status = (string) $assoc['status'];
-            if (!in_array($status, self::STATUSES, true)) {
-                \WP_CLI::error(sprintf('Unknown status "%s": use one of %s.', $status, implode(', ', self::STATUSES)));
-            }
-            $f['status'] = $status;
+            $f['status'] = Output::oneOf('status', $assoc['status'], self::STATUSES);
         }
         if (isset($assoc['since'])) {
             $since = $assoc['since'] === true ? '' : (string) $assoc['since'];

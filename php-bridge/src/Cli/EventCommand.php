@@ -39,6 +39,9 @@ final class EventCommand
      * [--source=<source>]
      * : Only events of this source: wordpress, ultimate-multisite or custom.
      *
+     * [--field=<field>]
+     * : Print only this field of each event type, one per line.
+     *
      * [--fields=<fields>]
      * : Comma-separated fields to show. Defaults to slug,name,source,description.
      *
@@ -57,7 +60,10 @@ final class EventCommand
      *
      * ## EXAMPLES
      *
+     *     # The slug and name of WordPress's own events
      *     $ wp webhook event list --source=wordpress --fields=slug,name
+     *
+     *     # Every slug, on one line
      *     $ wp webhook event list --format=ids
      *
      * @subcommand list
@@ -68,7 +74,7 @@ final class EventCommand
     public function list_(array $args, array $assoc): void
     {
         $events = [];
-        $source = isset($assoc['source']) && $assoc['source'] !== true ? (string) $assoc['source'] : null;
+        $source = isset($assoc['source']) ? Output::oneOf('source', $assoc['source'], \MultisiteWebhooks\Events\Catalog::SOURCES) : null;
         foreach ($this->plugin->catalog()->all() as $e) {
             if ($source !== null && $e['source'] !== $source) {
                 continue;
@@ -95,6 +101,7 @@ final class EventCommand
      *
      * ## EXAMPLES
      *
+     *     # What a receiver gets for user_registered
      *     $ wp webhook event example user_registered
      *     {
      *         "user_id": 42,

@@ -19,6 +19,9 @@ final class Output
     /** Formats every list and get accepts. */
     public const FORMATS = ['table', 'json', 'csv', 'yaml', 'ids', 'count'];
 
+    /** Formats every get accepts (one record: WP-CLI's display_item). */
+    public const ITEM_FORMATS = ['table', 'json', 'csv', 'yaml'];
+
     /**
      * Says what happened to each awaited delivery (Operations::awaitDeliveries()), one line
      * each; returns how many were not delivered.
@@ -65,11 +68,13 @@ final class Output
     {
         $format = self::format($assoc);
         $fields = self::fields($assoc, $defaultFields, $allFields);
-        if ($format === 'ids') {
+        $field = self::field($assoc, $allFields);
+        if ($format === 'ids' && $field === null) {
             \WP_CLI\Utils\format_items('ids', array_map(static fn (array $r) => $r['id'], $rows), $fields);
             return;
         }
-        \WP_CLI\Utils\format_items($format, array_map([self::class, 'flatten'], $rows), $fields);
+        $args = ['format' => $format, 'fields' => $fields, 'field' => $field];
+        (new \WP_CLI\Formatter($args))->display_items(array_map([self::class, 'flatten'], $rows));
     }
 
     /**
@@ -81,21 +86,50 @@ final class Output
      */
     public static function item(array $assoc, array $row, array $allFields): void
     {
-        $format = self::format($assoc);
+        $format = self::format($assoc, self::ITEM_FORMATS);
         $fields = self::fields($assoc, $allFields, $allFields);
-        if ($format === 'table') {
-            $pairs = [];
-            foreach ($fields as $f) {
-                $pairs[] = ['Field' => $f, 'Value' => self::scalar($row[$f] ?? null)];
-            }
-            \WP_CLI\Utils\format_items('table', $pairs, ['Field', 'Value']);
-            return;
+        $field = self::field($assoc, $allFields);
+        $shown = [];
+        foreach ($fields as $f) {
+            $shown[$f] = $row[$f] ?? null;
         }
-        if ($format === 'ids') {
-            \WP_CLI\Utils\format_items('ids', [$row['id']], $fields);
-            return;
+        // A table or CSV shows each value as text; JSON and YAML keep the types.
+        $shown = in_array($format, ['table', 'csv'], true) && $field === null ? array_map([self::class, 'scalar'], $shown) : self::flatten($shown);
+        $args = ['format' => $format, 'fields' => $fields, 'field' => $field];
+        (new \WP_CLI\Formatter($args))->display_item($shown);
+    }
+
+    /**
+     * The value of `--<name>`, which must be one of `$allowed`, or a WP-CLI error naming them.
+     *
+     * @param mixed        $value
+     * @param list<string> $allowed
+     */
+    public static function oneOf(string $name, $value, array $allowed): string
+    {
+        $value = $value === true ? '' : (string) $value;
+        if (!in_array($value, $allowed, true)) {
+            \WP_CLI::error(sprintf('Unknown %s "%s": use one of %s.', $name, $value, implode(', ', $allowed)));
         }
-        \WP_CLI\Utils\format_items($format, [self::flatten($row)], $fields);
+        return $value;
+    }
+
+    /**
+     * The `--field` value (print only this field's value), checked; null when not given.
+     *
+     * @param array<string, mixed> $assoc
+     * @param list<string>         $all
+     */
+    public static function field(array $assoc, array $all): ?string
+    {
+        if (!isset($assoc['field'])) {
+            return null;
+        }
+        $field = trim((string) $assoc['field']);
+        if (!in_array($field, $all, true)) {
+            \WP_CLI::error(sprintf('Unknown field "%s": use any of %s.', $field, implode(', ', $all)));
+        }
+        return $field;
     }
 
     /**

@@ -34,10 +34,15 @@ final class QueueCommand
     }
 
     /**
-     * Shows the queue: depth, in flight, retrying, parked (endpoint circuit open), the
-     * delivering process (leader), the engine's last error and the database outbox.
+     * Shows the delivery queue on this server.
+     *
+     * Depth, in flight, retrying, parked (endpoint circuit open), the delivering process
+     * (leader), the engine's last error and the database outbox.
      *
      * ## OPTIONS
+     *
+     * [--field=<field>]
+     * : Print only the value of this field.
      *
      * [--fields=<fields>]
      * : Comma-separated fields to show. Defaults to all.
@@ -55,15 +60,23 @@ final class QueueCommand
      *
      * ## EXAMPLES
      *
+     *     # Every figure
      *     $ wp webhook queue status
+     *
+     *     # Two of them, as one JSON object
      *     $ wp webhook queue status --fields=depth,leader_pid --format=json
+     *     {"depth":0,"leader_pid":4242}
+     *
+     *     # Only how many deliveries wait
+     *     $ wp webhook queue status --field=depth
+     *     0
      *
      * @param list<string>         $args
      * @param array<string, mixed> $assoc
      */
     public function status(array $args, array $assoc): void
     {
-        Output::format($assoc, ['table', 'json', 'csv', 'yaml']);
+        Output::format($assoc, Output::ITEM_FORMATS);
         $engine = $this->plugin->engine();
         if (!$engine->delivers()) {
             \WP_CLI::log(sprintf('Outbox: %d events waiting for a process that can reach the engine.', $this->plugin->outbox()->count()));
@@ -94,9 +107,11 @@ final class QueueCommand
     }
 
     /**
+     * Delivers what is due now and records the results in the delivery log.
+     *
      * Moves events waiting in the outbox to the engine, waits until nothing is due or in
-     * flight, and records the results in the delivery log. Exits non-zero when the timeout
-     * passes first (nothing is lost: the rest stays queued).
+     * flight, and imports the results. Exits non-zero when the timeout passes first (nothing
+     * is lost: the rest stays queued).
      *
      * ## OPTIONS
      *
@@ -105,8 +120,9 @@ final class QueueCommand
      *
      * ## EXAMPLES
      *
+     *     # Wait up to a minute for everything due
      *     $ wp webhook queue flush --timeout=60
-     *     Success: The queue is empty (0 due, 0 in flight).
+     *     Success: Nothing is due or in flight (0 retrying later); 12 attempts recorded in the delivery log.
      *
      * @param list<string>         $args
      * @param array<string, mixed> $assoc

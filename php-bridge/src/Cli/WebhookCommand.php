@@ -55,7 +55,11 @@ final class WebhookCommand
      * ## OPTIONS
      *
      * [--event=<slug>]
-     * : Only webhooks subscribed to this event.
+     * : Only webhooks that receive this event (subscribed to it, or to every event with `*`).
+     *
+     * [--status=<status>]
+     * : Only webhooks in this state: `active` (receives events), `inactive` (turned off) or
+     * `disabled` (turned off by the engine after 5 days of failures or a 410 answer).
      *
      * [--active=<0|1>]
      * : Only active (1) or inactive (0) webhooks.
@@ -65,6 +69,9 @@ final class WebhookCommand
      *
      * [--search=<text>]
      * : Only webhooks whose name, URL, events or integration contain this text.
+     *
+     * [--field=<field>]
+     * : Print only this field of each webhook, one per line.
      *
      * [--fields=<fields>]
      * : Comma-separated fields to show. Defaults to id,name,webhook_url,events,status,event_count,failure_count.
@@ -91,8 +98,14 @@ final class WebhookCommand
      *
      * ## EXAMPLES
      *
+     *     # The name and state of every webhook
      *     $ wp webhook list --fields=id,name,status
+     *
+     *     # The ids of the webhooks that receive site_created
      *     $ wp webhook list --event=site_created --format=ids
+     *
+     *     # The URLs of the webhooks the engine disabled
+     *     $ wp webhook list --status=disabled --field=webhook_url
      *
      * @subcommand list
      *
@@ -106,6 +119,12 @@ final class WebhookCommand
             if (isset($assoc[$f]) && $assoc[$f] !== true) {
                 $filters[$f] = (string) $assoc[$f];
             }
+        }
+        if (isset($filters['event']) && !$this->plugin->catalog()->has($filters['event'])) {
+            \WP_CLI::error(sprintf('There is no event called "%s". See `wp webhook event list`.', $filters['event']));
+        }
+        if (isset($assoc['status'])) {
+            $filters['status'] = Output::oneOf('status', $assoc['status'], Webhooks::STATUSES);
         }
         if (isset($assoc['active'])) {
             $filters['active'] = self::flag($assoc['active'], 'active') ? '1' : '0';
@@ -124,6 +143,9 @@ final class WebhookCommand
      * [--fields=<fields>]
      * : Comma-separated fields to show. Defaults to all.
      *
+     * [--field=<field>]
+     * : Print only the value of this field.
+     *
      * [--format=<format>]
      * : Output format.
      * ---
@@ -133,14 +155,20 @@ final class WebhookCommand
      *   - json
      *   - csv
      *   - yaml
-     *   - ids
-     *   - count
      * ---
      *
      * ## EXAMPLES
      *
+     *     # Every field of webhook 3
      *     $ wp webhook get 3
+     *
+     *     # Its URL and events as one JSON object
      *     $ wp webhook get 3 --fields=webhook_url,events --format=json
+     *     {"webhook_url":"https:\/\/crm.example.com\/hooks","events":["site_created"]}
+     *
+     *     # Only its URL
+     *     $ wp webhook get 3 --field=webhook_url
+     *     https://crm.example.com/hooks
      *
      * @param list<string>         $args
      * @param array<string, mixed> $assoc
@@ -182,30 +210,40 @@ final class WebhookCommand
      * : Hide it from the admin list. Defaults to 0.
      *
      * [--porcelain]
-     * : Output just the new id and, on the next line, the secret.
+     * : Output just the new webhook's id. The secret is not printed: add --show-secret.
+     *
+     * [--show-secret]
+     * : With --porcelain: print the id and the secret on one line, separated by a space.
      *
      * ## EXAMPLES
      *
+     *     # Create a webhook; its signing secret is printed this once (also with --quiet)
      *     $ wp webhook create --name="CRM" --webhook_url=https://crm.example.com/hooks --events=site_created,user_registered
      *     Signing secret (shown only now, keep it): whsec_…
      *     Success: Created webhook 4.
      *
-     *     $ wp webhook create --name=Zapier --webhook_url=https://hooks.zapier.com/x --events='*' --porcelain
-     *     5
-     *     whsec_…
+     *     # Keep the id in a script
+     *     $ ID=$(wp webhook create --name=Zapier --webhook_url=https://hooks.zapier.com/x --events='*' --porcelain)
+     *
+     *     # Keep the id and the secret
+     *     $ read -r ID SECRET < <(wp webhook create --name=Slack --webhook_url=https://hooks.slack.com/x --events=site_created --porcelain --show-secret)
      *
      * @param list<string>         $args
      * @param array<string, mixed> $assoc
      */
     public function create(array $args, array $assoc): void
     {
+        $porcelain = (bool) \WP_CLI\Utils\get_flag_value($assoc, 'porcelain', false);
+        if (\WP_CLI\Utils\get_flag_value($assoc, 'show-secret', false) && !$porcelain) {
+            \WP_CLI::error('--show-secret goes with --porcelain (without it, the secret is printed anyway).');
+        }
         $created = $this->saved(null, $assoc);
-        if (\WP_CLI\Utils\get_flag_value($assoc, 'porcelain', false)) {
-            \WP_CLI::line((string) $created['id']);
-            \WP_CLI::line($created['secret']);
+        if ($porcelain) {
+            \WP_CLI::line(\WP_CLI\Utils\get_flag_value($assoc, 'show-secret', false) ? $created['id'] . ' ' . $created['secret'] : (string) $created['id']);
             return;
         }
-        \WP_CLI::log('Signing secret (shown only now, keep it): ' . $created['secret']);
+        // line(), not log(): --quiet must not lose a secret that is shown only once.
+        \WP_CLI::line('Signing secret (shown only now, keep it): ' . $created['secret']);
         \WP_CLI::success(sprintf('Created webhook %d.', $created['id']));
     }
 
@@ -240,7 +278,11 @@ final class WebhookCommand
      *
      * ## EXAMPLES
      *
+     *     # Stop sending to webhook 4
      *     $ wp webhook update 4 --active=0
+     *     Success: Updated webhook 4.
+     *
+     *     # New events, and the Standard Webhooks envelope
      *     $ wp webhook update 4 --events=site_created,site_deleted --payload_format=envelope
      *
      * @param list<string>         $args
@@ -257,16 +299,24 @@ final class WebhookCommand
     }
 
     /**
-     * Deletes webhooks (their delivery log stays until it ages out).
+     * Deletes webhooks.
+     *
+     * Their deliveries waiting for a retry are cancelled; their delivery log stays until it
+     * ages out (`wp webhook delivery list --webhook=<id>` still shows it). Asks for
+     * confirmation unless --yes.
      *
      * ## OPTIONS
      *
      * <id>...
      * : One or more webhook ids. Nothing is deleted when any of them does not exist.
      *
+     * [--yes]
+     * : Answer yes to the confirmation message.
+     *
      * ## EXAMPLES
      *
-     *     $ wp webhook delete 4 5
+     *     # Delete two webhooks without being asked
+     *     $ wp webhook delete 4 5 --yes
      *     Success: Deleted 2 webhooks: 4, 5.
      *
      * @param list<string>         $args
@@ -282,6 +332,8 @@ final class WebhookCommand
             $ids[] = $this->hook($a)['id'];
         }
         $ids = array_values(array_unique($ids));
+        \WP_CLI::confirm(sprintf(count($ids) === 1 ? 'Delete webhook %s? Its deliveries waiting for a retry are cancelled.'
+            : 'Delete webhooks %s? Their deliveries waiting for a retry are cancelled.', implode(', ', $ids)), $assoc);
         foreach ($ids as $id) {
             $this->plugin->webhooks()->delete($id);
         }
@@ -289,8 +341,10 @@ final class WebhookCommand
     }
 
     /**
-     * Starts signing a webhook's deliveries with a new secret and prints it (shown only this
-     * once). The old secret keeps signing alongside for 24 hours.
+     * Gives a webhook a new signing secret and prints it, this once.
+     *
+     * The old secret keeps signing alongside the new one for 24 hours, so receivers can
+     * switch without missing a delivery. The secret is printed also with --quiet.
      *
      * ## OPTIONS
      *
@@ -302,7 +356,12 @@ final class WebhookCommand
      *
      * ## EXAMPLES
      *
+     *     # Rotate, and read the new secret
      *     $ wp webhook rotate-secret 4
+     *     New signing secret (shown only now, keep it): whsec_…
+     *     Success: Webhook 4 signs with the new secret; the old one keeps signing for 24 hours.
+     *
+     *     # Only the secret, for scripts
      *     $ NEW=$(wp webhook rotate-secret 4 --porcelain)
      *
      * @subcommand rotate-secret
@@ -318,12 +377,14 @@ final class WebhookCommand
             \WP_CLI::line($secret);
             return;
         }
-        \WP_CLI::log('New signing secret (shown only now, keep it): ' . $secret);
+        \WP_CLI::line('New signing secret (shown only now, keep it): ' . $secret);
         \WP_CLI::success(sprintf('Webhook %d signs with the new secret; the old one keeps signing for 24 hours.', $hook['id']));
     }
 
     /**
-     * Sends one real, signed test request to a webhook now and shows the answer. Exits
+     * Sends a signed test request to a webhook now and shows the answer.
+     *
+     * The request is real and signed like every delivery, and logged as a test. Exits
      * non-zero when the endpoint does not answer 2xx.
      *
      * ## OPTIONS
@@ -336,6 +397,7 @@ final class WebhookCommand
      *
      * ## EXAMPLES
      *
+     *     # Send the example payload of the webhook's first event
      *     $ wp webhook test 4
      *     Status: 200 OK
      *     Time: 41 ms
@@ -376,9 +438,11 @@ final class WebhookCommand
     }
 
     /**
-     * Emits an event to every webhook subscribed to it and prints its id (the `webhook-id`
-     * receivers see), then waits for the first attempt of each of its deliveries — only its
-     * own, not the rest of the queue — and says what happened to each.
+     * Emits an event to the webhooks that receive it and says what happened to each.
+     *
+     * Prints the event's id (the `webhook-id` receivers see), then waits for the first attempt
+     * of each of its deliveries — only its own, not the rest of the queue — and says what
+     * happened to each.
      *
      * ## OPTIONS
      *
@@ -397,6 +461,7 @@ final class WebhookCommand
      *
      * ## EXAMPLES
      *
+     *     # Emit, and see each delivery's first attempt
      *     $ wp webhook emit site_created --payload='{"site_id":7}'
      *     msg_01J9Z3R6W0Q8Y7X5V4T3S2R1PA
      *     Webhook 3 (CRM): delivered, 200 in 41 ms (delivery 812).
@@ -404,6 +469,7 @@ final class WebhookCommand
      *     # Only the id, for scripts.
      *     $ ID=$(wp webhook emit site_created --payload='{"site_id":7}' --porcelain)
      *
+     *     # The payload from standard input
      *     $ wp webhook event example site_created | wp webhook emit site_created --payload=-
      *
      * @param list<string>         $args
@@ -456,8 +522,10 @@ final class WebhookCommand
     }
 
     /**
-     * Checks everything the delivery engine needs, one line per check, with the fix for each
-     * one that fails. Exits non-zero when something is wrong.
+     * Checks everything the delivery engine needs.
+     *
+     * One line per check, with the fix for each one that fails (failures are shown also with
+     * --quiet). Exits non-zero when something is wrong.
      *
      * Checks: FFI extension loaded; ffi.enable allows FFI; engine library found; library
      * version matches the plugin; spool directory exists, is writable and is mode 0700; every
@@ -467,9 +535,10 @@ final class WebhookCommand
      *
      * ## EXAMPLES
      *
+     *     # Check the setup of this server
      *     $ wp webhook doctor
-     *     OK    FFI extension loaded
-     *     OK    ffi.enable: preload (allows FFI for this PHP CLI)
+     *     OK    FFI extension: loaded
+     *     OK    ffi.enable: preload (allows FFI for this cli process)
      *     ...
      *     Success: All 11 checks passed.
      *
@@ -485,7 +554,7 @@ final class WebhookCommand
                 \WP_CLI::log(sprintf('OK    %s: %s', $c['check'], $c['detail']));
             } else {
                 $failed++;
-                \WP_CLI::log(sprintf('FAIL  %s: %s — Fix: %s', $c['check'], $c['detail'], $c['fix']));
+                \WP_CLI::line(sprintf('FAIL  %s: %s — Fix: %s', $c['check'], $c['detail'], $c['fix']));
             }
         }
         if ($failed > 0) {
@@ -497,7 +566,7 @@ final class WebhookCommand
     /**
      * Runs the delivery worker: this process leads delivery for the server.
      *
-     * It drains the database outbox continuously (events raised where PHP has no FFI are
+     * The worker drains the database outbox continuously (events raised where PHP has no FFI are
      * sent within about a second), imports results into the delivery log and prunes it. It
      * stops after --max-seconds or past --max-memory MB (run it under systemd or supervisor,
      * which start it again) and on SIGTERM, recording the attempts in flight.
@@ -556,9 +625,11 @@ final class WebhookCommand
     }
 
     /**
-     * Copies Ultimate Multisite's webhooks (table `{base_prefix}wu_webhooks`) into this
-     * plugin. Rows imported before are skipped, so running it again changes nothing; rows
-     * whose event this network does not know are reported and skipped.
+     * Copies Ultimate Multisite's webhooks into this plugin.
+     *
+     * Reads the table `{base_prefix}wu_webhooks`. Rows imported before are skipped, so running
+     * it again changes nothing; rows whose event this network does not know are reported and
+     * skipped.
      *
      * ## OPTIONS
      *
@@ -568,6 +639,7 @@ final class WebhookCommand
      *
      * ## EXAMPLES
      *
+     *     # Import, and turn the originals off so nothing is sent twice
      *     $ wp webhook import-ultimate-multisite --disable-source
      *     Imported Ultimate Multisite webhook 1 as webhook 7 (CRM).
      *     Success: Imported 1, already imported 0, skipped 0; disabled 1 source rows.

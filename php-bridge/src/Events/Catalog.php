@@ -20,6 +20,8 @@ final class Catalog
     public const SOURCE_ULTIMATE_MULTISITE = 'ultimate-multisite';
     /** Events registered by custom code. */
     public const SOURCE_CUSTOM = 'custom';
+    /** Every source, in display order. */
+    public const SOURCES = [self::SOURCE_WORDPRESS, self::SOURCE_ULTIMATE_MULTISITE, self::SOURCE_CUSTOM];
 
     /** @var array<string, array<string, mixed>> */
     private array $events = [];

@@ -27,6 +27,9 @@ final class Webhooks
     /** Payload formats. */
     public const FORMATS = ['flat', 'envelope'];
 
+    /** A webhook's states: receives events, turned off, turned off by the engine. */
+    public const STATUSES = ['active', 'inactive', 'disabled'];
+
     /** Columns a caller may set. */
     private const FIELDS = ['name', 'webhook_url', 'events', 'active', 'hidden', 'integration', 'payload_format', 'migrated_from_id', 'url_checked'];
 
@@ -253,7 +256,8 @@ final class Webhooks
     }
 
     /**
-     * Webhooks matching `$args` (search, event, active, integration, orderby, order, per_page, page).
+     * Webhooks matching `$args` (search, event, status, active, integration, orderby, order,
+     * per_page, page).
      *
      * @param array<string, mixed> $args
      * @return list<array<string, mixed>>
@@ -299,8 +303,13 @@ final class Webhooks
             array_push($params, $like, $like, $like, $like);
         }
         if (!empty($args['event'])) {
-            $where[] = 'events LIKE %s';
+            // Those that receive the event: subscribed to it, or to every event.
+            $where[] = '(events LIKE %s OR events LIKE %s)';
             $params[] = '%' . $wpdb->esc_like('"' . $args['event'] . '"') . '%';
+            $params[] = '%' . $wpdb->esc_like('"*"') . '%';
+        }
+        if (isset($args['status']) && in_array($args['status'], self::STATUSES, true)) {
+            $where[] = ['active' => "active = 1 AND COALESCE(disabled_reason, '') = ''", 'inactive' => "active = 0 AND COALESCE(disabled_reason, '') = ''", 'disabled' => "COALESCE(disabled_reason, '') <> ''"][$args['status']];
         }
         if (isset($args['active']) && $args['active'] !== '') {
             $where[] = 'active = %d';
