@@ -98,9 +98,9 @@ fn classify_v4(ip: Ipv4Addr) -> Option<&'static str> {
     Some(match () {
         _ if ip.is_loopback() => "loopback",
         _ if ip.is_unspecified() || o[0] == 0 => "unspecified / this network",
-        _ if ip.is_private() => "private network (RFC 1918)",
+        _ if ip.is_private() => "private network, RFC 1918",
         _ if ip.is_link_local() => "link-local, where cloud metadata lives",
-        _ if net([100, 64, 0, 0], 10) => "carrier-grade NAT (RFC 6598)",
+        _ if net([100, 64, 0, 0], 10) => "carrier-grade NAT, RFC 6598",
         _ if ip.is_multicast() => "multicast",
         _ if ip.is_broadcast() => "broadcast",
         _ if net([192, 0, 0, 0], 24) => "IETF protocol assignments",
@@ -118,7 +118,7 @@ fn classify_v6(ip: Ipv6Addr) -> Option<&'static str> {
         _ if ip.is_loopback() => "loopback",
         _ if ip.is_unspecified() => "unspecified",
         _ if ip.is_multicast() => "multicast",
-        _ if s[0] & 0xfe00 == 0xfc00 => "unique local (IPv6 ULA)",
+        _ if s[0] & 0xfe00 == 0xfc00 => "unique local, IPv6 ULA",
         _ if s[0] & 0xffc0 == 0xfe80 => "link-local",
         _ if s[0] & 0xffc0 == 0xfec0 => "site-local",
         // IPv4-compatible ::a.b.c.d (deprecated) and NAT64 64:ff9b::a.b.c.d carry an IPv4
@@ -604,9 +604,9 @@ mod tests {
         assert_eq!(resolve(&r, "http://mixed.example/").unwrap(), ["93.184.216.34:80"]);
 
         let r = GuardedResolver::with_lookup(allowing(&[]), Fixed::new(&["10.0.0.1", "127.0.0.1", "10.0.0.1"]));
-        assert_eq!(refusal_of(verdict(&r, "http://inside.example/")), ("ssrf: refused 10.0.0.1 (private network (RFC 1918)); add it to ssrf_allow to permit it".to_string(), ips(&["10.0.0.1", "127.0.0.1"])));
+        assert_eq!(refusal_of(verdict(&r, "http://inside.example/")), ("ssrf: refused 10.0.0.1 (private network, RFC 1918); add it to ssrf_allow to permit it".to_string(), ips(&["10.0.0.1", "127.0.0.1"])));
         assert_eq!(resolve(&r, "http://inside.example/").unwrap_err(),
-            "ssrf: refused 10.0.0.1 (private network (RFC 1918)); add it to ssrf_allow to permit it",
+            "ssrf: refused 10.0.0.1 (private network, RFC 1918); add it to ssrf_allow to permit it",
             "delivery refuses with the same words");
     }
 
@@ -663,5 +663,22 @@ mod tests {
         let now = t0 + Duration::from_millis(NAME_CACHE_MAX as u64 + 10);
         assert!(r.names.get(&format!("h{}.example", NAME_CACHE_MAX + 9), 80, now, |_| ()).is_some(), "newest kept");
         assert!(r.names.get("h0.example", 80, now, |_| ()).is_none(), "oldest dropped first");
+    }
+
+    #[test]
+    fn range_names_read_inside_one_pair_of_brackets() {
+        // The refusal says "refused <ip> (<range>)": a range name with brackets of its own
+        // would nest them.
+        let ips = ["10.0.0.1", "100.64.0.1", "127.0.0.1", "0.0.0.1", "169.254.1.1", "224.0.0.1", "255.255.255.255", "192.0.0.1",
+            "192.0.2.1", "198.18.0.1", "240.0.0.1", "::1", "::", "ff02::1", "fc00::1", "fe80::1", "fec0::1", "::10.0.0.1",
+            "64:ff9b::a00:1", "2002:a00:1::", "2001:db8::1", "2001::1"];
+        for ip in ips {
+            let range = match ip.parse::<IpAddr>().unwrap() {
+                IpAddr::V4(v4) => classify_v4(v4),
+                IpAddr::V6(v6) => classify_v6(v6),
+            };
+            let range = range.unwrap_or_else(|| panic!("{ip} is not public"));
+            assert!(!range.contains('(') && !range.contains(')'), "{ip}: {range}");
+        }
     }
 }
