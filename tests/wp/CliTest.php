@@ -81,7 +81,7 @@ final class CliTest extends WpTestCase
         ], (static function (array $k): array { sort($k); return $k; })(array_keys($list)));
         foreach ($list as $name => $doc) {
             $this->assertStringContainsString('## EXAMPLES', $doc['longdesc'], "$name has ## EXAMPLES");
-            $this->assertSame($name !== 'webhook doctor', strpos($doc['longdesc'], '## OPTIONS') !== false, "$name has ## OPTIONS when it takes any");
+            $this->assertStringContainsString('## OPTIONS', $doc['longdesc'], "$name has ## OPTIONS");
         }
     }
 
@@ -94,9 +94,7 @@ final class CliTest extends WpTestCase
             $this->assertMatchesRegularExpression('/^[A-Z][^`]*(`[^`]*`[^`]*)*\.$/', $doc['shortdesc'], "$name: the short description is one whole sentence");
             $this->assertSame(substr_count($doc['shortdesc'], '('), substr_count($doc['shortdesc'], ')'), "$name: balanced parentheses");
             $this->assertSame('', explode("\n", $doc['raw'])[1] ?? '', "$name: a blank line after the short description");
-            if ($name !== 'webhook doctor') {
-                $this->assertNotSame('', $doc['synopsis'], "$name has a synopsis");
-            }
+            $this->assertNotSame('', $doc['synopsis'], "$name has a synopsis");
             // Every example command has a `# comment` line saying what it does.
             $examples = explode("\n", substr($doc['longdesc'], (int) strpos($doc['longdesc'], '## EXAMPLES')));
             $commented = false;
@@ -150,6 +148,12 @@ final class CliTest extends WpTestCase
         $r = self::cli('webhook create', [], ['webhook_url' => 'ftp://x/secretless'] + $base);
         $this->assertStringNotContainsString('whsec_', $r['out'] . $r['err'], 'no error message prints a secret');
         $this->assertCliError('--show-secret goes with --porcelain', 'webhook create', [], $base + ['show-secret' => true]);
+        $r = self::cli('webhook create', [], ['integration' => 'My CRM', 'porcelain' => true] + $base);
+        $this->assertSame(0, $r['status'], $r['err']);
+        $this->assertStringContainsString('Warning: The integration "My CRM" was saved as "mycrm"', $r['err']);
+        $r = $this->assertCliError('10.1.2.3 (private network, RFC 1918)', 'webhook create', [], ['webhook_url' => 'http://10.1.2.3/hook'] + $base);
+        $this->assertSame(substr_count($r['err'], '('), substr_count($r['err'], ')'), 'the refusal has balanced brackets: ' . $r['err']);
+        $this->assertStringNotContainsString('((', $r['err']);
     }
 
     public function testDestructiveCommandsAsk(): void
@@ -167,6 +171,30 @@ final class CliTest extends WpTestCase
         $this->assertStringContainsString('Send every event that failed for good again? [y/n] ', $r['out']);
         $this->assertStringNotContainsString('Success', $r['out']);
         $this->assertStringContainsString('No failed deliveries to retry.', self::ok('webhook delivery retry', [], ['all-failed' => true, 'yes' => true]));
+    }
+
+    public function testParkedDeliveriesAreVisiblePerWebhook(): void
+    {
+        $probe = stream_socket_server('tcp://127.0.0.1:0');
+        $port = (int) substr((string) stream_socket_get_name($probe, false), strrpos((string) stream_socket_get_name($probe, false), ':') + 1);
+        fclose($probe); // Nothing listens there now.
+        $out = self::ok('webhook create', [], ['name' => 'Down', 'webhook_url' => "http://127.0.0.1:$port/hook", 'events' => 'test_ping', 'porcelain' => true]);
+        $id = (int) trim($out);
+        for ($i = 0; $i < 8; $i++) {
+            self::ok('webhook emit', ['test_ping'], ['payload' => '{"n":' . $i . '}', 'wait' => '0', 'porcelain' => true]);
+        }
+        file_get_contents('http://localhost/'); // a web worker delivers
+        $end = microtime(true) + 20;
+        do {
+            usleep(300_000);
+            $hook = self::jsonOut('webhook get', [$id]);
+        } while ($hook['parked'] === 0 && microtime(true) < $end);
+        $this->assertGreaterThan(0, $hook['parked'], 'the circuit opened and the rest wait for it');
+        $this->assertMatchesRegularExpression('/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d$/', (string) $hook['next_probe_at']);
+        $status = self::jsonOut('webhook queue status');
+        $this->assertArrayHasKey((string) $id, $status['parked_by_webhook']);
+        $this->assertGreaterThan(0, $status['parked_by_webhook'][(string) $id]['waiting']);
+        self::ok('webhook delete', [$id], ['yes' => true]);
     }
 
     public function testFiltersUsersLookFor(): void
@@ -431,7 +459,7 @@ final class CliTest extends WpTestCase
     {
         file_get_contents('http://localhost/');
         $s = self::jsonOut('webhook queue status');
-        $this->assertSame(['mode', 'depth', 'queued', 'in_flight', 'retrying', 'parked', 'leader_pid', 'leader_alive', 'last_error', 'outbox', 'delivered', 'failed', 'spool_dir'], array_keys($s));
+        $this->assertSame(['mode', 'depth', 'queued', 'in_flight', 'retrying', 'parked', 'parked_by_webhook', 'leader_pid', 'leader_alive', 'last_error', 'outbox', 'delivered', 'failed', 'spool_dir'], array_keys($s));
         foreach (['depth', 'queued', 'in_flight', 'retrying', 'parked', 'outbox'] as $n) {
             $this->assertIsInt($s[$n], $n);
         }
@@ -475,6 +503,20 @@ final class CliTest extends WpTestCase
         $this->assertMatchesRegularExpression('/^FAIL  library version: ffi\.enable is "0".* — Fix: /m', $r['out']);
         $this->assertStringContainsString('OK    FFI extension: loaded', $r['out']);
         $this->assertStringContainsString('checks failed; apply the fixes above', $r['err']);
+
+        // --quiet keeps what failed and how to fix it; --format=json is for monitoring.
+        $r = self::cli('webhook doctor', [], ['quiet' => true], null, ['ffi.enable=0']);
+        $this->assertSame(1, $r['status']);
+        $this->assertMatchesRegularExpression('/^FAIL  ffi\.enable: .* — Fix: Set ffi\.enable=preload/m', $r['out']);
+        $this->assertStringNotContainsString('OK    ', $r['out']);
+        $checks = json_decode(self::ok('webhook doctor', [], ['format' => 'json']), true);
+        $this->assertCount(11, $checks);
+        $this->assertSame(['check' => 'FFI extension', 'ok' => 1, 'detail' => 'loaded', 'fix' => ''], $checks[0]);
+        $r = self::cli('webhook doctor', [], ['format' => 'json'], null, ['ffi.enable=0']);
+        $this->assertSame(1, $r['status']);
+        $failed = array_values(array_filter(json_decode(trim($r['out']), true), static fn (array $c): bool => $c['ok'] === 0));
+        $this->assertSame('ffi.enable', $failed[0]['check']);
+        $this->assertStringStartsWith('Set ffi.enable=preload', $failed[0]['fix']);
     }
 
     public function testImportUltimateMultisiteIsIdempotentAndCanDisableTheSource(): void

@@ -23,8 +23,8 @@ use MultisiteWebhooks\Settings;
 final class QueueCommand
 {
     /** Fields of `status`, in display order. */
-    public const FIELDS = ['mode', 'depth', 'queued', 'in_flight', 'retrying', 'parked', 'leader_pid', 'leader_alive', 'last_error',
-        'outbox', 'delivered', 'failed', 'spool_dir'];
+    public const FIELDS = ['mode', 'depth', 'queued', 'in_flight', 'retrying', 'parked', 'parked_by_webhook', 'leader_pid', 'leader_alive',
+        'last_error', 'outbox', 'delivered', 'failed', 'spool_dir'];
 
     private Plugin $plugin;
 
@@ -36,8 +36,9 @@ final class QueueCommand
     /**
      * Shows the delivery queue on this server.
      *
-     * Depth, in flight, retrying, parked (endpoint circuit open), the delivering process
-     * (leader), the engine's last error and the database outbox.
+     * Depth (= queued + in flight + retrying + parked), parked per webhook (its endpoint is
+     * unreachable: the circuit is open until the next probe), the delivering process (leader),
+     * the engine's last error and the database outbox.
      *
      * ## OPTIONS
      *
@@ -95,6 +96,7 @@ final class QueueCommand
             'in_flight' => (int) ($s['in_flight'] ?? 0),
             'retrying' => (int) ($s['retrying'] ?? 0),
             'parked' => (int) ($s['parked'] ?? 0),
+            'parked_by_webhook' => self::parkedByWebhook((array) ($s['endpoints_unreachable'] ?? [])),
             'leader_pid' => $pid > 0 ? $pid : null,
             'leader_alive' => $pid > 0 && is_dir('/proc/' . $pid),
             'last_error' => isset($s['last_error']) ? (string) $s['last_error'] : '',
@@ -122,7 +124,7 @@ final class QueueCommand
      *
      *     # Wait up to a minute for everything due
      *     $ wp webhook queue flush --timeout=60
-     *     Success: Nothing is due or in flight (0 retrying later); 12 attempts recorded in the delivery log.
+     *     Success: Nothing is due or in flight (0 retrying later, 0 parked); 12 attempts recorded in the delivery log.
      *
      * @param list<string>         $args
      * @param array<string, mixed> $assoc
@@ -156,11 +158,27 @@ final class QueueCommand
         } catch (\Throwable $e) {
             \WP_CLI::error('The engine could not flush: ' . $e->getMessage() . ' Run `wp webhook doctor`.');
         }
+        $n = static fn (string $k): int => (int) ($s[$k] ?? 0);
         if (!$done) {
-            \WP_CLI::error(sprintf('Still %d deliveries queued after %s s (%d in flight, %d retrying); nothing is lost. Run again with a longer --timeout, or see `wp webhook queue status`.',
-                (int) ($s['queue_depth'] ?? 0), rtrim(rtrim(number_format($timeoutMs / 1000, 3, '.', ''), '0'), '.'), (int) ($s['in_flight'] ?? 0), (int) ($s['retrying'] ?? 0)));
+            \WP_CLI::error(sprintf('Still %d deliveries waiting after %s s: %d due, %d in flight, %d retrying later, %d parked (endpoint unreachable); nothing is lost. Run again with a longer --timeout, or see `wp webhook queue status`.',
+                $n('queue_depth'), rtrim(rtrim(number_format($timeoutMs / 1000, 3, '.', ''), '0'), '.'), $n('queued'), $n('in_flight'), $n('retrying'), $n('parked')));
         }
-        \WP_CLI::success(sprintf('Nothing is due or in flight (%d retrying later); %d attempts recorded in the delivery log.',
-            (int) ($s['retrying'] ?? 0), $imported));
+        \WP_CLI::success(sprintf('Nothing is due or in flight (%d retrying later, %d parked); %d attempts recorded in the delivery log.',
+            $n('retrying'), $n('parked'), $imported));
+    }
+
+    /**
+     * Webhook id => deliveries waiting for its unreachable endpoint, with the next probe (UTC).
+     *
+     * @param array<string, mixed> $unreachable The engine's `endpoints_unreachable`.
+     * @return array<string, array{waiting:int, next_probe_at:string}>
+     */
+    private static function parkedByWebhook(array $unreachable): array
+    {
+        $out = [];
+        foreach ($unreachable as $id => $u) {
+            $out[(string) $id] = ['waiting' => (int) ($u['waiting'] ?? 0), 'next_probe_at' => gmdate('Y-m-d H:i:s', intdiv((int) ($u['next_probe_ms'] ?? 0), 1000))];
+        }
+        return $out;
     }
 }

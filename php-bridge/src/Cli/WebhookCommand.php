@@ -33,7 +33,7 @@ final class WebhookCommand
     /** Fields of a webhook, in display order (secrets are never among them). */
     public const FIELDS = ['id', 'name', 'webhook_url', 'events', 'status', 'active', 'hidden', 'integration', 'payload_format',
         'event_count', 'failure_count', 'last_status', 'disabled_reason', 'secret_rotating', 'migrated_from_id', 'revision',
-        'date_created', 'date_modified', 'date_last_delivery', 'date_last_failed', 'date_disabled'];
+        'date_created', 'date_modified', 'date_last_delivery', 'date_last_failed', 'date_disabled', 'parked', 'next_probe_at'];
 
     /** Fields `list` shows without `--fields`. */
     public const LIST_FIELDS = ['id', 'name', 'webhook_url', 'events', 'status', 'event_count', 'failure_count'];
@@ -94,7 +94,8 @@ final class WebhookCommand
      * id, name, webhook_url, events, status, active, hidden, integration, payload_format,
      * event_count, failure_count, last_status, disabled_reason, secret_rotating,
      * migrated_from_id, revision, date_created, date_modified, date_last_delivery,
-     * date_last_failed, date_disabled
+     * date_last_failed, date_disabled, parked (deliveries waiting while the endpoint is
+     * unreachable), next_probe_at (when the engine tries it again, UTC)
      *
      * ## EXAMPLES
      *
@@ -129,7 +130,7 @@ final class WebhookCommand
         if (isset($assoc['active'])) {
             $filters['active'] = self::flag($assoc['active'], 'active') ? '1' : '0';
         }
-        Output::items($assoc, $this->plugin->webhooks()->list($filters), self::LIST_FIELDS, self::FIELDS);
+        Output::items($assoc, $this->withCircuit($this->plugin->webhooks()->list($filters)), self::LIST_FIELDS, self::FIELDS);
     }
 
     /**
@@ -175,7 +176,7 @@ final class WebhookCommand
      */
     public function get(array $args, array $assoc): void
     {
-        Output::item($assoc, $this->hook($args[0] ?? ''), self::FIELDS);
+        Output::item($assoc, $this->withCircuit([$this->hook($args[0] ?? '')])[0], self::FIELDS);
     }
 
     /**
@@ -533,6 +534,20 @@ final class WebhookCommand
      * HTTP (a probe file is fetched through its URL when it lies under a served folder); a
      * delivering process (leader) is alive; the outbox is empty.
      *
+     * ## OPTIONS
+     *
+     * [--format=<format>]
+     * : `text` prints a line per check; the other formats print the checks as records
+     * (check, ok, detail, fix), for monitoring.
+     * ---
+     * default: text
+     * options:
+     *   - text
+     *   - json
+     *   - csv
+     *   - yaml
+     * ---
+     *
      * ## EXAMPLES
      *
      *     # Check the setup of this server
@@ -542,18 +557,30 @@ final class WebhookCommand
      *     ...
      *     Success: All 11 checks passed.
      *
+     *     # The same for a monitoring script: exit status 1 and `"ok":0` entries when something is wrong
+     *     $ wp webhook doctor --format=json
+     *     [{"check":"FFI extension","ok":1,"detail":"loaded","fix":""}, …]
+     *
      * @param list<string>         $args
      * @param array<string, mixed> $assoc
      */
     public function doctor(array $args, array $assoc): void
     {
         $checks = (new Doctor($this->plugin))->run();
-        $failed = 0;
+        $failed = count(array_filter($checks, static fn (array $c): bool => !$c['ok']));
+        $format = (string) ($assoc['format'] ?? 'text');
+        if ($format !== 'text') {
+            $rows = array_map(static fn (array $c): array => ['check' => $c['check'], 'ok' => (bool) $c['ok'], 'detail' => $c['detail'], 'fix' => $c['ok'] ? '' : $c['fix']], $checks);
+            Output::items(['format' => $format], $rows, ['check', 'ok', 'detail', 'fix'], ['check', 'ok', 'detail', 'fix']);
+            if ($failed > 0) {
+                \WP_CLI::error(sprintf('%d of %d checks failed.', $failed, count($checks)));
+            }
+            return;
+        }
         foreach ($checks as $c) {
             if ($c['ok']) {
                 \WP_CLI::log(sprintf('OK    %s: %s', $c['check'], $c['detail']));
             } else {
-                $failed++;
                 \WP_CLI::line(sprintf('FAIL  %s: %s — Fix: %s', $c['check'], $c['detail'], $c['fix']));
             }
         }
@@ -666,6 +693,32 @@ final class WebhookCommand
     }
 
     /**
+     * Webhooks with what the engine knows of their endpoint: `parked`, the deliveries waiting
+     * because it is unreachable (its circuit is open), and `next_probe_at` (UTC), when the
+     * engine tries it again; 0 and null while it answers.
+     *
+     * @param list<array<string, mixed>> $hooks
+     * @return list<array<string, mixed>>
+     */
+    private function withCircuit(array $hooks): array
+    {
+        $unreachable = [];
+        if ($this->plugin->engine()->delivers()) {
+            try {
+                $unreachable = (array) ($this->plugin->engine()->stats()['endpoints_unreachable'] ?? []);
+            } catch (\Throwable $e) {
+                $unreachable = []; // The figures are a courtesy: the webhook is shown anyway.
+            }
+        }
+        foreach ($hooks as $i => $h) {
+            $u = (array) ($unreachable[(string) $h['id']] ?? []);
+            $hooks[$i]['parked'] = (int) ($u['waiting'] ?? 0);
+            $hooks[$i]['next_probe_at'] = isset($u['next_probe_ms']) ? gmdate('Y-m-d H:i:s', intdiv((int) $u['next_probe_ms'], 1000)) : null;
+        }
+        return $hooks;
+    }
+
+    /**
      * The webhook with this id, or a WP-CLI error.
      *
      * @param mixed $id
@@ -707,6 +760,11 @@ final class WebhookCommand
         $saved = $this->plugin->operations()->saveWebhook($id, $data);
         if (is_wp_error($saved)) {
             \WP_CLI::error(implode(' ', $saved->get_error_messages()) . ' Nothing was changed.');
+        }
+        $stored = isset($data['integration']) ? (string) ($this->plugin->webhooks()->get((int) ($saved['id'] ?? $id))['integration'] ?? '') : '';
+        if (isset($data['integration']) && $data['integration'] !== '' && $stored !== $data['integration']) {
+            \WP_CLI::warning(sprintf('The integration "%s" was saved as "%s": integration names are lower-case letters, digits, "_" and "-".',
+                $data['integration'], $stored));
         }
         if (!$saved['url_checked']) {
             \WP_CLI::warning('The address was saved without the engine\'s address check (no engine in this PHP process); the first process with the engine checks it and turns the webhook off if it is refused.');
