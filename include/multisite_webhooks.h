@@ -91,6 +91,26 @@ int32_t hooks_emit(const char *event,
                    size_t *id_len_out);
 
 /*
+ Accepts an event under the id it got when it was raised, `id` (`msg_` and 26 Crockford
+ base-32 characters, as `hooks_emit` hands out): for an event kept elsewhere first — the
+ plugin's database outbox, where PHP could not reach the engine — so that receivers see
+ the `webhook-id` already reported for it. Otherwise as `hooks_emit`.
+
+ Ownership: borrows `event`, `id` and `payload`.
+ NULL and bad input: NULL event, id or payload → 1; invalid UTF-8 → 2; a malformed id, or a
+ payload that is not a JSON object → 3; over `max_payload_bytes` → 4; bad slug → 8; before
+ init → 7; spool full or unwritable → 9 (nothing is half-written).
+ Statuses: 0, 1, 2, 3, 4, 7, 8, 9, 99.
+ Thread safety: any thread.
+ */
+int32_t hooks_emit_as(const char *event,
+                      size_t event_len,
+                      const char *id,
+                      size_t id_len,
+                      const char *payload,
+                      size_t payload_len);
+
+/*
  Sends one real, signed test request now and waits for it:
  `{"endpoint":{"id","url","events","secrets","format"},"event":"…","payload":{…}}`.
  The result JSON has `ok`, `status`, `reason`, `error`, `error_kind` (as in attempt results:

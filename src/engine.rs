@@ -174,10 +174,26 @@ impl Engine {
     /// Accepts an event: validates it, writes it to this process's segment, and returns its id.
     /// An event no active endpoint hears is accepted and not written.
     pub fn emit(&self, event: &str, payload: &[u8]) -> Result<String> {
+        let id = new_id("msg_", self.clock.now_ms(), self.rng.as_ref());
+        self.accept(id, event, payload)
+    }
+
+    /// Accepts an event under the id it got when it was raised (`msg_` and 26 Crockford
+    /// base-32 characters): an event kept first where the engine was out of reach (the
+    /// plugin's database outbox), so that receivers see the `webhook-id` that was already
+    /// reported for it. Otherwise as [`Engine::emit`].
+    pub fn emit_as(&self, id: &str, event: &str, payload: &[u8]) -> Result<()> {
+        let crockford = |b: u8| b.is_ascii_digit() || (b.is_ascii_uppercase() && !matches!(b, b'I' | b'L' | b'O' | b'U'));
+        if id.len() != 30 || !id.starts_with("msg_") || !id.bytes().skip(4).all(crockford) {
+            return Err(Error::Json(format!("id: msg_ and 26 Crockford base-32 characters, got {:?}", id.chars().take(40).collect::<String>())));
+        }
+        self.accept(id.to_string(), event, payload).map(|_| ())
+    }
+
+    fn accept(&self, id: String, event: &str, payload: &[u8]) -> Result<String> {
         check_event(event)?;
         check_payload(payload, self.settings.max_payload_bytes)?;
         let now = self.clock.now_ms();
-        let id = new_id("msg_", now, self.rng.as_ref());
         if self.snapshot().listeners(event) == 0 {
             self.shared.emitted.fetch_add(1, Ordering::SeqCst);
             return Ok(id);

@@ -746,3 +746,21 @@ fn the_engines_threads_never_preempt_a_page_when_they_wake() {
     assert!(threads.iter().all(|&(_, p)| p == SCHED_BATCH), "every engine thread is SCHED_BATCH: {threads:?}");
     engine.shutdown(Duration::ZERO).unwrap();
 }
+
+#[test]
+fn an_event_kept_elsewhere_first_is_delivered_under_the_id_it_was_given() {
+    let server = Server::start(|_, _| ok());
+    let engine = start("emit-as", "");
+    engine.configure(snapshot(1, &[(1, &server.url("/"), &["site_created"])]).as_bytes()).unwrap();
+    let id = "msg_01M8T687KAP89K6PGEEXQJNCES";
+    engine.emit_as(id, "site_created", br#"{"site_id":3}"#).unwrap();
+    engine.flush(T).unwrap();
+    assert_eq!(server.requests()[0].header("webhook-id"), id);
+    assert_eq!(take_all_until(&engine, 1, T).attempts[0]["event_id"], id);
+    for bad in ["msg_01M8T687KAP89K6PGEEXQJNCE", "msg_01M8T687KAP89K6PGEEXQJNCEU", "evt_01M8T687KAP89K6PGEEXQJNCES", "msg_01m8t687kap89k6pgeexqjnces", ""] {
+        let e = engine.emit_as(bad, "site_created", b"{}").unwrap_err();
+        assert!(e.to_string().contains("id: msg_ and 26 Crockford base-32 characters"), "{bad}: {e}");
+    }
+    assert_eq!(server.requests().len(), 1, "a malformed id queues nothing");
+    engine.shutdown(Duration::ZERO).unwrap();
+}

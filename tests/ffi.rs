@@ -110,6 +110,11 @@ fn null_pointers_are_refused_and_out_params_untouched() {
     assert_eq!(hooks_emit("e".as_ptr().cast(), 1, pl.as_ptr().cast(), 2, &mut out, ptr::null_mut()), HOOKS_ERR_NULL);
     assert!(out.is_null() && len == 99);
     assert_eq!(last_kind(), "null_argument");
+    let id = "msg_01M8T687KAP89K6PGEEXQJNCES";
+    assert_eq!(hooks_emit_as("e".as_ptr().cast(), 1, ptr::null(), 0, pl.as_ptr().cast(), pl.len()), HOOKS_ERR_NULL);
+    assert_eq!(last_error(), "argument: id is NULL");
+    assert_eq!(hooks_emit_as("e".as_ptr().cast(), 1, id.as_ptr().cast(), id.len(), ptr::null(), 0), HOOKS_ERR_NULL);
+    assert_eq!(hooks_emit_as("e".as_ptr().cast(), 1, "msg_x".as_ptr().cast(), 5, pl.as_ptr().cast(), pl.len()), HOOKS_ERR_JSON);
     assert_eq!(hooks_init(ptr::null(), 0), HOOKS_ERR_NULL);
     assert_eq!(hooks_configure(ptr::null(), 0, &mut out, &mut len), HOOKS_ERR_NULL);
     assert_eq!(last_error(), "argument: snapshot is NULL");

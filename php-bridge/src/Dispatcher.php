@@ -37,6 +37,8 @@ final class Dispatcher
     private bool $flushRegistered = false;
     /** @var list<array{0:string,1:string}> Events this CLI or cron process emitted: [id, slug]. */
     private array $emitted = [];
+    /** @var array<string, true> Ids of the events this process kept in the outbox. */
+    private array $outboxed = [];
 
     public function __construct(Plugin $plugin)
     {
@@ -75,7 +77,8 @@ final class Dispatcher
      *
      * @param array<mixed>|string $payload An array (encoded by Payload::encode()) or the JSON
      *                                     text of an object, kept byte for byte.
-     * @return string|\WP_Error The event id (`msg_…`, or `outbox_…`), or why it was refused.
+     * @return string|\WP_Error The event id (`msg_…`, also for an event kept in the outbox:
+     *                          see wentToOutbox()), or why it was refused.
      */
     public function emitTrusted(string $slug, $payload)
     {
@@ -100,6 +103,8 @@ final class Dispatcher
             $id = $engine->emit($slug, $json);
             if ($engine->delivers()) {
                 $this->afterEmit($id, $slug);
+            } else {
+                $this->outboxed[$id] = true;
             }
             return $id;
         } catch (EngineException $e) {
@@ -121,10 +126,21 @@ final class Dispatcher
     private function toOutbox(string $slug, string $json)
     {
         try {
-            return $this->plugin->outboxEngine()->emit($slug, $json);
+            $id = $this->plugin->outboxEngine()->emit($slug, $json);
+            $this->outboxed[$id] = true;
+            return $id;
         } catch (EngineException $e) {
             return $this->refuse($slug, $json, $e);
         }
+    }
+
+    /**
+     * Whether this process kept the event with this id in the database outbox (it waits for
+     * a process with the engine) rather than handing it to the engine.
+     */
+    public function wentToOutbox(string $id): bool
+    {
+        return isset($this->outboxed[$id]);
     }
 
     /**

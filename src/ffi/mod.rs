@@ -307,6 +307,31 @@ pub extern "C" fn hooks_emit(event: *const c_char, event_len: usize, payload: *c
     })
 }
 
+/// Accepts an event under the id it got when it was raised, `id` (`msg_` and 26 Crockford
+/// base-32 characters, as `hooks_emit` hands out): for an event kept elsewhere first — the
+/// plugin's database outbox, where PHP could not reach the engine — so that receivers see
+/// the `webhook-id` already reported for it. Otherwise as `hooks_emit`.
+///
+/// Ownership: borrows `event`, `id` and `payload`.
+/// NULL and bad input: NULL event, id or payload → 1; invalid UTF-8 → 2; a malformed id, or a
+/// payload that is not a JSON object → 3; over `max_payload_bytes` → 4; bad slug → 8; before
+/// init → 7; spool full or unwritable → 9 (nothing is half-written).
+/// Statuses: 0, 1, 2, 3, 4, 7, 8, 9, 99.
+/// Thread safety: any thread.
+#[no_mangle]
+pub extern "C" fn hooks_emit_as(event: *const c_char, event_len: usize, id: *const c_char, id_len: usize, payload: *const c_char,
+    payload_len: usize) -> i32 {
+    guard(|| {
+        // SAFETY: the caller passes `event_len` / `id_len` / `payload_len` readable bytes.
+        let ev = unsafe { str_arg(event, event_len, "event") }?;
+        // SAFETY: as above.
+        let id = unsafe { str_arg(id, id_len, "id") }?;
+        // SAFETY: as above.
+        let pl = unsafe { str_arg(payload, payload_len, "payload") }?;
+        engine::global()?.emit_as(id, ev, pl.as_bytes())
+    })
+}
+
 /// Sends one real, signed test request now and waits for it:
 /// `{"endpoint":{"id","url","events","secrets","format"},"event":"…","payload":{…}}`.
 /// The result JSON has `ok`, `status`, `reason`, `error`, `error_kind` (as in attempt results:

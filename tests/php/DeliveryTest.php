@@ -40,6 +40,32 @@ final class DeliveryTest extends EngineTestCase
         $this->assertStringStartsWith('MultisiteWebhooks/' . $engine->version(), $r['headers']['user-agent']);
     }
 
+    public function testAnEventFromTheOutboxKeepsTheIdItWasGiven(): void
+    {
+        $secret = self::newSecret();
+        $receiver = $this->receiver([$secret]);
+        $engine = $this->engine();
+        $engine->init($this->settings());
+        $engine->configure(self::snapshot($receiver->url('/hook'), $secret, ['site_created']));
+        $id = \MultisiteWebhooks\Store\Outbox::newId();
+        $this->assertMatchesRegularExpression('/^msg_[0-9A-HJKMNP-TV-Z]{26}$/', $id, 'the engine\'s own form of id');
+        $this->assertNotSame($id, \MultisiteWebhooks\Store\Outbox::newId());
+        $engine->emitAs($id, 'site_created', '{"site_id":8}');
+        try {
+            $engine->emitAs('outbox_6', 'site_created', '{"site_id":9}');
+            $this->fail('a malformed id is refused');
+        } catch (\MultisiteWebhooks\Engine\EngineException $e) {
+            $this->assertSame(\MultisiteWebhooks\Engine\EngineException::INVALID_JSON, $e->getCode());
+            $this->assertStringContainsString('id: msg_ and 26 Crockford base-32 characters', $e->getMessage());
+        }
+        $this->assertTrue($engine->flush(10000));
+        $requests = $receiver->requests();
+        $this->assertCount(1, $requests);
+        $this->assertSame($id, $requests[0]['headers']['webhook-id']);
+        $this->assertSame('{"site_id":8}', $requests[0]['body']);
+        $this->assertTrue($requests[0]['signature_valid']);
+    }
+
     public function testTheReceiverRejectsAForeignSignature(): void
     {
         // The verifier is not a rubber stamp: a request signed with another secret fails it.

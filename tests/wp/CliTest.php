@@ -364,6 +364,18 @@ final class CliTest extends WpTestCase
         $this->assertCount(2, $this->posts('/hook'), 'refused emits sent nothing');
     }
 
+    public function testADegradedEmitPrintsTheWebhookIdTheReceiverWillSee(): void
+    {
+        $this->createViaCli('Hook', '/later', 'test_ping');
+        $r = self::cli('webhook emit', ['test_ping'], ['payload' => '{"n":9}'], null, ['ffi.enable=0']);
+        $this->assertSame(0, $r['status'], $r['err']);
+        $id = trim($r['out']);
+        $this->assertStringContainsString('the event waits in the outbox', $r['err']);
+        $this->assertInOutbox($id);
+        self::ok('webhook queue flush');
+        $this->assertSame($id, $this->waitForPosts('/later', 1)[0]['headers']['webhook-id']);
+    }
+
     public function testEmitAndRetryWaitOnlyForTheirOwnDeliveriesAndSayWhatHappened(): void
     {
         $slow = $this->createViaCli('Slow', '/sleep/8000', 'test_ping');

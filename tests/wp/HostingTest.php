@@ -51,12 +51,15 @@ final class HostingTest extends WpTestCase
         $out = json_decode(trim(self::asRoot('$p = MultisiteWebhooks\Plugin::instance(); $id = hooks_emit("test_ping", ["n" => 1]);
             echo json_encode([get_class($p->engine()), $id, $p->loader()->fix()]);')), true);
         $this->assertSame('MultisiteWebhooks\Engine\OutboxEngine', $out[0], 'root does not start the engine in the web user\'s spool');
-        $this->assertMatchesRegularExpression('/^outbox_\d+$/', $out[1], 'its event waits in the database');
+        $this->assertInOutbox($out[1], 'its event waits in the database');
         $this->assertStringContainsString('sudo -u www-data -- wp', $out[2], 'and it says how to run it');
         $this->assertSame([], self::rootOwned(), 'no root-owned file in the spool');
         // A process that moves the outbox as the web user delivers it.
         self::wpJson('echo json_encode(MultisiteWebhooks\Cron::tick(MultisiteWebhooks\Plugin::instance(), 10));');
-        $this->assertCount(2, $this->waitForPosts('/pings', 2));
+        $posts = $this->waitForPosts('/pings', 2);
+        $this->assertCount(2, $posts);
+        $ids = array_column(array_map(static fn (array $p): array => ['n' => json_decode($p['body'], true)['n'], 'id' => $p['headers']['webhook-id']], $posts), 'id', 'n');
+        $this->assertSame($out[1], $ids[1], 'delivered under the id reported when it was raised');
     }
 
     public function testDoctorFindsSpoolFilesOfAnotherUser(): void
@@ -131,9 +134,10 @@ final class HostingTest extends WpTestCase
         [$proc, $pipes, $pid] = self::startWorker(60);
         try {
             $emitted = json_decode((string) file_get_contents(self::$env['MWH_NOFFI_URL'] . '?mwh_e2e_emit=7'), true);
-            $this->assertMatchesRegularExpression('/^outbox_\d+$/', $emitted['id'] ?? '', 'raised where PHP has no FFI');
+            $this->assertMatchesRegularExpression('/^msg_[0-9A-HJKMNP-TV-Z]{26}$/', $emitted['id'] ?? '', 'raised where PHP has no FFI, it has its webhook-id at once');
             $got = $this->waitForPosts('/worker', 1, 2.0);
             $this->assertSame(7, json_decode($got[0]['body'], true)['n']);
+            $this->assertSame($emitted['id'], $got[0]['headers']['webhook-id'], 'and the receiver sees that id');
             // While the worker lives, page views do not take delivery over.
             file_get_contents('http://localhost/');
             $this->assertSame($pid, (int) self::wpJson('echo json_encode(MultisiteWebhooks\Plugin::instance()->engine()->stats()["leader_pid"]);'));
@@ -294,7 +298,7 @@ final class HostingTest extends WpTestCase
             $this->assertSame([], glob($dir . '/probe-*'), 'the probe file is removed');
             // The engine does not start there: the event waits in the outbox, no secret is written.
             $r = self::wpJson($there . '$id = hooks_emit("test_ping", ["n" => 1]); echo json_encode([$id, MultisiteWebhooks\Plugin::instance()->loader()->reason(), MultisiteWebhooks\Plugin::instance()->loader()->fix()]);');
-            $this->assertStringStartsWith('outbox_', (string) $r[0]);
+            $this->assertInOutbox((string) $r[0]);
             $this->assertStringContainsString('is served over HTTP', $r[1]);
             $this->assertStringContainsString('MULTISITE_WEBHOOKS_SPOOL_DIR', $r[2]);
             $this->assertFileDoesNotExist($dir . '/endpoints.json');

@@ -498,7 +498,7 @@ final class WebhookCommand
         if (is_wp_error($id)) {
             \WP_CLI::error($id->get_error_message());
         }
-        if (strpos((string) $id, 'outbox_') === 0) {
+        if ($this->plugin->dispatcher()->wentToOutbox((string) $id)) {
             \WP_CLI::warning('This PHP cannot reach the delivery engine; the event waits in the outbox until a process with the engine moves it. Run `wp webhook doctor`.');
         }
         \WP_CLI::line((string) $id);

@@ -78,6 +78,16 @@ interface Engine
     public function emit(string $event, array|string $payload): string;
 
     /**
+     * Accepts an event under the id it got when it was raised (`msg_…`): one moved from the
+     * database outbox, so that receivers see the `webhook-id` already reported for it.
+     *
+     * @param string $payload The JSON text of an object, sent byte for byte.
+     *
+     * @throws EngineException INVALID_JSON (also a malformed id), INVALID_EVENT, INVALID_UTF8, TOO_LARGE, NOT_INITIALIZED, SPOOL.
+     */
+    public function emitAs(string $id, string $event, string $payload): void;
+
+    /**
      * Sends one real, signed request now and waits for the answer.
      *
      * @param array<string, mixed> $request `['endpoint' => [...], 'event' => slug, 'payload' => array|json string]`.

@@ -133,6 +133,11 @@ final class FfiEngine implements Engine
         }
     }
 
+    public function emitAs(string $id, string $event, string $payload): void
+    {
+        $this->check($this->ffi->hooks_emit_as($event, strlen($event), $id, strlen($id), $payload, strlen($payload)));
+    }
+
     public function sendTest(array $request): array
     {
         $json = self::encodeRequest($request);

@@ -80,10 +80,15 @@ final class OutboxEngine implements Engine
             throw new EngineException($status, $refusal['detail'], null, $refusal['kind']);
         }
         $id = $this->outbox->add($event, $json, $this->reason);
-        if ($id === 0) {
+        if ($id === '') {
             throw new EngineException(EngineException::SPOOL, 'outbox: the database did not accept the event', null, 'outbox_unwritable');
         }
-        return 'outbox_' . $id;
+        return $id;
+    }
+
+    public function emitAs(string $id, string $event, string $payload): void
+    {
+        throw $this->unavailable();
     }
 
     public function sendTest(array $request): array

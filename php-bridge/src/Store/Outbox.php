@@ -18,19 +18,58 @@ use MultisiteWebhooks\Engine\EngineException;
  */
 final class Outbox
 {
+    /** Crockford's base-32 alphabet, as the engine writes message ids. */
+    private const CROCKFORD = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
+
     /**
-     * Stores an event; returns its row id.
+     * Stores an event under a new message id — the `webhook-id` its receivers will see, the
+     * same form the engine gives (`msg_` + a ULID) — and returns the id ('' when the database
+     * refused the row).
      */
-    public function add(string $event, string $payloadJson, string $reason): int
+    public function add(string $event, string $payloadJson, string $reason): string
     {
         global $wpdb;
+        $id = self::newId();
         $ok = $wpdb->insert(Schema::table('outbox'), [
+            'event_id' => $id,
             'event' => $event,
             'payload' => $payloadJson,
             'reason' => mb_substr($reason, 0, 255),
             'date_created' => gmdate('Y-m-d H:i:s'),
-        ], ['%s', '%s', '%s', '%s']);
-        return $ok ? (int) $wpdb->insert_id : 0;
+        ], ['%s', '%s', '%s', '%s', '%s']);
+        return $ok ? $id : '';
+    }
+
+    /**
+     * Whether the event with this id waits here.
+     */
+    public function has(string $eventId): bool
+    {
+        global $wpdb;
+        return (int) $wpdb->get_var($wpdb->prepare('SELECT COUNT(*) FROM ' . Schema::table('outbox') . ' WHERE event_id = %s', $eventId)) > 0; // phpcs:ignore WordPress.DB.PreparedSQL -- table name only.
+    }
+
+    /**
+     * A message id: `msg_`, then 48 bits of milliseconds and 80 random bits in 26 Crockford
+     * base-32 characters (a ULID), so ids sort by when events were raised.
+     */
+    public static function newId(): string
+    {
+        $ms = (int) floor(microtime(true) * 1000);
+        $time = '';
+        for ($i = 0; $i < 10; $i++) {
+            $time = self::CROCKFORD[$ms % 32] . $time;
+            $ms = intdiv($ms, 32);
+        }
+        $bits = '';
+        foreach (str_split(random_bytes(10)) as $byte) {
+            $bits .= str_pad(decbin(ord($byte)), 8, '0', STR_PAD_LEFT);
+        }
+        $random = '';
+        foreach (str_split($bits, 5) as $five) {
+            $random .= self::CROCKFORD[bindec($five)];
+        }
+        return 'msg_' . $time . $random;
     }
 
     /**
@@ -92,11 +131,16 @@ final class Outbox
         if ($ids === []) {
             return 0;
         }
-        $rows = $wpdb->get_results("SELECT id, event, payload FROM {$table} WHERE id IN (" . implode(',', $ids) . ') ORDER BY id ASC'); // phpcs:ignore WordPress.DB.PreparedSQL -- integers only.
+        $rows = $wpdb->get_results("SELECT id, event_id, event, payload FROM {$table} WHERE id IN (" . implode(',', $ids) . ') ORDER BY id ASC'); // phpcs:ignore WordPress.DB.PreparedSQL -- integers only.
         $moved = 0;
         foreach ((array) $rows as $row) {
             try {
-                $engine->emit((string) $row->event, (string) $row->payload);
+                // Under the id reported when it was raised (rows from before ids were kept: a new one).
+                if ((string) $row->event_id !== '') {
+                    $engine->emitAs((string) $row->event_id, (string) $row->event, (string) $row->payload);
+                } else {
+                    $engine->emit((string) $row->event, (string) $row->payload);
+                }
                 $moved++;
             } catch (EngineException $e) {
                 if ($e->isTransient()) {

@@ -15,7 +15,7 @@ namespace MultisiteWebhooks\Store;
 final class Schema
 {
     /** Bump when a table definition changes. */
-    public const DB_VERSION = '4';
+    public const DB_VERSION = '5';
 
     /** Network option holding the installed DB_VERSION. */
     public const OPTION = 'multisite_webhooks_db_version';
@@ -126,6 +126,7 @@ final class Schema
 ) {$charset};");
         dbDelta("CREATE TABLE {$outbox} (
   id bigint(20) unsigned NOT NULL AUTO_INCREMENT,
+  event_id varchar(40) NOT NULL DEFAULT '',
   event varchar(191) NOT NULL DEFAULT '',
   payload longtext NOT NULL,
   reason varchar(255) NOT NULL DEFAULT '',

@@ -85,6 +85,16 @@ abstract class WpTestCase extends TestCase
     }
 
     /**
+     * Asserts `$id` is a message id (the `webhook-id` receivers will see) whose event waits
+     * in the database outbox.
+     */
+    protected function assertInOutbox(string $id, string $message = ''): void
+    {
+        $this->assertMatchesRegularExpression('/^msg_[0-9A-HJKMNP-TV-Z]{26}$/', $id, $message);
+        $this->assertSame('1', trim(self::wp('echo (int) MultisiteWebhooks\Plugin::instance()->outbox()->has(' . var_export($id, true) . ');')), $message . ': in the outbox');
+    }
+
+    /**
      * Runs PHP code inside WordPress (as the site at `$url`) and returns what it printed.
      */
     protected static function wp(string $code, string $url = 'http://localhost/', array $ini = []): string
