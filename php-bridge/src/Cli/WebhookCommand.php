@@ -679,6 +679,11 @@ final class WebhookCommand
     public function import_ultimate_multisite(array $args, array $assoc): void
     {
         $r = $this->plugin->umImport()->run((bool) \WP_CLI\Utils\get_flag_value($assoc, 'disable-source', false));
+        if (is_wp_error($r) && $r->get_error_code() === 'multisite_webhooks_no_source') {
+            // Nothing to migrate is not a failure: a provisioning script may run this on every network.
+            \WP_CLI::success('Nothing to import: ' . $r->get_error_message());
+            return;
+        }
         if (is_wp_error($r)) {
             \WP_CLI::error($r->get_error_message());
         }
