@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 use serde_json::json;
 
-use crate::clock::{new_id, Clock, Random, SplitMix, SystemClock};
+use crate::clock::{is_id, new_id, Clock, Random, SplitMix, SystemClock};
 use crate::config::{check_event, Endpoint, EndpointSpec, Rejected, Snapshot};
 use crate::delivery::{Deliverer, Request};
 use crate::error::{Error, Result};
@@ -183,8 +183,7 @@ impl Engine {
     /// plugin's database outbox), so that receivers see the `webhook-id` that was already
     /// reported for it. Otherwise as [`Engine::emit`].
     pub fn emit_as(&self, id: &str, event: &str, payload: &[u8]) -> Result<()> {
-        let crockford = |b: u8| b.is_ascii_digit() || (b.is_ascii_uppercase() && !matches!(b, b'I' | b'L' | b'O' | b'U'));
-        if id.len() != 30 || !id.starts_with("msg_") || !id.bytes().skip(4).all(crockford) {
+        if !is_id(id, "msg_") {
             return Err(Error::Json(format!("id: msg_ and 26 Crockford base-32 characters, got {:?}", id.chars().take(40).collect::<String>())));
         }
         self.accept(id.to_string(), event, payload).map(|_| ())

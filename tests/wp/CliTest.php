@@ -571,7 +571,16 @@ final class CliTest extends WpTestCase
         self::ok('webhook emit', ['test_ping'], ['payload' => '{"n":1}']);
         $r = self::cli('webhook queue flush', [], ['timeout' => '10']);
         $this->assertSame(0, $r['status'], $r['err']);
-        $this->assertStringContainsString('Success: Nothing is due or in flight', $r['out']);
+        $this->assertMatchesRegularExpression('/^Success: Nothing is due or in flight \(\d+ retrying later, \d+ parked\); \d+ attempts recorded/m', $r['out']);
+        // When the time runs out it names the same four counts the depth is made of.
+        $this->createViaCli('Slow', '/sleep/3000', 'test_ping');
+        self::ok('webhook emit', ['test_ping'], ['payload' => '{"n":2}', 'wait' => '0', 'porcelain' => true]);
+        $r = self::cli('webhook queue flush', [], ['timeout' => '0.2']);
+        $this->assertSame(1, $r['status'], $r['out'] . $r['err']);
+        $this->assertMatchesRegularExpression('/Still (\d+) deliveries waiting after 0\.2 s: (\d+) due, (\d+) in flight, (\d+) retrying later, (\d+) parked \(endpoint unreachable\); nothing is lost/', $r['err']);
+        preg_match('/Still (\d+) deliveries waiting after 0\.2 s: (\d+) due, (\d+) in flight, (\d+) retrying later, (\d+) parked/', $r['err'], $n);
+        $this->assertGreaterThan(0, (int) $n[1]);
+        $this->assertSame((int) $n[1], (int) $n[2] + (int) $n[3] + (int) $n[4] + (int) $n[5], 'the parts add up to the total');
         $this->assertCliError('--timeout is a number of seconds', 'webhook queue flush', [], ['timeout' => 'soon']);
         $this->assertCliError('--timeout is a number of seconds', 'webhook queue flush', [], ['timeout' => '-1']);
     }

@@ -140,11 +140,23 @@ final class Output
      */
     public static function format(array $assoc, array $allowed = self::FORMATS): string
     {
-        $format = (string) ($assoc['format'] ?? 'table');
-        if (!in_array($format, $allowed, true)) {
-            \WP_CLI::error(sprintf('Unknown format "%s": use one of %s.', $format, implode(', ', $allowed)));
+        return self::oneOf('format', $assoc['format'] ?? 'table', $allowed);
+    }
+
+    /**
+     * Webhook id => the deliveries waiting for its unreachable endpoint (its circuit is open)
+     * and when the engine tries it next (UTC), from the engine's stats.
+     *
+     * @param array<string, mixed> $stats Engine::stats().
+     * @return array<string, array{waiting:int, next_probe_at:string}>
+     */
+    public static function parked(array $stats): array
+    {
+        $out = [];
+        foreach ((array) ($stats['endpoints_unreachable'] ?? []) as $id => $u) {
+            $out[(string) $id] = ['waiting' => (int) ($u['waiting'] ?? 0), 'next_probe_at' => gmdate('Y-m-d H:i:s', intdiv((int) ($u['next_probe_ms'] ?? 0), 1000))];
         }
-        return $format;
+        return $out;
     }
 
     /**

@@ -96,7 +96,7 @@ final class QueueCommand
             'in_flight' => (int) ($s['in_flight'] ?? 0),
             'retrying' => (int) ($s['retrying'] ?? 0),
             'parked' => (int) ($s['parked'] ?? 0),
-            'parked_by_webhook' => self::parkedByWebhook((array) ($s['endpoints_unreachable'] ?? [])),
+            'parked_by_webhook' => Output::parked($s),
             'leader_pid' => $pid > 0 ? $pid : null,
             'leader_alive' => $pid > 0 && is_dir('/proc/' . $pid),
             'last_error' => isset($s['last_error']) ? (string) $s['last_error'] : '',
@@ -165,20 +165,5 @@ final class QueueCommand
         }
         \WP_CLI::success(sprintf('Nothing is due or in flight (%d retrying later, %d parked); %d attempts recorded in the delivery log.',
             $n('retrying'), $n('parked'), $imported));
-    }
-
-    /**
-     * Webhook id => deliveries waiting for its unreachable endpoint, with the next probe (UTC).
-     *
-     * @param array<string, mixed> $unreachable The engine's `endpoints_unreachable`.
-     * @return array<string, array{waiting:int, next_probe_at:string}>
-     */
-    private static function parkedByWebhook(array $unreachable): array
-    {
-        $out = [];
-        foreach ($unreachable as $id => $u) {
-            $out[(string) $id] = ['waiting' => (int) ($u['waiting'] ?? 0), 'next_probe_at' => gmdate('Y-m-d H:i:s', intdiv((int) ($u['next_probe_ms'] ?? 0), 1000))];
-        }
-        return $out;
     }
 }

@@ -707,18 +707,17 @@ final class WebhookCommand
      */
     private function withCircuit(array $hooks): array
     {
-        $unreachable = [];
+        $parked = [];
         if ($this->plugin->engine()->delivers()) {
             try {
-                $unreachable = (array) ($this->plugin->engine()->stats()['endpoints_unreachable'] ?? []);
+                $parked = Output::parked($this->plugin->engine()->stats());
             } catch (\Throwable $e) {
-                $unreachable = []; // The figures are a courtesy: the webhook is shown anyway.
+                $parked = []; // The figures are a courtesy: the webhook is shown anyway.
             }
         }
         foreach ($hooks as $i => $h) {
-            $u = (array) ($unreachable[(string) $h['id']] ?? []);
-            $hooks[$i]['parked'] = (int) ($u['waiting'] ?? 0);
-            $hooks[$i]['next_probe_at'] = isset($u['next_probe_ms']) ? gmdate('Y-m-d H:i:s', intdiv((int) $u['next_probe_ms'], 1000)) : null;
+            $hooks[$i]['parked'] = $parked[(string) $h['id']]['waiting'] ?? 0;
+            $hooks[$i]['next_probe_at'] = $parked[(string) $h['id']]['next_probe_at'] ?? null;
         }
         return $hooks;
     }

@@ -572,7 +572,7 @@ final class Controller
                 'events' => ['type' => 'array', 'items' => ['type' => 'string']],
                 'event' => ['type' => 'string', 'description' => __('The first event (Ultimate Multisite compatible).', 'multisite-webhooks')],
                 'active' => ['type' => 'boolean'],
-                'status' => ['type' => 'string', 'enum' => ['active', 'inactive', 'disabled'], 'readonly' => true],
+                'status' => ['type' => 'string', 'enum' => Webhooks::STATUSES, 'readonly' => true],
                 'disabled_reason' => ['type' => 'string', 'readonly' => true],
                 'url_checked' => ['description' => __('Whether the engine\'s address check judged the URL (false: saved where no engine could ask; the first process with the engine checks it).', 'multisite-webhooks'), 'type' => 'boolean', 'readonly' => true],
                 'payload_format' => ['type' => 'string', 'enum' => Webhooks::FORMATS],
