@@ -38,6 +38,6 @@ if ( ! function_exists( 'hooks_emit' ) ) {
 	 * @return string|WP_Error The event id (`msg_…`, the `webhook-id` receivers see), or why it was refused.
 	 */
 	function hooks_emit( string $slug, $payload = array() ) {
-		return \MultisiteWebhooks\Plugin::instance()->dispatcher()->emit( $slug, $payload );
+		return \MultisiteWebhooks\Plugin::instance()->emitter()->emit( $slug, $payload );
 	}
 }

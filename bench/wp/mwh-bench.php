@@ -62,7 +62,7 @@ add_action( 'init', static function () {
 			$t0           = hrtime( true );
 			$id           = hooks_emit( 'bench_ping', $payload );
 			$ns[]         = hrtime( true ) - $t0;
-			if ( is_wp_error( $id ) || MultisiteWebhooks\Plugin::instance()->dispatcher()->wentToOutbox( (string) $id ) ) {
+			if ( is_wp_error( $id ) || MultisiteWebhooks\Plugin::instance()->emitter()->wentToOutbox( (string) $id ) ) {
 				status_header( 500 );
 				echo esc_html( is_wp_error( $id ) ? $id->get_error_message() : 'the event went to the outbox' );
 				exit;

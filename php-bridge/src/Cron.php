@@ -59,7 +59,7 @@ final class Cron
 
     /**
      * One round of upkeep; returns what was done. Never throws: each step that fails is
-     * recorded for the network admin (Dispatcher::noteError) and the next steps still run.
+     * recorded for the network admin (Emitter::noteError) and the next steps still run.
      *
      * @return array{imported:int, moved:int, pruned:int, errors:list<string>}
      */
@@ -72,7 +72,7 @@ final class Cron
                 $work();
             } catch (\Throwable $e) {
                 $done['errors'][] = $e->getMessage();
-                $plugin->dispatcher()->noteError($e->getMessage(), $e instanceof EngineException ? $e->kind() : 'internal');
+                $plugin->emitter()->noteError($e->getMessage(), $e instanceof EngineException ? $e->kind() : 'internal');
             }
         };
         $engine = $plugin->engine();
@@ -80,10 +80,10 @@ final class Cron
             $step(static fn () => $plugin->operations()->runJobs(min(5.0, $seconds)));
             $step(static fn () => self::noteRun());
             $step(static fn () => $plugin->webhooks()->expireSecrets());
-            $step(static fn () => $plugin->dispatcher()->sync($engine, true));
+            $step(static fn () => $plugin->emitter()->sync($engine, true));
             $step(static fn () => $plugin->operations()->checkUnchecked($engine));
             $step(static function () use ($plugin, $engine, $end, &$done): void {
-                $refused = [$plugin->dispatcher(), 'refuseFromOutbox'];
+                $refused = [$plugin->emitter(), 'refuseFromOutbox'];
                 while (microtime(true) < $end && ($moved = $plugin->outbox()->drain($engine, $refused)) > 0) {
                     $done['moved'] += $moved;
                 }

@@ -58,7 +58,7 @@ final class Importer
                 $this->noteDropped($batch['dropped']);
             } while ($batch['more'] && microtime(true) < $end);
         } catch (\Throwable $e) {
-            $this->plugin->dispatcher()->noteError($e->getMessage(), $e instanceof EngineException ? $e->kind() : 'internal');
+            $this->plugin->emitter()->noteError($e->getMessage(), $e instanceof EngineException ? $e->kind() : 'internal');
         }
         return $imported;
     }

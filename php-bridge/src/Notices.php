@@ -89,7 +89,7 @@ final class Notices
                     esc_html($hook['name']), esc_html(self::disabledReason($hook)))];
             }
         }
-        foreach ((array) get_site_option(Dispatcher::REJECTED, []) as $id => $r) {
+        foreach ((array) get_site_option(Emitter::REJECTED, []) as $id => $r) {
             $out[] = ['error', sprintf(
                 /* translators: 1: webhook name, 2: why */
                 esc_html__('The webhook "%1$s" receives no events: the engine cannot use it. %2$s Edit it to correct this.', 'multisite-webhooks'),
@@ -142,7 +142,7 @@ final class Notices
                     esc_html(implode(', ', array_map('strval', $slugs))))];
             }
         }
-        $error = get_site_option(Dispatcher::LAST_ERROR);
+        $error = get_site_option(Emitter::LAST_ERROR);
         if (is_array($error) && !empty($error['message']) && time() - (int) ($error['time'] ?? 0) < DAY_IN_SECONDS) {
             $out[] = ['warning', sprintf(
                 /* translators: %s: error message */

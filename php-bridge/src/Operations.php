@@ -81,7 +81,7 @@ final class Operations
             $this->plugin->deliveries()->storePayload((string) $r['event_id'], $event, $payload, (int) ($r['started_at'] ?? 0));
             $r['delivery_id'] = $this->deliveryIdOf((string) $record['attempt_id']);
         } catch (\RuntimeException $e) {
-            $this->plugin->dispatcher()->noteError($e->getMessage(), 'database');
+            $this->plugin->emitter()->noteError($e->getMessage(), 'database');
             $r['delivery_id'] = 0;
         }
         return self::withSentence($r);
@@ -280,7 +280,7 @@ final class Operations
             return is_wp_error($r) ? $r : true;
         }
         try {
-            $this->plugin->dispatcher()->sync($engine, true);
+            $this->plugin->emitter()->sync($engine, true);
             $engine->redeliver(['event_id' => (string) $d['event_id'], 'endpoint_id' => (int) $d['webhook_id'], 'event' => (string) $d['event'], 'payload' => $payload]);
         } catch (EngineException $e) {
             return self::refusal($e);
@@ -328,7 +328,7 @@ final class Operations
     public function targetsOf(array $events): array
     {
         $targets = [];
-        $rejected = array_map('intval', array_keys((array) get_site_option(Dispatcher::REJECTED, [])));
+        $rejected = array_map('intval', array_keys((array) get_site_option(Emitter::REJECTED, [])));
         $bySlug = [];
         foreach ($events as [$id, $slug]) {
             $bySlug[$slug] ??= $this->plugin->webhooks()->listeners($slug, $rejected);
@@ -575,7 +575,7 @@ final class Operations
         $out['path'] = $this->deliveryPath();
         $out['spool_served'] = SpoolExposure::verdict($out['spool_dir']);
         $out['outbox_age'] = $out['outbox'] > 0 ? $this->plugin->outbox()->oldestAge() : 0;
-        $out['rejected'] = (array) get_site_option(Dispatcher::REJECTED, []);
+        $out['rejected'] = (array) get_site_option(Emitter::REJECTED, []);
         $out['refused_24h'] = $this->plugin->deliveries()->refusedSince(time() - DAY_IN_SECONDS);
         $out['unchecked'] = count($this->plugin->webhooks()->unchecked());
         return $out;

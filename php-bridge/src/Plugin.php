@@ -41,7 +41,7 @@ final class Plugin
     private string $file;
     private ?Loader $loader = null;
     private ?Catalog $catalog = null;
-    private ?Dispatcher $dispatcher = null;
+    private ?Emitter $emitter = null;
     private ?Webhooks $webhooks = null;
     private ?Deliveries $deliveries = null;
     private ?Outbox $outbox = null;
@@ -114,7 +114,7 @@ final class Plugin
         // spool has none alive, this PHP-FPM worker becomes it (after its own page is done).
         add_action('shutdown', [$this, 'ensureDeliveryLeader'], 1000);
         add_action('multisite_webhooks_config_changed', function (): void {
-            $this->dispatcher()->configChanged();
+            $this->emitter()->configChanged();
         });
         CoreEvents::attach($this);
         UltimateMultisite::attach($this);
@@ -149,7 +149,7 @@ final class Plugin
         try {
             SpoolExposure::check(Settings::spoolDir());
         } catch (\Throwable $e) {
-            $this->dispatcher()->noteError($e->getMessage(), 'internal');
+            $this->emitter()->noteError($e->getMessage(), 'internal');
         }
     }
 
@@ -169,7 +169,7 @@ final class Plugin
         try {
             $this->engine();
         } catch (\Throwable $e) {
-            $this->dispatcher()->noteError($e->getMessage()); // Never let this reach the page.
+            $this->emitter()->noteError($e->getMessage()); // Never let this reach the page.
         }
     }
 
@@ -243,9 +243,9 @@ final class Plugin
     /**
      * Where events go.
      */
-    public function dispatcher(): Dispatcher
+    public function emitter(): Emitter
     {
-        return $this->dispatcher ??= new Dispatcher($this);
+        return $this->emitter ??= new Emitter($this);
     }
 
     /**

@@ -56,7 +56,7 @@ final class Worker
         $nextStatus = $started + $statusEvery;
         $nextUpkeep = 0.0;
         $nextBeat = 0.0;
-        $refused = [$this->plugin->dispatcher(), 'refuseFromOutbox'];
+        $refused = [$this->plugin->emitter(), 'refuseFromOutbox'];
         while (true) {
             try {
                 if (microtime(true) >= $nextBeat) {
@@ -80,10 +80,10 @@ final class Worker
                     $done['imported'] += $this->plugin->importer()->run(0.2);
                 }
             } catch (EngineException $e) {
-                $this->plugin->dispatcher()->noteError($e->getMessage(), $e->kind());
+                $this->plugin->emitter()->noteError($e->getMessage(), $e->kind());
             } catch (\Throwable $e) {
                 // A database hiccup must not end the worker: noted, and the next round tries again.
-                $this->plugin->dispatcher()->noteError($e->getMessage(), 'internal');
+                $this->plugin->emitter()->noteError($e->getMessage(), 'internal');
             }
             $now = microtime(true);
             if ($status !== null && $now >= $nextStatus) {
@@ -108,7 +108,7 @@ final class Worker
         try {
             $engine->shutdown(2000);
         } catch (EngineException $e) {
-            $this->plugin->dispatcher()->noteError($e->getMessage(), $e->kind());
+            $this->plugin->emitter()->noteError($e->getMessage(), $e->kind());
         }
         $done['imported'] += $this->plugin->importer()->run(2.0);
         $this->plugin->jobs()->stopped();

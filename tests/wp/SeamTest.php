@@ -23,7 +23,7 @@ final class SeamTest extends WpTestCase
         // Leave the network as the other suites expect it: no refusals, nothing waiting.
         self::wp('global $wpdb; $wpdb->query("DELETE FROM " . MultisiteWebhooks\Store\Schema::table("outbox"));
             $wpdb->query("DELETE FROM " . MultisiteWebhooks\Store\Schema::table("deliveries") . " WHERE outcome = \'refused\'");
-            delete_site_option(MultisiteWebhooks\Dispatcher::LAST_ERROR); delete_site_option(MultisiteWebhooks\Dispatcher::REJECTED);');
+            delete_site_option(MultisiteWebhooks\Emitter::LAST_ERROR); delete_site_option(MultisiteWebhooks\Emitter::REJECTED);');
         parent::tearDown();
     }
 
@@ -91,7 +91,7 @@ final class SeamTest extends WpTestCase
             $this->assertMatchesRegularExpression('/^msg_/', trim($out));
             $tick = self::wpJson('echo json_encode(MultisiteWebhooks\Cron::tick(' . self::P . ', 3));');
             $this->assertSame(0, $tick['imported']);
-            $last = self::wpJson('echo json_encode(get_site_option(MultisiteWebhooks\Dispatcher::LAST_ERROR));');
+            $last = self::wpJson('echo json_encode(get_site_option(MultisiteWebhooks\Emitter::LAST_ERROR));');
             $this->assertSame('spool', $last['kind'], 'what happened is recorded: ' . json_encode($last));
         } finally {
             chmod($spool . '/results', 0700);
@@ -158,7 +158,7 @@ final class SeamTest extends WpTestCase
         self::importResults();
         $before = (int) trim(self::wp($stored));
         // 40 events of 600 KB to three webhooks, sent by a process that records nothing.
-        self::wp('$e = ' . self::P . '->engine(); ' . self::P . '->dispatcher()->sync($e, true);
+        self::wp('$e = ' . self::P . '->engine(); ' . self::P . '->emitter()->sync($e, true);
             for ($i = 0; $i < 40; $i++) { $e->emit("test_ping", json_encode(["n" => $i, "text" => str_repeat("x", 600000)])); }
             if (!$e->flush(120000)) { fwrite(STDERR, "not flushed"); exit(1); }');
         // A reader that dies before it acknowledges loses nothing.
@@ -231,7 +231,7 @@ final class SeamTest extends WpTestCase
         // Rows that reached the outbox some other way: 30 of 500 KB, and one the engine refuses.
         self::wp('$o = ' . self::P . '->outbox(); for ($i = 0; $i < 30; $i++) { $o->add("test_ping", json_encode(["n" => 100 + $i, "pad" => str_repeat("p", 500000)]), "test"); }
             $o->add("test_ping", "[1,2]", "test");');
-        $first = (int) trim(self::wp('$p = ' . self::P . '; echo $p->outbox()->drain($p->engine(), [$p->dispatcher(), "refuseFromOutbox"]);'));
+        $first = (int) trim(self::wp('$p = ' . self::P . '; echo $p->outbox()->drain($p->engine(), [$p->emitter(), "refuseFromOutbox"]);'));
         $this->assertGreaterThan(0, $first);
         $this->assertLessThan(31, $first, 'one drain moves about 8 MB, not everything');
         $tick = self::wpJson('echo json_encode(MultisiteWebhooks\Cron::tick(' . self::P . ', 30));');

@@ -144,9 +144,9 @@ final class QueueCommand
             \WP_CLI::error($this->plugin->loader()->reason() . ' ' . $this->plugin->loader()->fix());
         }
         try {
-            $this->plugin->dispatcher()->sync($engine, true);
+            $this->plugin->emitter()->sync($engine, true);
             $moved = 0;
-            while (($n = $this->plugin->outbox()->drain($engine, [$this->plugin->dispatcher(), 'refuseFromOutbox'])) > 0) {
+            while (($n = $this->plugin->outbox()->drain($engine, [$this->plugin->emitter(), 'refuseFromOutbox'])) > 0) {
                 $moved += $n;
             }
             if ($moved > 0) {

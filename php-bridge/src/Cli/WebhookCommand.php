@@ -494,17 +494,17 @@ final class WebhookCommand
             \WP_CLI::error(sprintf('The payload is not a JSON object (%s). Give an object such as --payload=\'{"key":"value"}\'.',
                 json_last_error() !== JSON_ERROR_NONE ? json_last_error_msg() : 'got ' . gettype($decoded)));
         }
-        $id = $this->plugin->dispatcher()->emit($slug, $json);
+        $id = $this->plugin->emitter()->emit($slug, $json);
         if (is_wp_error($id)) {
             \WP_CLI::error($id->get_error_message());
         }
-        if ($this->plugin->dispatcher()->wentToOutbox((string) $id)) {
+        if ($this->plugin->emitter()->wentToOutbox((string) $id)) {
             \WP_CLI::warning('This PHP cannot reach the delivery engine; the event waits in the outbox until a process with the engine moves it. Run `wp webhook doctor`.');
         }
         \WP_CLI::line((string) $id);
         $wait = isset($assoc['wait']) ? (float) $assoc['wait'] : Settings::flushTimeoutMs() / 1000;
         $porcelain = (bool) \WP_CLI\Utils\get_flag_value($assoc, 'porcelain', false);
-        $mine = $this->plugin->dispatcher()->takeEmitted();
+        $mine = $this->plugin->emitter()->takeEmitted();
         if ($mine === [] || $wait <= 0) {
             return;
         }

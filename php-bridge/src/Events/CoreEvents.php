@@ -77,11 +77,11 @@ final class CoreEvents
             try {
                 $payload = $build();
             } catch (\Throwable $e) {
-                $plugin->dispatcher()->refuseEvent($slug, 'internal', sprintf('building the payload failed: %s', $e->getMessage()));
+                $plugin->emitter()->refuseEvent($slug, 'internal', sprintf('building the payload failed: %s', $e->getMessage()));
                 return;
             }
             if (is_array($payload)) {
-                $plugin->dispatcher()->emitTrusted($slug, $payload);
+                $plugin->emitter()->emitTrusted($slug, $payload);
             }
         };
 

@@ -66,10 +66,10 @@ final class UltimateMultisite
                 return; // Nothing to name it by.
             }
             if (!is_array($payload)) {
-                $plugin->dispatcher()->refuseEvent($slug, 'not_object', sprintf('Ultimate Multisite raised it with a %s payload, not an array', gettype($payload)));
+                $plugin->emitter()->refuseEvent($slug, 'not_object', sprintf('Ultimate Multisite raised it with a %s payload, not an array', gettype($payload)));
                 return;
             }
-            $plugin->dispatcher()->emitTrusted($slug, $payload);
+            $plugin->emitter()->emitTrusted($slug, $payload);
         }, 10, 2);
     }
 

@@ -156,8 +156,8 @@ final class Schema
         foreach (['webhooks', 'deliveries', 'events', 'outbox', 'jobs'] as $t) {
             $wpdb->query('DROP TABLE IF EXISTS ' . self::table($t)); // phpcs:ignore WordPress.DB.PreparedSQL -- table name only.
         }
-        foreach ([self::OPTION, Webhooks::VERSION_OPTION, 'multisite_webhooks_last_prune', \MultisiteWebhooks\Dispatcher::LAST_ERROR,
-            \MultisiteWebhooks\Dispatcher::REJECTED, \MultisiteWebhooks\Importer::DROPPED_SEEN, Jobs::HEARTBEAT, \MultisiteWebhooks\Cron::LAST_RUN, \MultisiteWebhooks\SpoolExposure::OPTION] as $o) {
+        foreach ([self::OPTION, Webhooks::VERSION_OPTION, 'multisite_webhooks_last_prune', \MultisiteWebhooks\Emitter::LAST_ERROR,
+            \MultisiteWebhooks\Emitter::REJECTED, \MultisiteWebhooks\Importer::DROPPED_SEEN, Jobs::HEARTBEAT, \MultisiteWebhooks\Cron::LAST_RUN, \MultisiteWebhooks\SpoolExposure::OPTION] as $o) {
             delete_site_option($o);
         }
     }

@@ -17,7 +17,7 @@ use MultisiteWebhooks\Events\Catalog;
  * Hands events to the engine, keeps its endpoint snapshot current, and makes short-lived
  * processes wait for their deliveries before they exit.
  */
-final class Dispatcher
+final class Emitter
 {
     /** Network option: the last problem met, `['message', 'kind', 'time']`. */
     public const LAST_ERROR = 'multisite_webhooks_last_error';
