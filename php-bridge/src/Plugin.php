@@ -33,6 +33,9 @@ final class Plugin
     /** The engine library version this plugin was built with. */
     public const ENGINE_VERSION = '0.1.0';
 
+    /** The capability every page, AJAX action, REST route and notice of the plugin requires. */
+    public const CAPABILITY = 'manage_network_options';
+
     /** Text domain. */
     public const TEXT_DOMAIN = 'multisite-webhooks';
 
@@ -124,7 +127,7 @@ final class Plugin
             Admin\Admin::attach($this);
         }
         add_action('rest_api_init', function (): void {
-            (new Rest\Controller($this))->register();
+            Rest\Controller::registerAll($this);
         });
         if (defined('WP_CLI') && WP_CLI) {
             Cli\Commands::register($this);

@@ -96,7 +96,7 @@ final class RestTest extends WpTestCase
         unset($hook['secret']);
         $this->assertSame($hook, $got['body'], 'GET shows what create returned, minus the secret');
         $expected = ['id', 'name', 'webhook_url', 'events', 'event', 'active', 'status', 'disabled_reason', 'url_checked', 'payload_format', 'integration', 'hidden',
-            'event_count', 'failure_count', 'date_created', 'date_modified', 'date_last_failed', 'date_last_delivery', 'last_status', 'secret_rotating'];
+            'event_count', 'failure_count', 'date_created', 'date_modified', 'date_last_failed', 'date_last_delivery', 'last_status', 'secret_rotating', '_links'];
         $this->assertSame($expected, array_keys($got['body']));
 
         // Two more, to see filters and paging.
@@ -147,6 +147,75 @@ final class RestTest extends WpTestCase
         $this->assertSame(404, self::api('DELETE', '/webhooks/' . $hook['id'])['status']);
         $this->assertSame(404, self::api('PATCH', '/webhooks/' . $hook['id'], ['name' => 'Ghost'])['status']);
         $this->assertSame('2', self::api('GET', '/webhooks')['headers']['x-wp-total']);
+    }
+
+    public function testFieldsContextLinksAndEmbedWorkAsInCore(): void
+    {
+        $created = self::api('POST', '/webhooks', ['name' => 'Shapes', 'webhook_url' => $this->receiver->url('/shapes'), 'events' => ['test_ping'], 'integration' => 'zapier']);
+        $this->assertSame(201, $created['status'], $created['raw']);
+        $id = $created['body']['id'];
+        $this->receiver->addSecret($created['body']['secret']);
+
+        $one = self::api('GET', '/webhooks/' . $id . '?_fields=id,name');
+        $this->assertSame(['id' => $id, 'name' => 'Shapes'], $one['body'], '_fields trims one webhook');
+        $list = self::api('GET', '/webhooks?_fields=id,name');
+        $this->assertSame([['id' => $id, 'name' => 'Shapes']], $list['body'], '_fields trims every item of a list');
+        $this->assertSame('1', $list['headers']['x-wp-total']);
+
+        $embed = self::api('GET', '/webhooks/' . $id . '?context=embed');
+        $this->assertSame(200, $embed['status'], $embed['raw']);
+        $this->assertSame(['id', 'name', 'webhook_url', 'events', 'active', 'status', '_links'], array_keys($embed['body']), 'context=embed keeps the embed fields');
+        $this->assertInvalidParam(self::api('GET', '/webhooks/' . $id . '?context=nonsense'), 'context');
+
+        $links = self::api('GET', '/webhooks/' . $id)['body']['_links'];
+        $this->assertSame(self::BASE . '/webhooks/' . $id, $links['self'][0]['href']);
+        $this->assertSame(self::BASE . '/webhooks', $links['collection'][0]['href']);
+        $this->assertSame(self::BASE . '/deliveries?webhook_id=' . $id, $links['deliveries'][0]['href']);
+        $this->assertTrue($links['deliveries'][0]['embeddable']);
+
+        $eventId = trim(self::wp('echo hooks_emit("test_ping", ["n" => 3]);'));
+        $this->waitForPosts('/shapes', 1);
+        $rows = [];
+        $end = microtime(true) + 20;
+        while ($rows === [] && microtime(true) < $end) {
+            $rows = self::api('GET', '/deliveries?webhook_id=' . $id)['body'];
+            usleep(200_000);
+        }
+        $this->assertCount(1, $rows, 'the attempt shows in the log');
+        $delivery = $rows[0];
+        $this->assertSame(self::BASE . '/deliveries/' . $delivery['id'], $delivery['_links']['self'][0]['href']);
+        $this->assertSame(self::BASE . '/deliveries', $delivery['_links']['collection'][0]['href']);
+        $this->assertSame(self::BASE . '/webhooks/' . $id, $delivery['_links']['webhook'][0]['href']);
+
+        // A delivery embeds its webhook (embed fields only), a webhook its delivery log.
+        $withHook = self::api('GET', '/deliveries/' . $delivery['id'] . '?_embed=webhook');
+        $this->assertSame(200, $withHook['status'], $withHook['raw']);
+        $this->assertSame(['id' => $id, 'name' => 'Shapes'], array_intersect_key($withHook['body']['_embedded']['webhook'][0], ['id' => 1, 'name' => 1]));
+        $this->assertArrayNotHasKey('integration', $withHook['body']['_embedded']['webhook'][0]);
+        $this->assertSame(['n' => 3], $withHook['body']['payload'], 'one attempt read by its id keeps its payload');
+        $withLog = self::api('GET', '/webhooks/' . $id . '?_embed=deliveries');
+        $this->assertSame([$eventId], array_column($withLog['body']['_embedded']['deliveries'][0], 'event_id'));
+        $this->assertArrayNotHasKey('url', $withLog['body']['_embedded']['deliveries'][0][0], 'embedded attempts carry the embed fields');
+        $this->assertStringNotContainsString('whsec_', $one['raw'] . $list['raw'] . $embed['raw'] . $withHook['raw'] . $withLog['raw']);
+    }
+
+    public function testSchemaIsServedOnOptions(): void
+    {
+        foreach (['/webhooks' => 'multisite-webhook', '/webhooks/1' => 'multisite-webhook', '/events' => 'multisite-webhook-event',
+            '/deliveries' => 'multisite-webhook-delivery', '/deliveries/1' => 'multisite-webhook-delivery'] as $path => $title) {
+            $r = self::api('OPTIONS', $path);
+            $this->assertSame(200, $r['status'], "OPTIONS $path: " . $r['raw']);
+            $schema = $r['body']['schema'];
+            $this->assertSame($title, $schema['title'], $path);
+            foreach ($schema['properties'] as $name => $property) {
+                $this->assertNotEmpty($property['context'] ?? [], "$title.$name names its contexts");
+                $this->assertNotSame('', (string) ($property['description'] ?? ''), "$title.$name is described");
+            }
+        }
+        $hook = self::api('OPTIONS', '/webhooks')['body'];
+        $this->assertSame(['edit'], $hook['schema']['properties']['secret']['context'], 'the secret is no field of a webhook as read');
+        $this->assertSame(['view', 'embed', 'edit'], $hook['endpoints'][0]['args']['context']['enum']);
+        $this->assertContains('name', array_keys($hook['endpoints'][1]['args']), 'the create arguments are listed');
     }
 
     public function testZapierSubscribeReceivesEventsUntilUnsubscribed(): void

@@ -23,6 +23,12 @@ final class Deliveries
     /** Every outcome an entry can have; `failing` (failed or retrying) is a filter only. */
     public const OUTCOMES = ['delivered', 'failed', 'retrying', 'cancelled', self::REFUSED];
 
+    /** Filter on outcome: failed or retrying. */
+    public const FAILING = 'failing';
+
+    /** Every status a listing can be filtered on (admin table, REST, WP-CLI). */
+    public const STATUS_FILTERS = [...self::OUTCOMES, self::FAILING];
+
     /**
      * Records one attempt result from the engine (idempotent: a result seen before is
      * ignored). Returns whether it was new.
@@ -256,7 +262,7 @@ final class Deliveries
             }
         }
         $status = (string) ($args['status'] ?? '');
-        if ($status === 'failing') {
+        if ($status === self::FAILING) {
             $where[] = $alias . "outcome IN ('failed','retrying')";
         } elseif (in_array($status, self::OUTCOMES, true)) {
             $where[] = $alias . 'outcome = %s';

@@ -30,6 +30,9 @@ final class Webhooks
     /** A webhook's states: receives events, turned off, turned off by the engine. */
     public const STATUSES = ['active', 'inactive', 'disabled'];
 
+    /** Columns a list can be sorted by (admin table, REST `orderby`). */
+    public const ORDERBY = ['id', 'name', 'webhook_url', 'event', 'event_count', 'failure_count', 'active', 'date_created', 'date_modified', 'date_last_delivery'];
+
     /** Columns a caller may set. */
     private const FIELDS = ['name', 'webhook_url', 'events', 'active', 'hidden', 'integration', 'payload_format', 'migrated_from_id', 'url_checked'];
 
@@ -266,7 +269,7 @@ final class Webhooks
     {
         global $wpdb;
         [$where, $params] = $this->where($args);
-        $orderby = in_array($args['orderby'] ?? '', ['id', 'name', 'webhook_url', 'event', 'event_count', 'failure_count', 'active', 'date_created', 'date_modified', 'date_last_delivery'], true) ? $args['orderby'] : 'id';
+        $orderby = in_array($args['orderby'] ?? '', self::ORDERBY, true) ? $args['orderby'] : 'id';
         $order = strtoupper((string) ($args['order'] ?? 'ASC')) === 'DESC' ? 'DESC' : 'ASC';
         $per = max(1, min(1000, (int) ($args['per_page'] ?? 1000)));
         $offset = max(0, ((int) ($args['page'] ?? 1) - 1) * $per);
