@@ -12,6 +12,7 @@ use ureq::unversioned::transport::time::Duration as TimeoutAfter;
 use ureq::unversioned::transport::{DefaultConnector, NextTimeout};
 use ureq::{Agent, Timeout};
 
+use crate::clock::rfc3339;
 use crate::config::Format;
 use crate::error::{Error, Result};
 use crate::settings::Settings;
@@ -98,23 +99,6 @@ pub fn body(format: Format, event: &str, event_timestamp_ms: i64, payload: &[u8]
             b
         }
     }
-}
-
-/// `2024-01-02T03:04:05.678Z` for milliseconds since the epoch.
-pub fn rfc3339(ms: i64) -> String {
-    let (secs, milli) = (ms.div_euclid(1000), ms.rem_euclid(1000));
-    let (days, sod) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
-    // Civil from days (Howard Hinnant's algorithm).
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + if m <= 2 { 1 } else { 0 };
-    format!("{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.{milli:03}Z", sod / 3600, sod % 3600 / 60, sod % 60)
 }
 
 /// Connection pools per deliverer. An HTTP agent keeps its idle connections in one list under
@@ -352,12 +336,6 @@ mod tests {
         assert_eq!(body(Format::Flat, "x", 0, b"{}"), b"{}");
     }
 
-    #[test]
-    fn rfc3339_dates() {
-        assert_eq!(rfc3339(0), "1970-01-01T00:00:00.000Z");
-        assert_eq!(rfc3339(951_782_400_000), "2000-02-29T00:00:00.000Z");
-        assert_eq!(rfc3339(1_614_265_330_000), "2021-02-25T15:02:10.000Z");
-    }
 
     #[test]
     fn excerpt_is_capped() {

@@ -1,9 +1,12 @@
 //! The delivery leader: one process at a time holds `leader.lock`, reads every segment of the
-//! spool, fans events out to endpoints, runs attempts on a bounded pool of threads, records
-//! each outcome, and schedules retries. Other processes only enqueue.
+//! spool, runs attempts on a bounded pool of threads and records each outcome. Other
+//! processes only enqueue. What is attempted when is decided by the [`scheduler`]; this
+//! module is the shell around it that reads the spool, runs the threads and writes the files.
 
-use std::cmp::Reverse;
-use std::collections::{BinaryHeap, HashMap, VecDeque};
+mod scheduler;
+mod state_log;
+
+use std::collections::HashMap;
 use std::fs::{self, File};
 use std::io::Write;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -19,9 +22,10 @@ use crate::delivery::{Deliverer, Outcome, Request};
 use crate::results::{header_map, AttemptResult, EventEntry, ResultsWriter};
 use crate::retry::Schedule;
 use crate::settings::Settings;
-use crate::spool::frame::{self, Cursor};
 use crate::spool::segment::{open_append, EventRecord, Kind, SegmentReader};
 use crate::spool::{self, FileStamp, Spool};
+pub use scheduler::{Counters, Unreachable};
+use scheduler::{Answer, Arrival, Effect, Health, Job, Known, Rules, Scheduler, StateKind, Verdict};
 
 /// At most this many jobs wait in memory for a first attempt; the rest stay on disk.
 const READ_AHEAD_JOBS: usize = 200_000;
@@ -93,73 +97,11 @@ impl Default for Shared {
     }
 }
 
-/// One delivery of one event to one endpoint. 32 bytes: a million of them fit in 32 MB.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct Job {
-    due: i64,
-    endpoint: u64,
-    off: u32,
-    seg: u32,
-    /// Attempts already made.
-    attempts: u16,
-}
-
-impl Ord for Job {
-    fn cmp(&self, o: &Self) -> std::cmp::Ordering {
-        (self.due, self.seg, self.off, self.endpoint).cmp(&(o.due, o.seg, o.off, o.endpoint))
-    }
-}
-impl PartialOrd for Job {
-    fn partial_cmp(&self, o: &Self) -> Option<std::cmp::Ordering> {
-        Some(self.cmp(o))
-    }
-}
-
-/// A state-log entry: the last known state of (record, endpoint).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum StateKind {
-    Retrying = 1,
-    Delivered = 2,
-    Failed = 3,
-    Cancelled = 4,
-}
-
-fn encode_state(off: u32, endpoint: u64, attempts: u16, kind: StateKind, due: i64) -> Vec<u8> {
-    let mut b = Vec::with_capacity(23);
-    b.extend_from_slice(&off.to_le_bytes());
-    b.extend_from_slice(&endpoint.to_le_bytes());
-    b.extend_from_slice(&attempts.to_le_bytes());
-    b.push(kind as u8);
-    b.extend_from_slice(&due.to_le_bytes());
-    frame::encode(&b)
-}
-
-/// Reads a segment's state log: the last known state of each (record, endpoint). Stops at the
-/// first torn or damaged entry; what follows it is delivered again (at least once).
-fn load_states(path: &std::path::Path) -> HashMap<(u32, u64), (u16, StateKind, i64)> {
-    let mut m = HashMap::new();
-    let Some(buf) = spool::read_opt(path) else { return m };
-    let mut pos = 0;
-    while let frame::Next::Record(body, used) = frame::next(&buf[pos..]) {
-        pos += used;
-        let mut c = Cursor::new(body);
-        let (Some(off), Some(ep), Some(att), Some(kind), Some(due)) = (c.u32(), c.u64(), c.u16(), c.u8(), c.i64()) else { continue };
-        let kind = match kind {
-            1 => StateKind::Retrying,
-            2 => StateKind::Delivered,
-            3 => StateKind::Failed,
-            _ => StateKind::Cancelled,
-        };
-        m.insert((off, ep), (att, kind, due));
-    }
-    m
-}
-
 /// How many (record, endpoint) states the log at `path` holds, as the delivering process
 /// loads them when it opens a segment.
 #[cfg(feature = "fuzzing")]
 pub(crate) fn state_count(path: &std::path::Path) -> usize {
-    load_states(path).len()
+    state_log::load(path).len()
 }
 
 struct Seg {
@@ -168,106 +110,9 @@ struct Seg {
     /// State records not yet written (flushed after each batch of outcomes).
     state_buf: Vec<u8>,
     /// Until the segment is fully read: the state log as loaded at start.
-    states: HashMap<(u32, u64), (u16, StateKind, i64)>,
+    states: HashMap<(u32, u64), Known>,
+    /// Jobs of this segment not in a final state yet.
     outstanding: u64,
-}
-
-#[derive(Debug, Default)]
-struct EpQueue {
-    ready: VecDeque<Job>,
-    in_flight: usize,
-    /// Jobs held while the endpoint's breaker is open (they keep their attempt count).
-    parked: Vec<Parked>,
-}
-
-/// A job waiting for its endpoint to come back: 12 bytes.
-#[derive(Debug, Clone, Copy)]
-struct Parked {
-    seg: u32,
-    off: u32,
-    attempts: u16,
-}
-
-/// Consecutive failures (network error, 429, 5xx) that open an endpoint's breaker.
-const TRIP_AFTER: u32 = 3;
-/// Longest wait between probes of an unreachable endpoint.
-const MAX_PROBE_INTERVAL_MS: i64 = 10 * 60 * 1000;
-
-/// Per-endpoint circuit breaker: after repeated failures, jobs are parked instead of
-/// attempted, and one probe at a time tests whether the endpoint is back. A dead endpoint
-/// then costs one request per probe interval instead of one per waiting event.
-#[derive(Debug, Default, Clone, Copy)]
-struct Breaker {
-    failures: u32,
-    open_until: Option<i64>,
-    since: i64,
-}
-
-#[derive(Debug, PartialEq, Eq)]
-enum BreakerState {
-    Closed,
-    Open,
-    HalfOpen,
-}
-
-impl Breaker {
-    fn state(&self, now: i64) -> BreakerState {
-        match self.open_until {
-            None => BreakerState::Closed,
-            Some(t) if now < t => BreakerState::Open,
-            Some(_) => BreakerState::HalfOpen,
-        }
-    }
-
-    /// Records a failure; returns true if this opened (or re-opened) the breaker.
-    fn fail(&mut self, now: i64) -> bool {
-        if self.failures == 0 {
-            self.since = now;
-        }
-        self.failures = self.failures.saturating_add(1);
-        if self.failures < TRIP_AFTER {
-            return false;
-        }
-        let k = (self.failures - TRIP_AFTER).min(10);
-        self.open_until = Some(now + (5_000i64 << k).min(MAX_PROBE_INTERVAL_MS));
-        true
-    }
-}
-
-/// What stats.json says of an endpoint whose breaker is open.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
-pub struct Unreachable {
-    /// Consecutive failed attempts.
-    pub failures: u32,
-    /// First failure of the streak (ms).
-    pub since_ms: i64,
-    /// When the next probe is due (ms).
-    pub next_probe_ms: i64,
-    /// Deliveries waiting for it.
-    pub waiting: u64,
-}
-
-/// Per-endpoint health, kept across leaders in `health.json`.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
-struct Health {
-    revision: u64,
-    failing_since_ms: Option<i64>,
-    disabled: Option<String>,
-    disabled_at_ms: Option<i64>,
-}
-
-/// Cumulative counters, kept across leaders in `stats.json`.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
-#[serde(default)]
-pub struct Counters {
-    /// Attempts answered 2xx.
-    pub delivered: u64,
-    /// Deliveries that ran out of attempts or were refused for good (410).
-    pub failed: u64,
-    /// Deliveries dropped because their endpoint was turned off or removed.
-    pub cancelled: u64,
-    /// Attempts made in all.
-    pub attempts: u64,
 }
 
 /// What the leader writes to `stats.json`.
@@ -330,27 +175,21 @@ struct Dispatcher {
     deliverer: Deliverer,
     clock: Arc<dyn Clock>,
     rng: Arc<dyn Random>,
-    schedule: Schedule,
     self_tx: Sender<Msg>,
     // Leader state (empty while not leader).
     leader: bool,
+    /// What to attempt when; rebuilt from the spool by each new leader.
+    sched: Scheduler,
+    /// Effects the scheduler asked for, not carried out yet.
+    effects: Vec<Effect>,
     /// One channel per delivery thread, and the threads free for work.
     workers: Vec<Sender<Work>>,
     idle_workers: Vec<usize>,
-    breakers: HashMap<u64, Breaker>,
-    snapshot: Arc<Snapshot>,
     snapshot_stamp: FileStamp,
     segs: HashMap<u32, Seg>,
     seg_ids: HashMap<String, u32>,
     next_seg: u32,
-    queues: HashMap<u64, EpQueue>,
-    queued: usize,
-    in_flight: usize,
-    retry: BinaryHeap<Reverse<Job>>,
-    rr: usize,
     results: Option<ResultsWriter>,
-    health: HashMap<u64, Health>,
-    health_dirty: bool,
     stats: SpoolStats,
     last_stats_write: i64,
     last_stats_fingerprint: (bool, usize, usize, usize, u64, u64, u64, u64),
@@ -376,13 +215,10 @@ struct Work {
 impl Dispatcher {
     fn new(settings: Arc<Settings>, spool: Spool, shared: Arc<Shared>, deliverer: Deliverer, clock: Arc<dyn Clock>,
         rng: Arc<dyn Random>, self_tx: Sender<Msg>) -> Self {
-        let schedule = Schedule { delays_s: settings.retry_schedule_s.clone(), jitter: settings.retry_jitter,
-            retry_after_max_s: settings.retry_after_max_s };
-        Dispatcher { settings, spool, shared, deliverer, clock, rng, schedule, self_tx, leader: false, workers: Vec::new(), idle_workers: Vec::new(), breakers: HashMap::new(),
-            snapshot: Arc::new(Snapshot::default()), snapshot_stamp: FileStamp::default(), segs: HashMap::new(),
-            seg_ids: HashMap::new(), next_seg: 0, queues: HashMap::new(), queued: 0, in_flight: 0,
-            retry: BinaryHeap::new(), rr: 0, results: None, health: HashMap::new(), health_dirty: false,
-            stats: SpoolStats::default(), last_stats_write: 0, last_stats_fingerprint: Default::default(), last_dir_scan: 0, last_emits: 0,
+        let sched = Scheduler::new(rules(&settings), rng.clone(), HashMap::new(), Counters::default());
+        Dispatcher { settings, spool, shared, deliverer, clock, rng, self_tx, leader: false, sched, effects: Vec::new(),
+            workers: Vec::new(), idle_workers: Vec::new(), snapshot_stamp: FileStamp::default(), segs: HashMap::new(),
+            seg_ids: HashMap::new(), next_seg: 0, results: None, stats: SpoolStats::default(), last_stats_write: 0, last_stats_fingerprint: Default::default(), last_dir_scan: 0, last_emits: 0,
             worker_lock: None, worker_checked_at: i64::MIN / 2, worker_seen: false }
     }
 
@@ -439,10 +275,7 @@ impl Dispatcher {
 
             let now = self.clock.now_ms();
             let mut wait = poll;
-            if let Some(Reverse(j)) = self.retry.peek() {
-                wait = wait.min(Duration::from_millis((j.due - now).max(0) as u64));
-            }
-            if let Some(t) = self.next_probe() {
+            if let Some(t) = self.sched.next_wake() {
                 wait = wait.min(Duration::from_millis((t - now).max(0) as u64));
             }
             let first = match rx.recv_timeout(wait) {
@@ -467,12 +300,6 @@ impl Dispatcher {
             // One write per file for the whole batch of outcomes.
             self.flush_logs();
         }
-    }
-
-    /// When the earliest probe of an unreachable endpoint with waiting jobs is due.
-    fn next_probe(&self) -> Option<i64> {
-        self.queues.iter().filter(|(_, q)| !q.parked.is_empty())
-            .filter_map(|(id, _)| self.breakers.get(id).and_then(|b| b.open_until)).min()
     }
 
     /// Writes buffered state records and results.
@@ -512,14 +339,13 @@ impl Dispatcher {
         // Fresh leader state: everything is rebuilt from the spool.
         self.segs.clear();
         self.seg_ids.clear();
-        self.queues.clear();
-        self.retry.clear();
-        self.queued = 0;
-        self.in_flight = 0;
+        self.effects.clear();
         self.snapshot_stamp = FileStamp::default();
         self.stats = self.spool.read_file("stats.json").and_then(|b| serde_json::from_slice(&b).ok()).unwrap_or_default();
         self.stats.last_error = None;
-        self.health = self.spool.read_file("health.json").and_then(|b| serde_json::from_slice(&b).ok()).unwrap_or_default();
+        let health: HashMap<u64, Health> =
+            self.spool.read_file("health.json").and_then(|b| serde_json::from_slice(&b).ok()).unwrap_or_default();
+        self.sched = Scheduler::new(rules(&self.settings), self.rng.clone(), health, self.stats.counters.clone());
         match ResultsWriter::open(&self.spool, self.settings.results_max_bytes) {
             Ok(w) => self.results = Some(w),
             Err(e) => {
@@ -527,7 +353,6 @@ impl Dispatcher {
                 return self.step_down();
             }
         }
-        self.breakers.clear();
         self.workers.clear();
         self.idle_workers.clear();
         for i in 0..self.settings.concurrency {
@@ -553,7 +378,7 @@ impl Dispatcher {
     fn drain(&mut self, rx: &Receiver<Msg>, deadline: std::time::Instant) -> bool {
         self.workers.clear();
         let mut stop = false;
-        while self.in_flight > 0 {
+        while self.sched.in_flight() > 0 {
             let left = deadline.saturating_duration_since(std::time::Instant::now());
             match rx.recv_timeout(left) {
                 Ok(Msg::Done(d)) => self.finish(*d),
@@ -627,23 +452,55 @@ impl Dispatcher {
         }
         self.read_segments();
         let now = self.clock.now_ms();
-        while let Some(Reverse(j)) = self.retry.peek().copied() {
-            if j.due > now {
-                break;
-            }
-            self.retry.pop();
-            self.queues.entry(j.endpoint).or_default().ready.push_back(j);
-            self.queued += 1;
+        self.sched.promote(now);
+        if !self.workers.is_empty() {
+            self.sched.dispatch(now, self.idle_workers.len(), &mut self.effects);
+            self.perform();
         }
-        self.dispatch();
         self.cleanup_segments();
-        if self.health_dirty {
-            self.health_dirty = false;
-            if let Ok(b) = serde_json::to_vec(&self.health) {
-                if let Err(e) = self.spool.write_file("health.json", &b) {
-                    self.note_error(e);
+        let saved = self.sched.take_health().map(serde_json::to_vec);
+        if let Some(Ok(b)) = saved {
+            if let Err(e) = self.spool.write_file("health.json", &b) {
+                self.note_error(e);
+            }
+        }
+    }
+
+    /// Carries out the effects the scheduler asked for, in order (and those they lead to).
+    fn perform(&mut self) {
+        while !self.effects.is_empty() {
+            let mut batch = std::mem::take(&mut self.effects);
+            for effect in batch.drain(..) {
+                match effect {
+                    Effect::JournalEvent { seg, off } => {
+                        if let Some(Ok(rec)) = self.segs.get(&seg).map(|s| s.reader.read_at(off as u64)) {
+                            self.journal_event(&rec);
+                        }
+                    }
+                    Effect::Cancel(job, why) => self.cancel(job, &why),
+                    Effect::Start(job, endpoint) => self.start(job, *endpoint),
                 }
             }
+            if self.effects.is_empty() {
+                self.effects = batch; // keep the allocation
+            }
+        }
+    }
+
+    /// Hands an attempt to a free delivery thread.
+    fn start(&mut self, job: Job, endpoint: Endpoint) {
+        let record = match self.segs.get(&job.seg).map(|s| s.reader.read_at(job.off as u64)) {
+            Some(Ok(r)) => Arc::new(r),
+            Some(Err(e)) => {
+                self.note_error(&e);
+                return self.sched.not_started(job, Some(e.to_string()), &mut self.effects);
+            }
+            None => return self.sched.not_started(job, Some("its spool segment is gone".into()), &mut self.effects),
+        };
+        let Some(worker) = self.idle_workers.pop() else { return self.sched.not_started(job, None, &mut self.effects) };
+        if self.workers[worker].send(Work { job, record, endpoint }).is_err() {
+            // That thread is gone; put the job back and use the others.
+            self.sched.not_started(job, None, &mut self.effects);
         }
     }
 
@@ -656,55 +513,10 @@ impl Dispatcher {
         let Some(bytes) = self.spool.read_snapshot() else { return };
         match Snapshot::from_stored(&bytes) {
             Ok(s) => {
-                self.snapshot = Arc::new(s);
-                self.sweep();
+                self.sched.set_snapshot(Arc::new(s), &mut self.effects);
+                self.perform();
             }
             Err(e) => self.note_error(format!("spool: endpoints.json: {e}")),
-        }
-    }
-
-    /// Whether `endpoint` may be delivered to now.
-    fn deliverable(&mut self, endpoint: u64) -> Option<Endpoint> {
-        let ep = self.snapshot.endpoints.get(&endpoint)?;
-        if !ep.spec.active {
-            return None;
-        }
-        if let Some(h) = self.health.get_mut(&endpoint) {
-            if h.revision != ep.spec.revision {
-                *h = Health { revision: ep.spec.revision, ..Health::default() };
-                self.health_dirty = true;
-            } else if h.disabled.is_some() {
-                return None;
-            }
-        }
-        Some(ep.clone())
-    }
-
-    /// Cancels waiting jobs whose endpoint was turned off, removed or disabled.
-    fn sweep(&mut self) {
-        let ids: Vec<u64> = self.queues.keys().copied().chain(self.retry.iter().map(|Reverse(j)| j.endpoint)).collect();
-        let mut gone: Vec<u64> = Vec::new();
-        for id in ids {
-            if !gone.contains(&id) && self.deliverable(id).is_none() {
-                gone.push(id);
-            }
-        }
-        if gone.is_empty() {
-            return;
-        }
-        let mut cancel = Vec::new();
-        for id in &gone {
-            if let Some(q) = self.queues.get_mut(id) {
-                self.queued -= q.ready.len();
-                cancel.extend(q.ready.drain(..));
-                cancel.extend(q.parked.drain(..).map(|p| Job { due: 0, endpoint: *id, off: p.off, seg: p.seg, attempts: p.attempts }));
-            }
-        }
-        let (dead, keep): (Vec<_>, Vec<_>) = std::mem::take(&mut self.retry).into_iter().partition(|Reverse(j)| gone.contains(&j.endpoint));
-        self.retry = keep.into_iter().collect();
-        cancel.extend(dead.into_iter().map(|Reverse(j)| j));
-        for j in cancel {
-            self.cancel(j, "the webhook was turned off, disabled or deleted");
         }
     }
 
@@ -724,7 +536,7 @@ impl Dispatcher {
                 Err(_) => continue, // deleted meanwhile
             };
             let state_path = path.with_extension("state");
-            let states = load_states(&state_path);
+            let states = state_log::load(&state_path);
             let id = self.next_seg;
             self.next_seg = self.next_seg.wrapping_add(1);
             self.seg_ids.insert(name, id);
@@ -737,7 +549,7 @@ impl Dispatcher {
         ids.sort_unstable();
         for id in ids {
             loop {
-                if self.queued >= READ_AHEAD_JOBS {
+                if self.sched.queued() >= READ_AHEAD_JOBS {
                     return;
                 }
                 let Some(seg) = self.segs.get_mut(&id) else { break };
@@ -774,159 +586,24 @@ impl Dispatcher {
     }
 
     fn fan_out(&mut self, seg: u32, off: u32, rec: &EventRecord) {
-        let targets: Vec<u64> = match rec.kind {
-            Kind::Redeliver => vec![rec.target],
-            Kind::Event => {
-                // Only webhooks that existed (and were on) when the event was accepted: a leader
-                // reading an older segment again must not hand its events to newer webhooks.
-                let mut t: Vec<u64> = self.snapshot.endpoints.values()
-                    .filter(|e| e.hears(&rec.event) && e.spec.since_ms <= rec.timestamp_ms)
-                    .map(|e| e.spec.id).collect();
-                t.sort_unstable();
-                t
-            }
-        };
-        let now = self.clock.now_ms();
-        // Decide first, then act: the event's entry in the journal comes before any result of
-        // its attempts (a cancellation here is one).
-        let mut jobs: Vec<(Job, bool)> = Vec::with_capacity(targets.len());
-        for endpoint in targets {
-            let known = self.segs.get(&seg).and_then(|s| s.states.get(&(off, endpoint)).copied());
-            let job = match known {
-                Some((_, StateKind::Delivered | StateKind::Failed | StateKind::Cancelled, _)) => continue,
-                Some((attempts, StateKind::Retrying, due)) => Job { due, endpoint, off, seg, attempts },
-                None => Job { due: now, endpoint, off, seg, attempts: 0 },
-            };
-            let deliverable = self.deliverable(endpoint).is_some();
-            if !deliverable && rec.kind == Kind::Event && known.is_none() {
-                continue; // an inactive webhook simply does not hear new events
-            }
-            jobs.push((job, deliverable));
+        let target = (rec.kind == Kind::Redeliver).then_some(rec.target);
+        let arrival = Arrival { seg, off, event: &rec.event, timestamp_ms: rec.timestamp_ms, target };
+        let states = self.segs.get(&seg).map(|s| &s.states);
+        let known = |endpoint: u64| states.and_then(|m| m.get(&(off, endpoint)).copied());
+        let opened = self.sched.fan_out(arrival, known, self.clock.now_ms(), &mut self.effects);
+        if let Some(s) = self.segs.get_mut(&seg) {
+            s.outstanding += opened;
         }
-        if jobs.is_empty() {
-            return;
-        }
-        if rec.kind == Kind::Event {
-            self.journal_event(rec);
-        }
-        for (job, deliverable) in jobs {
-            if let Some(s) = self.segs.get_mut(&seg) {
-                s.outstanding += 1;
-            }
-            if !deliverable {
-                self.cancel(job, "the webhook is turned off, disabled or deleted");
-                continue;
-            }
-            if job.due > now {
-                self.retry.push(Reverse(job));
-            } else {
-                self.queues.entry(job.endpoint).or_default().ready.push_back(job);
-                self.queued += 1;
-            }
-        }
-    }
-
-    fn dispatch(&mut self) {
-        if self.workers.is_empty() {
-            return;
-        }
-        let now = self.clock.now_ms();
-        let mut ids: Vec<u64> = Vec::new();
-        for (id, q) in self.queues.iter_mut() {
-            let state = self.breakers.get(id).map_or(BreakerState::Closed, |b| b.state(now));
-            match state {
-                BreakerState::Open => {
-                    // Hold everything until the next probe.
-                    self.queued -= q.ready.len();
-                    q.parked.extend(q.ready.drain(..).map(|j| Parked { seg: j.seg, off: j.off, attempts: j.attempts }));
-                }
-                BreakerState::HalfOpen => {
-                    if q.in_flight == 0 && (!q.ready.is_empty() || !q.parked.is_empty()) {
-                        if q.ready.is_empty() {
-                            if let Some(p) = q.parked.pop() {
-                                q.ready.push_back(Job { due: now, endpoint: *id, off: p.off, seg: p.seg, attempts: p.attempts });
-                                self.queued += 1;
-                            }
-                        }
-                        ids.push(*id);
-                    }
-                }
-                BreakerState::Closed => {
-                    if !q.ready.is_empty() {
-                        ids.push(*id);
-                    }
-                }
-            }
-        }
-        if ids.is_empty() {
-            return;
-        }
-        ids.sort_unstable();
-        self.rr = self.rr.wrapping_add(1);
-        let start = self.rr % ids.len();
-        ids.rotate_left(start);
-        let per = self.settings.per_endpoint_concurrency;
-        let mut progress = true;
-        while progress && !self.idle_workers.is_empty() {
-            progress = false;
-            for id in &ids {
-                if self.idle_workers.is_empty() {
-                    break;
-                }
-                let limit = match self.breakers.get(id).map(|b| b.state(now)) {
-                    Some(BreakerState::HalfOpen) => 1,
-                    _ => per,
-                };
-                let Some(q) = self.queues.get_mut(id) else { continue };
-                if q.in_flight >= limit {
-                    continue;
-                }
-                let Some(job) = q.ready.pop_front() else { continue };
-                self.queued -= 1;
-                let Some(endpoint) = self.deliverable(*id) else {
-                    self.cancel(job, "the webhook was turned off, disabled or deleted");
-                    progress = true;
-                    continue;
-                };
-                let record = match self.segs.get(&job.seg).map(|s| s.reader.read_at(job.off as u64)) {
-                    Some(Ok(r)) => Arc::new(r),
-                    Some(Err(e)) => {
-                        self.note_error(&e);
-                        self.cancel(job, &e.to_string());
-                        continue;
-                    }
-                    None => continue,
-                };
-                let Some(worker) = self.idle_workers.pop() else { break };
-                if self.workers[worker].send(Work { job, record, endpoint }).is_err() {
-                    // That thread is gone; put the job back and use the others.
-                    if let Some(q) = self.queues.get_mut(id) {
-                        q.ready.push_front(job);
-                    }
-                    self.queued += 1;
-                    continue;
-                }
-                if let Some(q) = self.queues.get_mut(id) {
-                    q.in_flight += 1;
-                }
-                self.in_flight += 1;
-                progress = true;
-            }
-        }
-        self.queues.retain(|_, q| !q.ready.is_empty() || q.in_flight > 0 || !q.parked.is_empty());
+        self.perform();
     }
 
     fn is_idle(&self) -> bool {
-        let now = self.clock.now_ms();
-        self.queued == 0 && self.in_flight == 0
-            && self.next_probe().is_none_or(|t| t > now)
-            && self.retry.peek().is_none_or(|Reverse(j)| j.due > self.clock.now_ms())
-            && self.segs.values().all(|s| s.reader.caught_up())
+        self.sched.is_idle(self.clock.now_ms()) && self.segs.values().all(|s| s.reader.caught_up())
     }
 
     fn log_state(&mut self, job: &Job, kind: StateKind, due: i64) {
         let Some(seg) = self.segs.get_mut(&job.seg) else { return };
-        seg.state_buf.extend_from_slice(&encode_state(job.off, job.endpoint, job.attempts, kind, due));
+        seg.state_buf.extend_from_slice(&state_log::encode(job, kind, due));
         if kind != StateKind::Retrying {
             seg.outstanding = seg.outstanding.saturating_sub(1);
         }
@@ -934,10 +611,9 @@ impl Dispatcher {
 
     fn cancel(&mut self, job: Job, why: &str) {
         self.log_state(&job, StateKind::Cancelled, 0);
-        self.stats.counters.cancelled += 1;
         let rec = self.segs.get(&job.seg).and_then(|s| s.reader.read_at(job.off as u64).ok());
         let Some(rec) = rec else { return };
-        let url = self.snapshot.endpoints.get(&job.endpoint).map(|e| e.spec.url.clone()).unwrap_or_default();
+        let url = self.sched.snapshot().endpoints.get(&job.endpoint).map(|e| e.spec.url.clone()).unwrap_or_default();
         let now = self.clock.now_ms();
         self.journal(&job, &rec, url, now,
             &Outcome { error: Some(format!("cancelled: {why}")), error_kind: Some("cancelled"), ..Outcome::default() },
@@ -972,78 +648,26 @@ impl Dispatcher {
     }
 
     fn finish(&mut self, d: Done) {
-        let Done { worker, mut job, record, url, started_at, outcome } = d;
+        let Done { worker, job, record, url, started_at, outcome } = d;
         self.idle_workers.push(worker);
-        self.in_flight = self.in_flight.saturating_sub(1);
-        if let Some(q) = self.queues.get_mut(&job.endpoint) {
-            q.in_flight = q.in_flight.saturating_sub(1);
-        }
-        job.attempts = job.attempts.saturating_add(1);
+        let answer = Answer { status: outcome.status, retry_after_s: outcome.retry_after_s };
+        let (job, verdict) = self.sched.finish(job, answer, started_at, self.clock.now_ms(), &mut self.effects);
         let attempt = job.attempts as u32;
-        let now = self.clock.now_ms();
-        self.stats.counters.attempts += 1;
-        let revision = self.snapshot.endpoints.get(&job.endpoint).map_or(0, |e| e.spec.revision);
-        // The endpoint answered (anything but 429/5xx): it is reachable again.
-        let trips = !outcome.delivered() && matches!(outcome.status, None | Some(429) | Some(500..=599));
-        if trips {
-            self.breakers.entry(job.endpoint).or_default().fail(now);
-        } else if self.breakers.remove(&job.endpoint).is_some_and(|b| b.open_until.is_some()) {
-            self.unpark(job.endpoint, now);
-        }
-        let health = self.health.entry(job.endpoint).or_insert_with(|| Health { revision, ..Health::default() });
-        if outcome.delivered() {
-            if health.failing_since_ms.take().is_some() {
-                self.health_dirty = true;
+        match verdict {
+            Verdict::Delivered => {
+                self.log_state(&job, StateKind::Delivered, 0);
+                self.journal(&job, &record, url, started_at, &outcome, "delivered", None, None, attempt);
             }
-            self.log_state(&job, StateKind::Delivered, 0);
-            self.stats.counters.delivered += 1;
-            self.journal(&job, &record, url, started_at, &outcome, "delivered", None, None, attempt);
-            return;
-        }
-        let since = *health.failing_since_ms.get_or_insert(started_at);
-        self.health_dirty = true;
-        let mut disable = None;
-        if outcome.status == Some(410) {
-            disable = Some("the receiver answered 410 Gone: it asked not to be sent any more events".to_string());
-        } else if now - since >= self.settings.disable_after_s as i64 * 1000 {
-            disable = Some(format!("every delivery failed since {} ({} days)", crate::delivery::rfc3339(since),
-                self.settings.disable_after_s / 86_400));
-        }
-        if let Some(why) = &disable {
-            let h = self.health.entry(job.endpoint).or_default();
-            h.disabled = Some(why.clone());
-            h.disabled_at_ms = Some(now);
-            h.revision = revision;
-            self.stats.endpoints_disabled.insert(job.endpoint.to_string(), why.clone());
-            self.log_state(&job, StateKind::Failed, 0);
-            self.stats.counters.failed += 1;
-            self.journal(&job, &record, url, started_at, &outcome, "failed", None, disable.clone(), attempt);
-            self.sweep();
-            return;
-        }
-        match self.schedule.next_due(attempt, now, outcome.retry_after_s, self.rng.as_ref()) {
-            Some(due) => {
-                job.due = due;
+            Verdict::Retrying(due) => {
                 self.log_state(&job, StateKind::Retrying, due);
-                self.retry.push(Reverse(job));
                 self.journal(&job, &record, url, started_at, &outcome, "retrying", Some(due), None, attempt);
             }
-            None => {
+            Verdict::Failed(disabled) => {
                 self.log_state(&job, StateKind::Failed, 0);
-                self.stats.counters.failed += 1;
-                self.journal(&job, &record, url, started_at, &outcome, "failed", None, None, attempt);
+                self.journal(&job, &record, url, started_at, &outcome, "failed", None, disabled, attempt);
             }
         }
-    }
-
-    /// The endpoint is back: its parked jobs go first in line.
-    fn unpark(&mut self, endpoint: u64, now: i64) {
-        let Some(q) = self.queues.get_mut(&endpoint) else { return };
-        let parked = std::mem::take(&mut q.parked);
-        self.queued += parked.len();
-        for p in parked.into_iter().rev() {
-            q.ready.push_front(Job { due: now, endpoint, off: p.off, seg: p.seg, attempts: p.attempts });
-        }
+        self.perform();
     }
 
     fn cleanup_segments(&mut self) {
@@ -1071,9 +695,9 @@ impl Dispatcher {
 
     fn write_stats(&mut self, scanned_at: i64, idle: bool) {
         let now = self.clock.now_ms();
-        let c = &self.stats.counters;
-        let parked: usize = self.queues.values().map(|q| q.parked.len()).sum();
-        let fingerprint = (idle, self.queued + parked, self.in_flight, self.retry.len(), c.delivered, c.failed, c.cancelled, c.attempts);
+        let c = self.sched.counters();
+        let fingerprint = (idle, self.sched.queued() + self.sched.parked(), self.sched.in_flight(), self.sched.retrying(),
+            c.delivered, c.failed, c.cancelled, c.attempts);
         let changed = fingerprint != self.last_stats_fingerprint;
         let since = now - self.last_stats_write;
         // Changes are written at once when the queue goes idle, at most 4 times a second while
@@ -1089,17 +713,15 @@ impl Dispatcher {
         s.updated_at_ms = now;
         s.scanned_at_ms = scanned_at;
         s.idle = idle;
-        s.queued = self.queued as u64;
-        s.in_flight = self.in_flight as u64;
-        s.retrying = self.retry.len() as u64;
+        s.queued = self.sched.queued() as u64;
+        s.in_flight = self.sched.in_flight() as u64;
+        s.retrying = self.sched.retrying() as u64;
         s.unread_bytes = unread;
         s.segments = self.segs.len() as u64;
-        s.endpoints_disabled = self.health.iter().filter_map(|(id, h)| Some((id.to_string(), h.disabled.clone()?))).collect();
-        s.endpoints_unreachable = self.breakers.iter().filter_map(|(id, b)| {
-            let waiting = self.queues.get(id).map_or(0, |q| q.parked.len() as u64);
-            Some((id.to_string(), Unreachable { failures: b.failures, since_ms: b.since, next_probe_ms: b.open_until?, waiting }))
-        }).collect();
-        s.parked = self.queues.values().map(|q| q.parked.len() as u64).sum();
+        s.endpoints_disabled = self.sched.disabled();
+        s.endpoints_unreachable = self.sched.unreachable();
+        s.parked = self.sched.parked() as u64;
+        s.counters = self.sched.counters().clone();
         if let Ok(b) = serde_json::to_vec(&self.stats) {
             let _ = self.spool.write_file("stats.json", &b);
         }
@@ -1119,6 +741,16 @@ fn deliver_loop(worker: usize, rx: Receiver<Work>, done: Sender<Msg>, deliverer:
         if done.send(Msg::Done(Box::new(Done { worker, job, record, url, started_at, outcome }))).is_err() {
             return;
         }
+    }
+}
+
+/// The scheduling rules the settings ask for.
+fn rules(settings: &Settings) -> Rules {
+    Rules {
+        schedule: Schedule { delays_s: settings.retry_schedule_s.clone(), jitter: settings.retry_jitter,
+            retry_after_max_s: settings.retry_after_max_s },
+        per_endpoint: settings.per_endpoint_concurrency,
+        disable_after_ms: settings.disable_after_s as i64 * 1000,
     }
 }
 
