@@ -12,6 +12,7 @@ namespace MultisiteWebhooks;
 use MultisiteWebhooks\Engine\Engine;
 use MultisiteWebhooks\Engine\EngineException;
 use MultisiteWebhooks\Events\Catalog;
+use MultisiteWebhooks\Store\Outbox;
 
 /**
  * Hands events to the engine, keeps its endpoint snapshot current, and makes short-lived
@@ -25,6 +26,12 @@ final class Emitter
     /** Network option: endpoints the engine left out of the newest snapshot, by webhook id. */
     public const REJECTED = 'multisite_webhooks_rejected_endpoints';
 
+    /** Filter: whether one webhook gets an event (a veto). */
+    public const SHOULD_DELIVER = 'multisite_webhooks_should_deliver';
+
+    /** Filter: the payload one webhook gets for an event. */
+    public const WEBHOOK_PAYLOAD = 'multisite_webhooks_webhook_payload';
+
     private Plugin $plugin;
     /** File in the spool whose mtime is when this server last read the configuration's version. */
     private const CHECKED_STAMP = 'config.checked';
@@ -35,7 +42,7 @@ final class Emitter
     private ?int $syncedVersion = null;
     private bool $pushScheduled = false;
     private bool $flushRegistered = false;
-    /** @var list<array{0:string,1:string}> Events this CLI or cron process emitted: [id, slug]. */
+    /** @var list<array{0:string,1:string,2?:list<int>}> Events this CLI or cron process emitted: [id, slug, webhook ids of a targeted one]. */
     private array $emitted = [];
     /** @var array<string, true> Ids of the events this process kept in the outbox. */
     private array $outboxed = [];
@@ -87,6 +94,8 @@ final class Emitter
             return $this->refuse($slug, '', new EngineException(EngineException::INVALID_JSON,
                 'json: the payload must be an array or the JSON text of an object, and encodable as JSON', null, is_array($payload) ? 'invalid_utf8' : 'not_object'));
         }
+        // The default path pays nothing for the extension points: one record for every listener.
+        $plan = has_filter(self::SHOULD_DELIVER) || has_filter(self::WEBHOOK_PAYLOAD) ? $this->plan($slug, $json) : null;
         $engine = $this->plugin->engine();
         if ($engine->delivers()) {
             try {
@@ -98,6 +107,9 @@ final class Emitter
             }
         } elseif ($this->plugin->loader()->initFailed()) {
             $this->noteError($this->plugin->loader()->reason(), 'engine_unavailable');
+        }
+        if ($plan !== null) {
+            return $this->emitTargeted($engine, $slug, $json, $plan);
         }
         try {
             $id = $engine->emit($slug, $json);
@@ -121,16 +133,166 @@ final class Emitter
     }
 
     /**
-     * @return string|\WP_Error
+     * What each listener of the event gets once the extension points had their say: webhook
+     * id => payload bytes, without the vetoed ones. Null when that is "every listener gets the
+     * payload as raised" (the event then goes to the engine as one record, as without filters).
+     *
+     * @return array<int, string>|null
      */
-    private function toOutbox(string $slug, string $json)
+    private function plan(string $slug, string $json): ?array
     {
+        $payload = json_decode($json, true);
+        if (!is_array($payload)) {
+            return null; // Not an object: the engine refuses it with its reason.
+        }
+        $store = $this->plugin->webhooks();
+        $rejected = array_map('intval', array_keys((array) get_site_option(self::REJECTED, [])));
+        $plan = [];
+        $same = true;
+        foreach ($store->listeners($slug, $rejected) as $listener) {
+            $webhook = $store->get($listener['id']);
+            if ($webhook === null) {
+                continue;
+            }
+            /**
+             * Filters whether one webhook gets an event, at the moment it is raised. A webhook
+             * that is vetoed gets nothing for this event: no request, no retry, no entry in the
+             * delivery log, and it is not counted as a failure anywhere — leaving it out is the
+             * integrator's decision. A manual redelivery from the log is not vetoed.
+             *
+             * @since 0.1.0
+             *
+             * @param bool   $deliver Whether the webhook gets the event. Default true.
+             * @param array  $webhook The webhook (id, name, webhook_url, events, integration, …; never its secrets).
+             * @param string $event   Event slug.
+             * @param array  $payload The event's payload as raised.
+             */
+            if (!apply_filters(self::SHOULD_DELIVER, true, $webhook, $slug, $payload)) {
+                $same = false;
+                continue;
+            }
+            $plan[$webhook['id']] = $this->payloadFor($webhook, $slug, $json, $payload);
+            $same = $same && $plan[$webhook['id']] === $json;
+        }
+        return $same ? null : $plan;
+    }
+
+    /**
+     * The payload one webhook gets: the bytes as raised, or what the payload filter made of
+     * them (encoded once here; the engine sends these bytes on every attempt). Also applied
+     * when an event is redelivered from the log, so a redelivery sends what the first
+     * delivery sent.
+     *
+     * @param array<string, mixed>  $webhook Webhooks::get() (without secrets).
+     * @param array<mixed>|null     $payload The decoded payload, when the caller has it.
+     */
+    public function payloadFor(array $webhook, string $slug, string $json, ?array $payload = null): string
+    {
+        if (!has_filter(self::WEBHOOK_PAYLOAD)) {
+            return $json;
+        }
+        $payload ??= (array) json_decode($json, true);
+        /**
+         * Filters the payload one webhook receives for an event (the body with the flat
+         * format, `data` with the envelope). Runs when the event is raised, once per webhook
+         * that gets it; the result is what the receiver gets, byte for byte, on every
+         * attempt. Return the array unchanged to send the payload as raised.
+         *
+         * @since 0.1.0
+         *
+         * @param array  $payload The payload as raised.
+         * @param array  $webhook The webhook (id, name, webhook_url, events, integration, …; never its secrets).
+         * @param string $event   Event slug.
+         */
+        $filtered = apply_filters(self::WEBHOOK_PAYLOAD, $payload, $webhook, $slug);
+        if ($filtered === $payload) {
+            return $json;
+        }
+        $bytes = is_array($filtered) ? Payload::fromValue($filtered) : null;
+        if ($bytes === null) {
+            // Nothing is lost over a filter's mistake: the payload goes as raised, and the notice says why.
+            $this->noteError(sprintf('%s: the %s filter returned %s, not an array that encodes as JSON; webhook %d gets the payload as raised.',
+                $slug, self::WEBHOOK_PAYLOAD, gettype($filtered), (int) $webhook['id']), 'invalid_json');
+            return $json;
+        }
+        return $bytes;
+    }
+
+    /**
+     * Hands the engine one record per webhook of `$plan`, all under one event id (the
+     * `webhook-id` every receiver sees), through the engine's targeted path; where this
+     * process has no engine, or it cannot take them now, into the outbox the same way. The
+     * payload as raised is kept in the delivery log.
+     *
+     * @param array<int, string> $plan Webhook id => payload bytes.
+     * @return string|\WP_Error The event id, or why it was refused.
+     */
+    private function emitTargeted(Engine $engine, string $slug, string $json, array $plan)
+    {
+        $max = (int) ($this->plugin->engineSettings()['max_payload_bytes'] ?? Payload::DEFAULT_MAX_BYTES);
+        // What the engine checks on every record, checked here: the event as raised first.
+        foreach ([$json => $json] + array_flip($plan) as $bytes => $ignored) {
+            $bytes = (string) $bytes;
+            $refusal = Catalog::validSlug($slug) ? Payload::check($bytes, $max) : ['kind' => 'invalid_event', 'detail' => 'the event slug is not valid'];
+            if ($refusal === null) {
+                continue;
+            }
+            $refused = $this->refuse($slug, $bytes, new EngineException(EngineException::INVALID_JSON, $refusal['detail'], null, $refusal['kind']));
+            if ($bytes === $json) {
+                return $refused;
+            }
+            // A filter made this webhook's payload unsendable: logged as refused, the others go.
+            $plan = array_filter($plan, static fn (string $b): bool => $b !== $bytes);
+        }
+        $id = Outbox::newId();
+        $ms = (int) floor(microtime(true) * 1000);
+        if ($plan === []) {
+            return $id; // Every listener was vetoed: nothing to send.
+        }
         try {
-            $id = $this->plugin->outboxEngine()->emit($slug, $json);
-            $this->outboxed[$id] = true;
-            return $id;
+            $this->plugin->deliveries()->storePayload($id, $slug, $json, $ms);
+        } catch (\RuntimeException $e) {
+            $this->noteError($e->getMessage(), 'database');
+        }
+        $left = $plan;
+        if ($engine->delivers()) {
+            try {
+                foreach ($plan as $webhookId => $bytes) {
+                    $this->redeliverTo($engine, $id, $webhookId, $slug, $bytes, $ms);
+                    unset($left[$webhookId]);
+                }
+                $this->afterEmit($id, $slug, array_keys($plan));
+                return $id;
+            } catch (\Throwable $e) {
+                // The rest waits in the database under the same id, as an untargeted event would.
+                $this->noteError($e->getMessage(), $e instanceof EngineException ? $e->kind() : 'internal');
+            }
+        }
+        $reason = $this->plugin->loader()->reason() ?: __('The delivery engine could not take the event.', 'multisite-webhooks');
+        foreach ($left as $webhookId => $bytes) {
+            if ($this->plugin->outbox()->add($slug, $bytes, $reason, $id, $webhookId) === '') {
+                return $this->refuse($slug, $bytes, new EngineException(EngineException::SPOOL, 'outbox: the database did not accept the event', null, 'outbox_unwritable'));
+            }
+        }
+        $this->outboxed[$id] = true;
+        return $id;
+    }
+
+    /**
+     * One targeted record; a webhook the engine's snapshot does not hold yet (created by
+     * another process within the last second) gets the newest snapshot pushed, then its record.
+     */
+    private function redeliverTo(Engine $engine, string $id, int $webhookId, string $slug, string $bytes, int $ms): void
+    {
+        $request = ['event_id' => $id, 'endpoint_id' => $webhookId, 'event' => $slug, 'payload' => $bytes, 'timestamp' => $ms];
+        try {
+            $engine->redeliver($request);
         } catch (EngineException $e) {
-            return $this->refuse($slug, $json, $e);
+            if ($e->getCode() !== EngineException::NOT_FOUND) {
+                throw $e;
+            }
+            $this->sync($engine, true);
+            $engine->redeliver($request);
         }
     }
 
@@ -300,12 +462,15 @@ final class Emitter
      * CLI and cron processes wait (with a deadline) for the first attempt of each of their own
      * events before they exit — not for the server's whole queue — with results logged.
      */
-    private function afterEmit(string $id, string $slug): void
+    /**
+     * @param list<int>|null $webhookIds The webhooks of a targeted event (null: every listener).
+     */
+    private function afterEmit(string $id, string $slug, ?array $webhookIds = null): void
     {
         if (!(PHP_SAPI === 'cli' || wp_doing_cron())) {
             return;
         }
-        $this->emitted[] = [$id, $slug];
+        $this->emitted[] = $webhookIds === null ? [$id, $slug] : [$id, $slug, $webhookIds];
         if ($this->flushRegistered) {
             return;
         }

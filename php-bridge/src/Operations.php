@@ -267,7 +267,8 @@ final class Operations
         if ($d['outcome'] === Deliveries::REFUSED) {
             return new \WP_Error('multisite_webhooks_refused_event', __('This event was refused when it was raised; there is nothing to send again.', 'multisite-webhooks'), ['status' => 409]);
         }
-        if ($this->plugin->webhooks()->get((int) $d['webhook_id']) === null) {
+        $webhook = $this->plugin->webhooks()->get((int) $d['webhook_id']);
+        if ($webhook === null) {
             return new \WP_Error('multisite_webhooks_not_found', __('The webhook of this delivery was deleted.', 'multisite-webhooks'), ['status' => 404]);
         }
         $payload = $this->plugin->deliveries()->payload((string) $d['event_id']);
@@ -281,6 +282,8 @@ final class Operations
         }
         try {
             $this->plugin->emitter()->sync($engine, true);
+            // The payload the webhook got the first time: the stored event through the payload filter.
+            $payload = $this->plugin->emitter()->payloadFor($webhook, (string) $d['event'], $payload);
             $engine->redeliver(['event_id' => (string) $d['event_id'], 'endpoint_id' => (int) $d['webhook_id'], 'event' => (string) $d['event'], 'payload' => $payload]);
         } catch (EngineException $e) {
             return self::refusal($e);
@@ -322,7 +325,8 @@ final class Operations
     /**
      * The deliveries emitted events are given to: one target per event and listening webhook.
      *
-     * @param list<array{0:string,1:string}> $events [event id, slug]
+     * @param list<array{0:string,1:string,2?:list<int>}> $events [event id, slug, and for an
+     *                                                      event given to some webhooks only, their ids]
      * @return list<array{event_id:string, webhook_id:int, name:string, after:int}>
      */
     public function targetsOf(array $events): array
@@ -330,9 +334,13 @@ final class Operations
         $targets = [];
         $rejected = array_map('intval', array_keys((array) get_site_option(Emitter::REJECTED, [])));
         $bySlug = [];
-        foreach ($events as [$id, $slug]) {
+        foreach ($events as $e) {
+            [$id, $slug] = $e;
             $bySlug[$slug] ??= $this->plugin->webhooks()->listeners($slug, $rejected);
             foreach ($bySlug[$slug] as $hook) {
+                if (isset($e[2]) && !in_array($hook['id'], $e[2], true)) {
+                    continue; // Vetoed by the multisite_webhooks_should_deliver filter.
+                }
                 $targets[] = ['event_id' => $id, 'webhook_id' => $hook['id'], 'name' => $hook['name'], 'after' => 0];
             }
         }

@@ -198,9 +198,18 @@ final class Plugin
      */
     public function engine(): Engine
     {
-        // Built once per request: every emit asks for the engine.
-        $this->engineSettings ??= Settings::engine();
-        return $this->loader()->engine($this->engineSettings) ?? $this->outboxEngine();
+        return $this->loader()->engine($this->engineSettings()) ?? $this->outboxEngine();
+    }
+
+    /**
+     * The engine settings of this process (Settings::engine(), built once per request: every
+     * emit asks for the engine).
+     *
+     * @return array<string, mixed>
+     */
+    public function engineSettings(): array
+    {
+        return $this->engineSettings ??= Settings::engine();
     }
 
     /**
@@ -208,9 +217,8 @@ final class Plugin
      */
     public function outboxEngine(): OutboxEngine
     {
-        $this->engineSettings ??= Settings::engine();
         return $this->outboxEngine ??= new OutboxEngine($this->outbox(), $this->loader()->reason() ?: __('The delivery engine could not take the event.', 'multisite-webhooks'),
-            (int) ($this->engineSettings['max_payload_bytes'] ?? Payload::DEFAULT_MAX_BYTES));
+            (int) ($this->engineSettings()['max_payload_bytes'] ?? Payload::DEFAULT_MAX_BYTES));
     }
 
     /**

@@ -24,19 +24,22 @@ final class Outbox
     /**
      * Stores an event under a new message id — the `webhook-id` its receivers will see, the
      * same form the engine gives (`msg_` + a ULID) — and returns the id ('' when the database
-     * refused the row).
+     * refused the row). With `$webhookId`, the row is for that webhook only (the targeted
+     * record of an event whose listeners get different payloads), under the id `$eventId`
+     * its other rows share.
      */
-    public function add(string $event, string $payloadJson, string $reason): string
+    public function add(string $event, string $payloadJson, string $reason, ?string $eventId = null, int $webhookId = 0): string
     {
         global $wpdb;
-        $id = self::newId();
+        $id = $eventId ?? self::newId();
         $ok = $wpdb->insert(Schema::table('outbox'), [
             'event_id' => $id,
+            'webhook_id' => $webhookId,
             'event' => $event,
             'payload' => $payloadJson,
             'reason' => mb_substr($reason, 0, 255),
             'date_created' => gmdate('Y-m-d H:i:s'),
-        ], ['%s', '%s', '%s', '%s', '%s']);
+        ], ['%s', '%d', '%s', '%s', '%s', '%s']);
         return $ok ? $id : '';
     }
 
@@ -131,12 +134,16 @@ final class Outbox
         if ($ids === []) {
             return 0;
         }
-        $rows = $wpdb->get_results("SELECT id, event_id, event, payload FROM {$table} WHERE id IN (" . implode(',', $ids) . ') ORDER BY id ASC'); // phpcs:ignore WordPress.DB.PreparedSQL -- integers only.
+        $rows = $wpdb->get_results("SELECT id, event_id, webhook_id, event, payload, date_created FROM {$table} WHERE id IN (" . implode(',', $ids) . ') ORDER BY id ASC'); // phpcs:ignore WordPress.DB.PreparedSQL -- integers only.
         $moved = 0;
         foreach ((array) $rows as $row) {
             try {
-                // Under the id reported when it was raised (rows from before ids were kept: a new one).
-                if ((string) $row->event_id !== '') {
+                // Under the id reported when it was raised (rows from before ids were kept: a new one);
+                // a row for one webhook through the engine's targeted path.
+                if ((int) $row->webhook_id > 0) {
+                    $engine->redeliver(['event_id' => (string) $row->event_id, 'endpoint_id' => (int) $row->webhook_id, 'event' => (string) $row->event,
+                        'payload' => (string) $row->payload, 'timestamp' => 1000 * (int) strtotime($row->date_created . ' UTC')]);
+                } elseif ((string) $row->event_id !== '') {
                     $engine->emitAs((string) $row->event_id, (string) $row->event, (string) $row->payload);
                 } else {
                     $engine->emit((string) $row->event, (string) $row->payload);

@@ -15,7 +15,7 @@ namespace MultisiteWebhooks\Store;
 final class Schema
 {
     /** Bump when a table definition changes. */
-    public const DB_VERSION = '5';
+    public const DB_VERSION = '6';
 
     /** Network option holding the installed DB_VERSION. */
     public const OPTION = 'multisite_webhooks_db_version';
@@ -127,6 +127,7 @@ final class Schema
         dbDelta("CREATE TABLE {$outbox} (
   id bigint(20) unsigned NOT NULL AUTO_INCREMENT,
   event_id varchar(40) NOT NULL DEFAULT '',
+  webhook_id bigint(20) unsigned NOT NULL DEFAULT 0,
   event varchar(191) NOT NULL DEFAULT '',
   payload longtext NOT NULL,
   reason varchar(255) NOT NULL DEFAULT '',
