@@ -101,7 +101,9 @@ pub fn new_id(prefix: &str, now_ms: i64, rng: &dyn Random) -> String {
 /// Whether `id` has the form [`new_id`] gives with `prefix`: the prefix and 26 characters of
 /// Crockford's base32.
 pub fn is_id(id: &str, prefix: &str) -> bool {
-    id.len() == prefix.len() + 26 && id.starts_with(prefix) && id.bytes().skip(prefix.len()).all(|b| CROCKFORD.contains(&b))
+    id.len() == prefix.len() + 26
+        && id.starts_with(prefix)
+        && id.bytes().skip(prefix.len()).all(|b| CROCKFORD.contains(&b))
 }
 
 /// `2024-01-02T03:04:05.678Z` for milliseconds since the epoch.
@@ -139,7 +141,9 @@ mod tests {
         let b = new_id("msg_", 1_700_000_000_001, &rng);
         let c = new_id("msg_", 1_700_000_000_001, &rng);
         assert_eq!(a.len(), 30);
-        assert!(is_id(&a, "msg_") && !is_id(&a, "evt_") && !is_id(&a[..29], "msg_") && !is_id(&a.to_lowercase(), "msg_"));
+        assert!(
+            is_id(&a, "msg_") && !is_id(&a, "evt_") && !is_id(&a[..29], "msg_") && !is_id(&a.to_lowercase(), "msg_")
+        );
         assert!(a < b);
         assert_ne!(b, c);
         assert!(a.starts_with("msg_01"));

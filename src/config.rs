@@ -119,8 +119,14 @@ impl Problem {
 
     fn into_rejected(self, id: Option<u64>, index: usize) -> Rejected {
         let detail = if self.at.is_empty() { self.detail } else { format!("{}: {}", self.at, self.detail) };
-        Rejected { id, index, kind: if self.url { "invalid_url" } else { "invalid_config" }.to_string(),
-            code: self.code.to_string(), field: self.field, detail }
+        Rejected {
+            id,
+            index,
+            kind: if self.url { "invalid_url" } else { "invalid_config" }.to_string(),
+            code: self.code.to_string(),
+            field: self.field,
+            detail,
+        }
     }
 
     /// As an error naming the endpoint `at` (e.g. `endpoint`).
@@ -175,7 +181,9 @@ pub fn check_event(slug: &str) -> Result<()> {
         return Err(Error::Event(format!("the event slug is {} characters, the limit is {MAX_EVENT_LEN}", slug.len())));
     }
     if let Some(c) = slug.chars().find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.' | ':'))) {
-        return Err(Error::Event(format!("the event slug {slug:?} has {c:?}; use letters, digits, '_', '-', '.', ':'")));
+        return Err(Error::Event(format!(
+            "the event slug {slug:?} has {c:?}; use letters, digits, '_', '-', '.', ':'"
+        )));
     }
     Ok(())
 }
@@ -260,10 +268,13 @@ fn url_rule(u: &str) -> std::result::Result<(&str, Option<u16>), UrlError> {
         return fail("fragment", "the URL has a #fragment, which is never sent to a receiver; leave it out".into());
     }
     let scheme_end = b.iter().position(|&c| c == b':').filter(|&end| {
-        end > 0 && b[0].is_ascii_alphabetic() && b[1..end].iter().all(|c| c.is_ascii_alphanumeric() || matches!(c, b'+' | b'.' | b'-'))
+        end > 0
+            && b[0].is_ascii_alphabetic()
+            && b[1..end].iter().all(|c| c.is_ascii_alphanumeric() || matches!(c, b'+' | b'.' | b'-'))
     });
     let Some(scheme_end) = scheme_end.filter(|&end| {
-        (u[..end].eq_ignore_ascii_case("http") || u[..end].eq_ignore_ascii_case("https")) && u[end + 1..].starts_with("//")
+        (u[..end].eq_ignore_ascii_case("http") || u[..end].eq_ignore_ascii_case("https"))
+            && u[end + 1..].starts_with("//")
     }) else {
         return fail("scheme", "the URL must start with http:// or https://".into());
     };
@@ -271,7 +282,10 @@ fn url_rule(u: &str) -> std::result::Result<(&str, Option<u16>), UrlError> {
     let authority_end = rest.find(['/', '?']).unwrap_or(rest.len());
     let (authority, tail) = rest.split_at(authority_end);
     if authority.contains('@') {
-        return fail("userinfo", "the URL has a user name or password before '@'; webhook URLs may not carry credentials".into());
+        return fail(
+            "userinfo",
+            "the URL has a user name or password before '@'; webhook URLs may not carry credentials".into(),
+        );
     }
     let (host, port) = match authority.strip_prefix('[') {
         Some(inner) => {
@@ -279,7 +293,10 @@ fn url_rule(u: &str) -> std::result::Result<(&str, Option<u16>), UrlError> {
                 return fail("bad_host", "the IPv6 address in [ ] has no closing ']'".into());
             };
             if inner[..close].parse::<std::net::Ipv6Addr>().is_err() {
-                return fail("bad_host", format!("'{}' is not an IPv6 address (zone ids are not allowed)", &inner[..close]));
+                return fail(
+                    "bad_host",
+                    format!("'{}' is not an IPv6 address (zone ids are not allowed)", &inner[..close]),
+                );
             }
             let port = match &inner[close + 1..] {
                 "" => None,
@@ -299,7 +316,13 @@ fn url_rule(u: &str) -> std::result::Result<(&str, Option<u16>), UrlError> {
                 return fail("no_host", "the URL has no host".into());
             }
             if let Some(c) = host.bytes().find(|c| !(c.is_ascii_alphanumeric() || matches!(c, b'.' | b'_' | b'-'))) {
-                return fail("bad_host", format!("the host has '{}'; use letters, digits, '.', '-' and '_' (xn-- for other scripts)", c as char));
+                return fail(
+                    "bad_host",
+                    format!(
+                        "the host has '{}'; use letters, digits, '.', '-' and '_' (xn-- for other scripts)",
+                        c as char
+                    ),
+                );
             }
             (host, port)
         }
@@ -313,9 +336,16 @@ fn url_rule(u: &str) -> std::result::Result<(&str, Option<u16>), UrlError> {
     };
     let tb = tail.as_bytes();
     if let Some(i) = tb.iter().enumerate().position(|(i, &c)| {
-        c == b'%' && !(tb.get(i + 1).is_some_and(u8::is_ascii_hexdigit) && tb.get(i + 2).is_some_and(u8::is_ascii_hexdigit))
+        c == b'%'
+            && !(tb.get(i + 1).is_some_and(u8::is_ascii_hexdigit) && tb.get(i + 2).is_some_and(u8::is_ascii_hexdigit))
     }) {
-        return fail("bad_percent", format!("'%' at byte {} is not followed by two hex digits; write '%25' for a percent sign", scheme_end + 3 + authority_end + i));
+        return fail(
+            "bad_percent",
+            format!(
+                "'%' at byte {} is not followed by two hex digits; write '%25' for a percent sign",
+                scheme_end + 3 + authority_end + i
+            ),
+        );
     }
     Ok((host, port_number))
 }
@@ -333,19 +363,22 @@ fn check_spec(spec: &EndpointSpec) -> std::result::Result<Vec<Secret>, Problem> 
     }
     for (j, e) in spec.events.iter().enumerate() {
         if e != "*" {
-            check_event(e).map_err(|err| Problem::config("bad_event", "events", format!("events[{j}]"), err.to_string()))?;
+            check_event(e)
+                .map_err(|err| Problem::config("bad_event", "events", format!("events[{j}]"), err.to_string()))?;
         }
     }
     let mut secrets = Vec::with_capacity(spec.secrets.len());
     for (j, s) in spec.secrets.iter().enumerate() {
-        secrets.push(Secret::parse(s).map_err(|m| Problem::config("bad_secret", "secrets", format!("secrets[{j}]"), m))?);
+        secrets
+            .push(Secret::parse(s).map_err(|m| Problem::config("bad_secret", "secrets", format!("secrets[{j}]"), m))?);
     }
     Ok(secrets)
 }
 
 /// Reads field `name` of an endpoint object as a `T`, if present.
-fn field<T: serde::de::DeserializeOwned>(obj: &serde_json::Map<String, serde_json::Value>, name: &str, must: &str)
-    -> std::result::Result<Option<T>, Problem> {
+fn field<T: serde::de::DeserializeOwned>(
+    obj: &serde_json::Map<String, serde_json::Value>, name: &str, must: &str,
+) -> std::result::Result<Option<T>, Problem> {
     match obj.get(name) {
         None => Ok(None),
         Some(v) => T::deserialize(v).map(Some).map_err(|_| Problem::config("bad_field", name, name, must)),
@@ -356,18 +389,32 @@ fn field<T: serde::de::DeserializeOwned>(obj: &serde_json::Map<String, serde_jso
 /// and the endpoint or what is wrong with it (duplicates aside).
 fn endpoint_of(v: &serde_json::Value) -> (Option<u64>, std::result::Result<Endpoint, Problem>) {
     let Some(obj) = v.as_object() else {
-        let p = Problem { url: false, code: "not_object", field: None, at: String::new(),
-            detail: "the endpoint is not a JSON object".into() };
+        let p = Problem {
+            url: false,
+            code: "not_object",
+            field: None,
+            at: String::new(),
+            detail: "the endpoint is not a JSON object".into(),
+        };
         return (None, Err(p));
     };
     let id = obj.get("id").and_then(serde_json::Value::as_u64).filter(|id| *id > 0);
     let result = (|| {
         let Some(id) = id else {
-            let detail = if obj.contains_key("id") { "must be a positive integer" } else { "missing; must be a positive integer" };
+            let detail = if obj.contains_key("id") {
+                "must be a positive integer"
+            } else {
+                "missing; must be a positive integer"
+            };
             return Err(Problem::config("bad_id", "id", "id", detail));
         };
         if let Some(k) = obj.keys().find(|k| !ENDPOINT_FIELDS.contains(&k.as_str())) {
-            return Err(Problem::config("unknown_field", k, k.as_str(), format!("unknown field; the fields are {}", ENDPOINT_FIELDS.join(", "))));
+            return Err(Problem::config(
+                "unknown_field",
+                k,
+                k.as_str(),
+                format!("unknown field; the fields are {}", ENDPOINT_FIELDS.join(", ")),
+            ));
         }
         let url: Option<String> = field(obj, "url", "must be a string")?;
         let events: Option<Vec<String>> = field(obj, "events", "must be a list of event slugs")?;
@@ -377,9 +424,16 @@ fn endpoint_of(v: &serde_json::Value) -> (Option<u64>, std::result::Result<Endpo
         let since_ms: Option<i64> = field(obj, "since_ms", "must be an integer (ms since the epoch)")?;
         let revision: Option<u64> = field(obj, "revision", "must be a non-negative integer")?;
         let Some(url) = url else { return Err(Problem::config("bad_field", "url", "url", "missing")) };
-        let spec = EndpointSpec { id, url, events: events.unwrap_or_default(), secrets: secrets.unwrap_or_default(),
-            active: active.unwrap_or(true), format: format.unwrap_or_default(), since_ms: since_ms.unwrap_or(0),
-            revision: revision.unwrap_or(0) };
+        let spec = EndpointSpec {
+            id,
+            url,
+            events: events.unwrap_or_default(),
+            secrets: secrets.unwrap_or_default(),
+            active: active.unwrap_or(true),
+            format: format.unwrap_or_default(),
+            since_ms: since_ms.unwrap_or(0),
+            revision: revision.unwrap_or(0),
+        };
         let secrets = check_spec(&spec)?;
         Ok(Endpoint { spec, secrets })
     })();
@@ -429,8 +483,15 @@ impl Snapshot {
             let first = id.is_none_or(|id| seen.insert(id));
             match result {
                 Err(p) => rejected.push(p.into_rejected(id, i)),
-                Ok(_) if !first => rejected.push(Problem::config("duplicate_id", "id", "id",
-                    format!("{} is the id of an earlier endpoint", id.unwrap_or_default())).into_rejected(id, i)),
+                Ok(_) if !first => rejected.push(
+                    Problem::config(
+                        "duplicate_id",
+                        "id",
+                        "id",
+                        format!("{} is the id of an earlier endpoint", id.unwrap_or_default()),
+                    )
+                    .into_rejected(id, i),
+                ),
                 Ok(ep) => {
                     endpoints.insert(ep.spec.id, ep);
                 }
@@ -467,10 +528,16 @@ mod tests {
 
     #[test]
     fn counts_active_listeners() {
-        let s = Snapshot::from_json(format!(r#"{{"version":3,"endpoints":[
+        let s = Snapshot::from_json(
+            format!(
+                r#"{{"version":3,"endpoints":[
             {{"id":1,"url":"http://a.test/x","events":["site_created","user_registered"],"secrets":["{SECRET}"]}},
             {{"id":2,"url":"https://b.test","events":["site_created"],"active":false}},
-            {{"id":3,"url":"https://c.test","events":["*"],"format":"envelope"}}]}}"#).as_bytes()).unwrap();
+            {{"id":3,"url":"https://c.test","events":["*"],"format":"envelope"}}]}}"#
+            )
+            .as_bytes(),
+        )
+        .unwrap();
         assert_eq!(s.version, 3);
         assert!(s.rejected.is_empty(), "{:?}", s.rejected);
         assert_eq!(s.listeners("site_created"), 2);
@@ -502,21 +569,105 @@ mod tests {
     #[test]
     fn each_bad_endpoint_is_left_out_with_its_reason_and_the_others_kept() {
         let cases: [Case; 15] = [
-            (r#"{"id":1,"url":"ftp://x","events":["a"]}"#, Some(1), "invalid_url", "scheme", Some("url"), "url: the URL must start with http:// or https://"),
-            (r#"{"id":2,"url":"http://x:0/","events":["a"]}"#, Some(2), "invalid_url", "bad_port", Some("url"), "url: the port '0' is not"),
-            (r#"{"id":3,"url":"http://x","events":[]}"#, Some(3), "invalid_config", "no_events", Some("events"), "events: choose at least one"),
-            (r#"{"id":4,"url":"http://x"}"#, Some(4), "invalid_config", "no_events", Some("events"), "events: choose at least one"),
-            (r#"{"id":5,"url":"http://x","events":["a","bad slug"]}"#, Some(5), "invalid_config", "bad_event", Some("events"), "events[1]: event: the event slug \"bad slug\""),
-            (r#"{"id":6,"url":"http://x","events":["a"],"secrets":["nope"]}"#, Some(6), "invalid_config", "bad_secret", Some("secrets"), "secrets[0]: "),
-            (r#"{"id":7,"url":"http://x","events":["a"],"colour":1}"#, Some(7), "invalid_config", "unknown_field", Some("colour"), "colour: unknown field"),
+            (
+                r#"{"id":1,"url":"ftp://x","events":["a"]}"#,
+                Some(1),
+                "invalid_url",
+                "scheme",
+                Some("url"),
+                "url: the URL must start with http:// or https://",
+            ),
+            (
+                r#"{"id":2,"url":"http://x:0/","events":["a"]}"#,
+                Some(2),
+                "invalid_url",
+                "bad_port",
+                Some("url"),
+                "url: the port '0' is not",
+            ),
+            (
+                r#"{"id":3,"url":"http://x","events":[]}"#,
+                Some(3),
+                "invalid_config",
+                "no_events",
+                Some("events"),
+                "events: choose at least one",
+            ),
+            (
+                r#"{"id":4,"url":"http://x"}"#,
+                Some(4),
+                "invalid_config",
+                "no_events",
+                Some("events"),
+                "events: choose at least one",
+            ),
+            (
+                r#"{"id":5,"url":"http://x","events":["a","bad slug"]}"#,
+                Some(5),
+                "invalid_config",
+                "bad_event",
+                Some("events"),
+                "events[1]: event: the event slug \"bad slug\"",
+            ),
+            (
+                r#"{"id":6,"url":"http://x","events":["a"],"secrets":["nope"]}"#,
+                Some(6),
+                "invalid_config",
+                "bad_secret",
+                Some("secrets"),
+                "secrets[0]: ",
+            ),
+            (
+                r#"{"id":7,"url":"http://x","events":["a"],"colour":1}"#,
+                Some(7),
+                "invalid_config",
+                "unknown_field",
+                Some("colour"),
+                "colour: unknown field",
+            ),
             (r#"{"url":"http://x","events":["a"]}"#, None, "invalid_config", "bad_id", Some("id"), "id: missing"),
-            (r#"{"id":0,"url":"http://x","events":["a"]}"#, None, "invalid_config", "bad_id", Some("id"), "id: must be a positive integer"),
-            (r#"{"id":"8","url":"http://x","events":["a"]}"#, None, "invalid_config", "bad_id", Some("id"), "id: must be a positive integer"),
+            (
+                r#"{"id":0,"url":"http://x","events":["a"]}"#,
+                None,
+                "invalid_config",
+                "bad_id",
+                Some("id"),
+                "id: must be a positive integer",
+            ),
+            (
+                r#"{"id":"8","url":"http://x","events":["a"]}"#,
+                None,
+                "invalid_config",
+                "bad_id",
+                Some("id"),
+                "id: must be a positive integer",
+            ),
             (r#"[1]"#, None, "invalid_config", "not_object", None, "the endpoint is not a JSON object"),
-            (r#"{"id":9,"url":7,"events":["a"]}"#, Some(9), "invalid_config", "bad_field", Some("url"), "url: must be a string"),
+            (
+                r#"{"id":9,"url":7,"events":["a"]}"#,
+                Some(9),
+                "invalid_config",
+                "bad_field",
+                Some("url"),
+                "url: must be a string",
+            ),
             (r#"{"id":10,"events":["a"]}"#, Some(10), "invalid_config", "bad_field", Some("url"), "url: missing"),
-            (r#"{"id":11,"url":"http://x","events":["a"],"format":"xml"}"#, Some(11), "invalid_config", "bad_field", Some("format"), "format: must be"),
-            (r#"{"id":100,"url":"http://y","events":["a"]}"#, Some(100), "invalid_config", "duplicate_id", Some("id"), "id: 100 is the id of an earlier endpoint"),
+            (
+                r#"{"id":11,"url":"http://x","events":["a"],"format":"xml"}"#,
+                Some(11),
+                "invalid_config",
+                "bad_field",
+                Some("format"),
+                "format: must be",
+            ),
+            (
+                r#"{"id":100,"url":"http://y","events":["a"]}"#,
+                Some(100),
+                "invalid_config",
+                "duplicate_id",
+                Some("id"),
+                "id: 100 is the id of an earlier endpoint",
+            ),
         ];
         let mut elements = vec![r#"{"id":100,"url":"http://x","events":["a"]}"#.to_string()];
         elements.extend(cases.iter().map(|c| c.0.to_string()));
@@ -538,21 +689,34 @@ mod tests {
         assert_eq!(stored.rejected, s.rejected);
         assert_eq!(stored.endpoints.len(), 2);
         let v: serde_json::Value = serde_json::from_slice(&s.to_json()).unwrap();
-        assert_eq!(v["rejected"][0], serde_json::json!({"id": 1, "index": 1, "kind": "invalid_url", "code": "scheme",
-            "field": "url", "detail": "url: the URL must start with http:// or https://"}));
+        assert_eq!(
+            v["rejected"][0],
+            serde_json::json!({"id": 1, "index": 1, "kind": "invalid_url", "code": "scheme",
+            "field": "url", "detail": "url: the URL must start with http:// or https://"})
+        );
         assert_eq!(v["rejected"][7]["id"], serde_json::Value::Null);
     }
 
     #[test]
     fn a_single_endpoint_errors_name_the_field() {
-        let spec = |url: &str, events: &[&str], secrets: &[&str]| EndpointSpec { id: 1, url: url.into(),
-            events: events.iter().map(|e| e.to_string()).collect(), secrets: secrets.iter().map(|e| e.to_string()).collect(),
-            active: true, format: Format::Flat, since_ms: 0, revision: 0 };
+        let spec = |url: &str, events: &[&str], secrets: &[&str]| EndpointSpec {
+            id: 1,
+            url: url.into(),
+            events: events.iter().map(|e| e.to_string()).collect(),
+            secrets: secrets.iter().map(|e| e.to_string()).collect(),
+            active: true,
+            format: Format::Flat,
+            since_ms: 0,
+            revision: 0,
+        };
         let e = Endpoint::from_spec(spec("http://a:99999/", &["a"], &[]), "endpoint").unwrap_err();
         assert_eq!(e.kind(), "invalid_url");
         assert_eq!(e.to_string(), "config: endpoint.url: bad_port: the port '99999' is not a number from 1 to 65535");
         let e = Endpoint::from_spec(spec("http://a/", &[], &[]), "endpoint").unwrap_err();
-        assert_eq!((e.kind(), e.to_string().as_str()), ("invalid_config", "config: endpoint.events: choose at least one event"));
+        assert_eq!(
+            (e.kind(), e.to_string().as_str()),
+            ("invalid_config", "config: endpoint.events: choose at least one event")
+        );
         let e = Endpoint::from_spec(spec("http://a/", &["a b"], &[]), "endpoint").unwrap_err();
         assert!(e.to_string().starts_with("config: endpoint.events[0]: event: "), "{e}");
         let e = Endpoint::from_spec(spec("http://a/", &["a"], &["nope"]), "endpoint").unwrap_err();
@@ -602,12 +766,18 @@ mod tests {
             state ^= state >> 7;
             state ^= state << 17;
             let len = (state % 12) as usize;
-            let tail: String = (0..len).map(|k| alphabet[((state >> (k * 5)) % alphabet.len() as u64) as usize] as char).collect();
+            let tail: String =
+                (0..len).map(|k| alphabet[((state >> (k * 5)) % alphabet.len() as u64) as usize] as char).collect();
             let url = format!("{}://{tail}", if state & 1 == 0 { "http" } else { "HTTPS" });
             if let Ok((host, port)) = url_rule(&url) {
                 admitted += 1;
-                let direct: ureq::http::Uri = url.parse().unwrap_or_else(|e| panic!("{url:?} passes the rule, and the client refuses it: {e}"));
-                assert!(direct.host().is_some_and(|h| h.eq_ignore_ascii_case(host)), "{url:?}: {:?} vs {host:?}", direct.host());
+                let direct: ureq::http::Uri =
+                    url.parse().unwrap_or_else(|e| panic!("{url:?} passes the rule, and the client refuses it: {e}"));
+                assert!(
+                    direct.host().is_some_and(|h| h.eq_ignore_ascii_case(host)),
+                    "{url:?}: {:?} vs {host:?}",
+                    direct.host()
+                );
                 assert_eq!(direct.port_u16(), port, "{url:?}");
             }
         }

@@ -5,9 +5,9 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use serde::Serialize;
-use ureq::tls::{Certificate, PemItem, RootCerts, TlsConfig};
 use ureq::config::Config;
 use ureq::http::Uri;
+use ureq::tls::{Certificate, PemItem, RootCerts, TlsConfig};
 use ureq::unversioned::transport::time::Duration as TimeoutAfter;
 use ureq::unversioned::transport::{DefaultConnector, NextTimeout};
 use ureq::{Agent, Timeout};
@@ -172,7 +172,11 @@ impl Deliverer {
     /// that takes longer is reported as unresolved, never as refused. `None` when `uri` is not
     /// an http(s) URL with a host.
     pub fn verdict(&self, uri: &Uri) -> Option<Verdict> {
-        let timeout = NextTimeout { after: TimeoutAfter::Exact(self.lookup_timeout), reason: Timeout::Resolve, ..NextTimeout::default() };
+        let timeout = NextTimeout {
+            after: TimeoutAfter::Exact(self.lookup_timeout),
+            reason: Timeout::Resolve,
+            ..NextTimeout::default()
+        };
         self.resolver.verdict(uri, &self.config, timeout)
     }
 
@@ -207,8 +211,9 @@ impl Deliverer {
                     out.response_headers.push((k.as_str().to_string(), cut(&v, 512)));
                 }
                 if matches!(status.as_u16(), 429 | 503) {
-                    out.retry_after_s = res.headers().get("retry-after").and_then(|v| v.to_str().ok())
-                        .and_then(|v| crate::retry::parse_retry_after(v, crate::clock::Clock::now_ms(&crate::clock::SystemClock)));
+                    out.retry_after_s = res.headers().get("retry-after").and_then(|v| v.to_str().ok()).and_then(|v| {
+                        crate::retry::parse_retry_after(v, crate::clock::Clock::now_ms(&crate::clock::SystemClock))
+                    });
                 }
                 let (excerpt, truncated, read_err) = read_excerpt(res.body_mut().as_reader(), self.excerpt);
                 out.response_excerpt = excerpt;
@@ -247,9 +252,9 @@ fn pool_of(url: &str, pools: usize) -> usize {
     let start = url.find("://").map_or(0, |i| i + 3);
     let end = url[start..].find(['/', '?', '#']).map_or(url.len(), |i| start + i);
     // FNV-1a: small, stable, and enough to spread a handful of hosts.
-    let hash = url.as_bytes()[..end].iter().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
-        (h ^ u64::from(b.to_ascii_lowercase())).wrapping_mul(0x0100_0000_01b3)
-    });
+    let hash = url.as_bytes()[..end]
+        .iter()
+        .fold(0xcbf2_9ce4_8422_2325u64, |h, b| (h ^ u64::from(b.to_ascii_lowercase())).wrapping_mul(0x0100_0000_01b3));
     (hash % pools.max(1) as u64) as usize
 }
 
@@ -331,11 +336,12 @@ mod tests {
     #[test]
     fn envelope_wraps_the_payload_verbatim() {
         let b = body(Format::Envelope, "site_created", 1_700_000_000_123, br#"{"site_id":2}"#);
-        assert_eq!(std::str::from_utf8(&b).unwrap(),
-            r#"{"type":"site_created","timestamp":"2023-11-14T22:13:20.123Z","data":{"site_id":2}}"#);
+        assert_eq!(
+            std::str::from_utf8(&b).unwrap(),
+            r#"{"type":"site_created","timestamp":"2023-11-14T22:13:20.123Z","data":{"site_id":2}}"#
+        );
         assert_eq!(body(Format::Flat, "x", 0, b"{}"), b"{}");
     }
-
 
     #[test]
     fn excerpt_is_capped() {

@@ -8,8 +8,8 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
-use serde_json::value::RawValue;
 use serde_json::json;
+use serde_json::value::RawValue;
 
 use crate::clock::{is_id, new_id, Clock, Random, SplitMix, SystemClock};
 use crate::config::{check_event, Endpoint, EndpointSpec, Rejected, Snapshot};
@@ -153,7 +153,12 @@ impl Engine {
     pub fn configure(&self, json: &[u8]) -> Result<ConfigureReport> {
         let snap = Snapshot::from_json(json)?;
         let version = snap.version;
-        let report = ConfigureReport { applied: false, version, endpoints: snap.endpoints.len(), rejected: snap.rejected.clone() };
+        let report = ConfigureReport {
+            applied: false,
+            version,
+            endpoints: snap.endpoints.len(),
+            rejected: snap.rejected.clone(),
+        };
         let stored = self.spool.store_snapshot(version, &snap.to_json(), |old| {
             serde_json::from_slice::<serde_json::Value>(old).ok().and_then(|v| v["version"].as_u64()).unwrap_or(0)
         })?;
@@ -184,7 +189,10 @@ impl Engine {
     /// reported for it. Otherwise as [`Engine::emit`].
     pub fn emit_as(&self, id: &str, event: &str, payload: &[u8]) -> Result<()> {
         if !is_id(id, "msg_") {
-            return Err(Error::Json(format!("id: msg_ and 26 Crockford base-32 characters, got {:?}", id.chars().take(40).collect::<String>())));
+            return Err(Error::Json(format!(
+                "id: msg_ and 26 Crockford base-32 characters, got {:?}",
+                id.chars().take(40).collect::<String>()
+            )));
         }
         self.accept(id.to_string(), event, payload).map(|_| ())
     }
@@ -197,7 +205,14 @@ impl Engine {
             self.shared.emitted.fetch_add(1, Ordering::SeqCst);
             return Ok(id);
         }
-        let rec = EventRecord { kind: Kind::Event, id, timestamp_ms: now, event: event.to_string(), target: 0, payload: payload.to_vec() };
+        let rec = EventRecord {
+            kind: Kind::Event,
+            id,
+            timestamp_ms: now,
+            event: event.to_string(),
+            target: 0,
+            payload: payload.to_vec(),
+        };
         self.append(&rec)?;
         Ok(rec.id)
     }
@@ -206,7 +221,10 @@ impl Engine {
     pub fn redeliver(&self, json: &[u8]) -> Result<()> {
         let spec: RedeliverSpec = serde_json::from_slice(json).map_err(|e| Error::Json(e.to_string()))?;
         check_event(&spec.event)?;
-        if spec.event_id.is_empty() || spec.event_id.len() > 64 || !spec.event_id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-') {
+        if spec.event_id.is_empty()
+            || spec.event_id.len() > 64
+            || !spec.event_id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+        {
             return Err(Error::Json("event_id: 1 to 64 characters of letters, digits, '_' and '-'".into()));
         }
         let payload = spec.payload.get().as_bytes();
@@ -214,8 +232,14 @@ impl Engine {
         if !self.snapshot().endpoints.contains_key(&spec.endpoint_id) {
             return Err(Error::NotFound(format!("endpoint {} is not in the configured snapshot", spec.endpoint_id)));
         }
-        let rec = EventRecord { kind: Kind::Redeliver, id: spec.event_id, timestamp_ms: spec.timestamp.unwrap_or_else(|| self.clock.now_ms()),
-            event: spec.event, target: spec.endpoint_id, payload: payload.to_vec() };
+        let rec = EventRecord {
+            kind: Kind::Redeliver,
+            id: spec.event_id,
+            timestamp_ms: spec.timestamp.unwrap_or_else(|| self.clock.now_ms()),
+            event: spec.event,
+            target: spec.endpoint_id,
+            payload: payload.to_vec(),
+        };
         self.append(&rec)
     }
 
@@ -270,8 +294,15 @@ impl Engine {
         let now = self.clock.now_ms();
         let id = new_id("msg_", now, self.rng.as_ref());
         let o = self.deliverer.send(&Request {
-            url: &endpoint.spec.url, event_id: &id, event: &spec.event, event_timestamp_ms: now, payload,
-            format: endpoint.spec.format, secrets: &endpoint.secrets, attempt: 1, now_s: now.div_euclid(1000),
+            url: &endpoint.spec.url,
+            event_id: &id,
+            event: &spec.event,
+            event_timestamp_ms: now,
+            payload,
+            format: endpoint.spec.format,
+            secrets: &endpoint.secrets,
+            attempt: 1,
+            now_s: now.div_euclid(1000),
         });
         let v = json!({
             "ok": o.delivered(), "event_id": id, "endpoint_id": endpoint.spec.id, "event": spec.event,
@@ -293,9 +324,16 @@ impl Engine {
     /// resolve …"}` when the name does not resolve (not a refusal: DNS may be down for a
     /// moment). A URL breaking the rule is [`Error::Url`].
     pub fn check_url(&self, url: &str) -> Result<String> {
-        let uri = crate::config::check_url(url).map_err(|e| Error::Url { field: "url".into(), code: e.code, detail: e.detail })?;
-        let verdict = self.deliverer.verdict(&uri).ok_or_else(|| Error::Url { field: "url".into(), code: "scheme",
-            detail: "the URL must start with http:// or https://".into() })?;
+        let uri = crate::config::check_url(url).map_err(|e| Error::Url {
+            field: "url".into(),
+            code: e.code,
+            detail: e.detail,
+        })?;
+        let verdict = self.deliverer.verdict(&uri).ok_or_else(|| Error::Url {
+            field: "url".into(),
+            code: "scheme",
+            detail: "the URL must start with http:// or https://".into(),
+        })?;
         Ok(verdict_json(&verdict).to_string())
     }
 
@@ -325,7 +363,10 @@ impl Engine {
             }
             let now = Instant::now();
             if now >= deadline {
-                return Err(Error::Timeout(format!("flush: deliveries still pending after {} ms", timeout.as_millis())));
+                return Err(Error::Timeout(format!(
+                    "flush: deliveries still pending after {} ms",
+                    timeout.as_millis()
+                )));
             }
             let step = (deadline - now).min(Duration::from_millis(20));
             p = self.shared.changed.wait_timeout(p, step).map(|(g, _)| g).unwrap_or_else(|e| e.into_inner().0);
@@ -405,7 +446,12 @@ impl Engine {
         let deadline = deadline + Duration::from_millis(500);
         let mut p = lock(&self.shared.progress);
         while !p.stopped && Instant::now() < deadline {
-            p = self.shared.changed.wait_timeout(p, Duration::from_millis(20)).map(|(g, _)| g).unwrap_or_else(|e| e.into_inner().0);
+            p = self
+                .shared
+                .changed
+                .wait_timeout(p, Duration::from_millis(20))
+                .map(|(g, _)| g)
+                .unwrap_or_else(|e| e.into_inner().0);
         }
         drop(p);
         *lock(&self.tx) = None;
@@ -432,8 +478,10 @@ fn verdict_json(v: &Verdict) -> serde_json::Value {
     let text = |ips: &[std::net::IpAddr]| ips.iter().map(|ip| ip.to_string()).collect::<Vec<_>>();
     match v {
         Verdict::Admitted(ips) => json!({"ok": true, "kind": "ok", "addresses": text(ips)}),
-        Verdict::Refused { refusal, addresses } => json!({"ok": false, "kind": "ssrf_refused", "address": refusal.ip.to_string(),
-            "range": refusal.range, "reason": refusal.to_string(), "addresses": text(addresses)}),
+        Verdict::Refused { refusal, addresses } => {
+            json!({"ok": false, "kind": "ssrf_refused", "address": refusal.ip.to_string(),
+            "range": refusal.range, "reason": refusal.to_string(), "addresses": text(addresses)})
+        }
         Verdict::Unresolved(reason) => json!({"ok": null, "kind": "dns", "reason": reason}),
     }
 }
@@ -450,7 +498,8 @@ pub(crate) fn check_payload(payload: &[u8], limit: usize) -> Result<()> {
     if first != Some(&b'{') {
         return Err(Error::NotObject("the payload must be a JSON object ({…})".into()));
     }
-    serde_json::from_slice::<serde::de::IgnoredAny>(payload).map_err(|e| Error::Json(format!("the payload is not valid JSON: {e}")))?;
+    serde_json::from_slice::<serde::de::IgnoredAny>(payload)
+        .map_err(|e| Error::Json(format!("the payload is not valid JSON: {e}")))?;
     let depth = nesting_depth(payload);
     if depth > MAX_DEPTH {
         return Err(Error::TooDeep { depth, limit: MAX_DEPTH });
@@ -469,7 +518,10 @@ pub(crate) fn check_payload(payload: &[u8], limit: usize) -> Result<()> {
 fn lone_surrogate(json: &[u8]) -> Option<usize> {
     // Valid JSON has four hex digits after every `\u`.
     let unit = |at: usize| {
-        json.get(at..at + 4).and_then(|h| std::str::from_utf8(h).ok()).and_then(|h| u16::from_str_radix(h, 16).ok()).unwrap_or(0)
+        json.get(at..at + 4)
+            .and_then(|h| std::str::from_utf8(h).ok())
+            .and_then(|h| u16::from_str_radix(h, 16).ok())
+            .unwrap_or(0)
     };
     let (mut i, mut in_str) = (0usize, false);
     while i < json.len() {
@@ -480,7 +532,8 @@ fn lone_surrogate(json: &[u8]) -> Option<usize> {
             }
             b'\\' if in_str && json.get(i + 1) == Some(&b'u') => match unit(i + 2) {
                 0xD800..=0xDBFF => {
-                    let low_follows = json.get(i + 6..i + 8) == Some(&b"\\u"[..]) && (0xDC00..=0xDFFF).contains(&unit(i + 8));
+                    let low_follows =
+                        json.get(i + 6..i + 8) == Some(&b"\\u"[..]) && (0xDC00..=0xDFFF).contains(&unit(i + 8));
                     if !low_follows {
                         return Some(i);
                     }
@@ -542,38 +595,60 @@ mod tests {
         let sized = |n: usize| format!("{{\"a\":\"{}\"}}", "x".repeat(n - 8)).into_bytes();
         assert_eq!(sized(100).len(), 100);
         assert!(check_payload(&sized(100), 100).is_ok(), "exactly the limit is accepted");
-        assert_eq!(check_payload(&sized(101), 100).unwrap_err().to_string(),
-            "too large: the payload is 101 bytes, the limit is 100 bytes");
+        assert_eq!(
+            check_payload(&sized(101), 100).unwrap_err().to_string(),
+            "too large: the payload is 101 bytes, the limit is 100 bytes"
+        );
         let nested = |levels: usize| format!("{{\"a\":{}{}}}", "[".repeat(levels - 1), "]".repeat(levels - 1));
         assert!(check_payload(nested(MAX_DEPTH).as_bytes(), 1 << 20).is_ok(), "exactly the depth limit is accepted");
         let too_deep = check_payload(nested(MAX_DEPTH + 1).as_bytes(), 1 << 20).unwrap_err();
-        assert_eq!((too_deep.kind(), too_deep.to_string().as_str()), ("too_deep", "json: the payload nests 65 levels deep, the limit is 64"));
+        assert_eq!(
+            (too_deep.kind(), too_deep.to_string().as_str()),
+            ("too_deep", "json: the payload nests 65 levels deep, the limit is 64")
+        );
         assert_eq!(check_payload(b" [1]", 1 << 20).unwrap_err().kind(), "not_object");
         assert_eq!(check_payload(b"{\"a\":", 1 << 20).unwrap_err().kind(), "invalid_json");
         // Far past any recursion limit, within the size limit: refused with the same words,
         // without exhausting the stack.
         let deep = nested(500_000);
         assert!(deep.len() < 1 << 20);
-        assert_eq!(check_payload(deep.as_bytes(), 1 << 20).unwrap_err().to_string(),
-            "json: the payload nests 500000 levels deep, the limit is 64");
+        assert_eq!(
+            check_payload(deep.as_bytes(), 1 << 20).unwrap_err().to_string(),
+            "json: the payload nests 500000 levels deep, the limit is 64"
+        );
         // The size is checked first: a payload both too large and too deep is too large.
-        assert!(matches!(check_payload(deep.as_bytes(), 1000), Err(Error::TooLarge { size, limit: 1000, .. }) if size == deep.len()));
+        assert!(
+            matches!(check_payload(deep.as_bytes(), 1000), Err(Error::TooLarge { size, limit: 1000, .. }) if size == deep.len())
+        );
     }
 
     #[test]
     fn lone_surrogate_escapes_are_refused_and_pairs_accepted() {
         let refused = [
-            (r#"{"a":"\ud83d"}"#, 6), (r#"{"a":"x\ude00"}"#, 7), (r#"{"a":"\ud83d\u0041"}"#, 6),
-            (r#"{"a":"\ude00\ud83d"}"#, 6), (r#"{"\ud83dk":1}"#, 2), (r#"{"a":"\ud83d\ude00\ud83d"}"#, 18),
+            (r#"{"a":"\ud83d"}"#, 6),
+            (r#"{"a":"x\ude00"}"#, 7),
+            (r#"{"a":"\ud83d\u0041"}"#, 6),
+            (r#"{"a":"\ude00\ud83d"}"#, 6),
+            (r#"{"\ud83dk":1}"#, 2),
+            (r#"{"a":"\ud83d\ude00\ud83d"}"#, 18),
         ];
         for (json, at) in refused {
             assert_eq!(lone_surrogate(json.as_bytes()), Some(at), "{json}");
             let err = check_payload(json.as_bytes(), 1 << 20).unwrap_err();
             assert_eq!(err.kind(), "lone_surrogate");
             let err = err.to_string();
-            assert!(err.starts_with("json: the payload has \\u") && err.contains(&format!("at byte {at}, half of a UTF-16")), "{err}");
+            assert!(
+                err.starts_with("json: the payload has \\u")
+                    && err.contains(&format!("at byte {at}, half of a UTF-16")),
+                "{err}"
+            );
         }
-        for json in [r#"{"a":"\ud83d\ude00"}"#, r#"{"a":"\\ud83d"}"#, r#"{"a":"\u00e9\uFFFF","\ud800\udc00":[]}"#, "{\"a\":\"\u{1F600}\"}"] {
+        for json in [
+            r#"{"a":"\ud83d\ude00"}"#,
+            r#"{"a":"\\ud83d"}"#,
+            r#"{"a":"\u00e9\uFFFF","\ud800\udc00":[]}"#,
+            "{\"a\":\"\u{1F600}\"}",
+        ] {
             assert_eq!(lone_surrogate(json.as_bytes()), None, "{json}");
             assert!(check_payload(json.as_bytes(), 1 << 20).is_ok(), "{json}");
         }
@@ -582,20 +657,28 @@ mod tests {
     #[test]
     fn verdicts_become_the_documented_json() {
         let ips = |l: &[&str]| l.iter().map(|a| a.parse().unwrap()).collect::<Vec<_>>();
-        assert_eq!(verdict_json(&Verdict::Admitted(ips(&["93.184.216.34", "2606:4700::1111"]))),
-            json!({"ok": true, "kind": "ok", "addresses": ["93.184.216.34", "2606:4700::1111"]}));
+        assert_eq!(
+            verdict_json(&Verdict::Admitted(ips(&["93.184.216.34", "2606:4700::1111"]))),
+            json!({"ok": true, "kind": "ok", "addresses": ["93.184.216.34", "2606:4700::1111"]})
+        );
         let refusal = crate::ssrf::Refusal { ip: "::1".parse().unwrap(), range: "loopback" };
         let refused = Verdict::Refused { refusal, addresses: ips(&["::1", "127.0.0.1"]) };
-        assert_eq!(verdict_json(&refused),
+        assert_eq!(
+            verdict_json(&refused),
             json!({"ok": false, "kind": "ssrf_refused", "address": "::1", "range": "loopback",
-                "reason": "ssrf: refused ::1 (loopback); add it to ssrf_allow to permit it", "addresses": ["::1", "127.0.0.1"]}));
-        assert_eq!(verdict_json(&Verdict::Unresolved("could not resolve a.invalid: x".into())),
-            json!({"ok": null, "kind": "dns", "reason": "could not resolve a.invalid: x"}));
+                "reason": "ssrf: refused ::1 (loopback); add it to ssrf_allow to permit it", "addresses": ["::1", "127.0.0.1"]})
+        );
+        assert_eq!(
+            verdict_json(&Verdict::Unresolved("could not resolve a.invalid: x".into())),
+            json!({"ok": null, "kind": "dns", "reason": "could not resolve a.invalid: x"})
+        );
     }
 }
 
 fn sync_dir(dir: &std::path::Path) -> Result<()> {
-    std::fs::File::open(dir).and_then(|f| f.sync_all()).map_err(|e| Error::spool(format!("syncing {}", dir.display()), e))
+    std::fs::File::open(dir)
+        .and_then(|f| f.sync_all())
+        .map_err(|e| Error::spool(format!("syncing {}", dir.display()), e))
 }
 
 fn leader_alive(pid: u32) -> bool {

@@ -80,7 +80,9 @@ impl fmt::Display for Error {
             Error::Url { field, code, detail } => write!(f, "config: {field}: {code}: {detail}"),
             Error::Utf8(m) => write!(f, "utf-8: {m}"),
             Error::Json(m) | Error::NotObject(m) => write!(f, "json: {m}"),
-            Error::TooDeep { depth, limit } => write!(f, "json: the payload nests {depth} levels deep, the limit is {limit}"),
+            Error::TooDeep { depth, limit } => {
+                write!(f, "json: the payload nests {depth} levels deep, the limit is {limit}")
+            }
             Error::LoneSurrogate { escape, at } => {
                 write!(f, "json: the payload has {escape} at byte {at}, half of a UTF-16 surrogate pair without the other half")
             }
@@ -143,12 +145,22 @@ impl Error {
     #[cfg(test)]
     pub(crate) fn every_variant() -> Vec<Error> {
         vec![
-            Error::Null(String::new()), Error::Settings(String::new()), Error::Config(String::new()),
-            Error::Url { field: String::new(), code: "empty", detail: String::new() }, Error::Utf8(String::new()),
-            Error::Json(String::new()), Error::NotObject(String::new()), Error::TooDeep { depth: 65, limit: 64 },
-            Error::LoneSurrogate { escape: String::new(), at: 0 }, Error::TooLarge { what: "", size: 0, limit: 0 },
-            Error::Event(String::new()), Error::Spool(String::new()), Error::NotInitialized, Error::Timeout(String::new()),
-            Error::NotFound(String::new()), Error::Internal(String::new()),
+            Error::Null(String::new()),
+            Error::Settings(String::new()),
+            Error::Config(String::new()),
+            Error::Url { field: String::new(), code: "empty", detail: String::new() },
+            Error::Utf8(String::new()),
+            Error::Json(String::new()),
+            Error::NotObject(String::new()),
+            Error::TooDeep { depth: 65, limit: 64 },
+            Error::LoneSurrogate { escape: String::new(), at: 0 },
+            Error::TooLarge { what: "", size: 0, limit: 0 },
+            Error::Event(String::new()),
+            Error::Spool(String::new()),
+            Error::NotInitialized,
+            Error::Timeout(String::new()),
+            Error::NotFound(String::new()),
+            Error::Internal(String::new()),
         ]
     }
 }
@@ -159,21 +171,35 @@ mod tests {
 
     #[test]
     fn display_has_family_prefix() {
-        assert_eq!(Error::Config("webhooks[2].url: not an http(s) URL".into()).to_string(),
-            "config: webhooks[2].url: not an http(s) URL");
+        assert_eq!(
+            Error::Config("webhooks[2].url: not an http(s) URL".into()).to_string(),
+            "config: webhooks[2].url: not an http(s) URL"
+        );
         let e = Error::spool("writing queue/x.seg", std::io::Error::from_raw_os_error(28));
         assert!(e.to_string().starts_with("spool: writing queue/x.seg: "), "{e}");
         assert!(e.to_string().ends_with("(disk full)"), "{e}");
-        let url = Error::Url { field: "url".into(), code: "bad_port", detail: "the port is not a number from 1 to 65535".into() };
+        let url = Error::Url {
+            field: "url".into(),
+            code: "bad_port",
+            detail: "the port is not a number from 1 to 65535".into(),
+        };
         assert_eq!(url.to_string(), "config: url: bad_port: the port is not a number from 1 to 65535");
-        assert_eq!(Error::TooDeep { depth: 65, limit: 64 }.to_string(), "json: the payload nests 65 levels deep, the limit is 64");
+        assert_eq!(
+            Error::TooDeep { depth: 65, limit: 64 }.to_string(),
+            "json: the payload nests 65 levels deep, the limit is 64"
+        );
     }
 
     #[test]
     fn every_variant_has_its_own_kind() {
         let all = Error::every_variant();
         let mut kinds: Vec<&str> = all.iter().map(Error::kind).collect();
-        assert!(kinds.iter().all(|k| !k.is_empty() && k.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')), "{kinds:?}");
+        assert!(
+            kinds
+                .iter()
+                .all(|k| !k.is_empty() && k.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')),
+            "{kinds:?}"
+        );
         kinds.sort_unstable();
         kinds.dedup();
         assert_eq!(kinds.len(), all.len(), "one kind per variant");

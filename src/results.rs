@@ -109,10 +109,12 @@ pub struct EventEntry<'a> {
 pub fn header_map(h: &[(String, String)]) -> BTreeMap<String, String> {
     let mut m: BTreeMap<String, String> = BTreeMap::new();
     for (k, v) in h {
-        m.entry(k.clone()).and_modify(|old| {
-            old.push_str(", ");
-            old.push_str(v);
-        }).or_insert_with(|| v.clone());
+        m.entry(k.clone())
+            .and_modify(|old| {
+                old.push_str(", ");
+                old.push_str(v);
+            })
+            .or_insert_with(|| v.clone());
     }
     m
 }
@@ -122,17 +124,19 @@ fn file_name(seq: u64) -> String {
 }
 
 fn list(dir: &Path) -> Vec<u64> {
-    let mut v: Vec<u64> = fs::read_dir(dir).map(|rd| {
-        rd.flatten().filter_map(|e| e.file_name().to_str()?.strip_suffix(".res")?.parse().ok()).collect()
-    }).unwrap_or_default();
+    let mut v: Vec<u64> = fs::read_dir(dir)
+        .map(|rd| rd.flatten().filter_map(|e| e.file_name().to_str()?.strip_suffix(".res")?.parse().ok()).collect())
+        .unwrap_or_default();
     v.sort_unstable();
     v
 }
 
 /// How many entries were dropped untaken at the cap, since the spool was created.
 pub fn dropped(spool: &Spool) -> u64 {
-    segment::read_all(&spool.results.join("dropped")).ok()
-        .and_then(|b| std::str::from_utf8(&b).ok()?.trim().parse().ok()).unwrap_or(0)
+    segment::read_all(&spool.results.join("dropped"))
+        .ok()
+        .and_then(|b| std::str::from_utf8(&b).ok()?.trim().parse().ok())
+        .unwrap_or(0)
 }
 
 /// The leader's appending side.
@@ -153,8 +157,17 @@ impl ResultsWriter {
     pub fn open(spool: &Spool, max_bytes: u64) -> Result<ResultsWriter> {
         let seq = list(&spool.results).last().map_or(1, |s| s + 1);
         let path = spool.results.join(file_name(seq));
-        let file = segment::open_append(&path, true).map_err(|e| Error::spool(format!("creating {}", path.display()), e))?;
-        Ok(ResultsWriter { dir: spool.results.clone(), file, seq, len: 0, max_bytes, buf: Vec::new(), dropped: dropped(spool) })
+        let file =
+            segment::open_append(&path, true).map_err(|e| Error::spool(format!("creating {}", path.display()), e))?;
+        Ok(ResultsWriter {
+            dir: spool.results.clone(),
+            file,
+            seq,
+            len: 0,
+            max_bytes,
+            buf: Vec::new(),
+            dropped: dropped(spool),
+        })
     }
 
     /// Adds one attempt result; it reaches the file at the next `flush` (or once 1 MiB is waiting).
@@ -198,13 +211,15 @@ impl ResultsWriter {
     fn rotate(&mut self) -> Result<()> {
         let seq = self.seq + 1;
         let path = self.dir.join(file_name(seq));
-        self.file = segment::open_append(&path, true).map_err(|e| Error::spool(format!("creating {}", path.display()), e))?;
+        self.file =
+            segment::open_append(&path, true).map_err(|e| Error::spool(format!("creating {}", path.display()), e))?;
         self.seq = seq;
         self.len = 0;
         // Keep the untaken results under the cap: drop the oldest files first, counting the
         // entries in them nobody acknowledged.
         let mut files = list(&self.dir);
-        let mut total: u64 = files.iter().filter_map(|s| fs::metadata(self.dir.join(file_name(*s))).ok()).map(|m| m.len()).sum();
+        let mut total: u64 =
+            files.iter().filter_map(|s| fs::metadata(self.dir.join(file_name(*s))).ok()).map(|m| m.len()).sum();
         files.retain(|s| *s != self.seq);
         let cursor = read_cursor(&self.dir.join("cursor"));
         let before = self.dropped;
@@ -348,8 +363,11 @@ pub fn take(spool: &Spool, max_results: usize, max_bytes: usize) -> Result<Strin
         }
     }
     drop(lock);
-    Ok(format!("{{\"events\":[{events}],\"attempts\":[{attempts}],\"ack\":\"{}\",\"more\":{more},\"dropped\":{}}}",
-        token(upto), dropped(spool)))
+    Ok(format!(
+        "{{\"events\":[{events}],\"attempts\":[{attempts}],\"ack\":\"{}\",\"more\":{more},\"dropped\":{}}}",
+        token(upto),
+        dropped(spool)
+    ))
 }
 
 /// Moves the cursor to the position of `token` (from [`take`]) if it is ahead of the cursor —
@@ -383,7 +401,8 @@ pub fn ack(spool: &Spool, token_text: &str) -> Result<()> {
 }
 
 fn lock_takers(spool: &Spool) -> Result<File> {
-    let lock = segment::open_append(&spool.results.join("take.lock"), false).map_err(|e| Error::spool("opening results/take.lock", e))?;
+    let lock = segment::open_append(&spool.results.join("take.lock"), false)
+        .map_err(|e| Error::spool("opening results/take.lock", e))?;
     lock.lock().map_err(|e| Error::spool("locking results/take.lock", e))?;
     Ok(lock)
 }
@@ -394,12 +413,30 @@ mod tests {
     use serde_json::Value;
 
     fn result(i: u32) -> AttemptResult {
-        AttemptResult { attempt_id: format!("att_{i}"), event_id: "msg_1".into(), endpoint_id: 1, event: "e".into(),
-            attempt: i, redelivery: false, test: false, url: "http://x".into(), event_timestamp: 0, started_at: 0,
-            duration_ms: 1, outcome: "retrying".into(), status: Some(500), reason: None, error: None,
-            error_kind: Some("http_status".into()), next_attempt_at: Some(5), endpoint_disabled: None,
-            request_headers: BTreeMap::new(), response_headers: BTreeMap::new(), response_excerpt: String::new(),
-            response_truncated: false }
+        AttemptResult {
+            attempt_id: format!("att_{i}"),
+            event_id: "msg_1".into(),
+            endpoint_id: 1,
+            event: "e".into(),
+            attempt: i,
+            redelivery: false,
+            test: false,
+            url: "http://x".into(),
+            event_timestamp: 0,
+            started_at: 0,
+            duration_ms: 1,
+            outcome: "retrying".into(),
+            status: Some(500),
+            reason: None,
+            error: None,
+            error_kind: Some("http_status".into()),
+            next_attempt_at: Some(5),
+            endpoint_disabled: None,
+            request_headers: BTreeMap::new(),
+            response_headers: BTreeMap::new(),
+            response_excerpt: String::new(),
+            response_truncated: false,
+        }
     }
 
     /// Takes one batch: (attempt numbers, event ids, ack token, more, dropped).
@@ -407,8 +444,16 @@ mod tests {
         let out = take(spool, max, bytes).unwrap();
         let v: Value = serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out}"));
         let attempts = v["attempts"].as_array().unwrap().iter().map(|r| r["attempt"].as_u64().unwrap()).collect();
-        let events = v["events"].as_array().unwrap().iter().map(|r| r["event_id"].as_str().unwrap().to_string()).collect();
-        (attempts, events, v["ack"].as_str().unwrap().to_string(), v["more"].as_bool().unwrap(), v["dropped"].as_u64().unwrap(), out.len())
+        let events =
+            v["events"].as_array().unwrap().iter().map(|r| r["event_id"].as_str().unwrap().to_string()).collect();
+        (
+            attempts,
+            events,
+            v["ack"].as_str().unwrap().to_string(),
+            v["more"].as_bool().unwrap(),
+            v["dropped"].as_u64().unwrap(),
+            out.len(),
+        )
     }
 
     fn spool(name: &str) -> (PathBuf, Spool) {
@@ -421,15 +466,23 @@ mod tests {
     fn taken_in_order_across_rotation_and_only_an_ack_moves_on() {
         let (dir, spool) = spool("order");
         let mut w = ResultsWriter::open(&spool, 1 << 30).unwrap();
-        for i in 0..5 { w.append(&result(i)).unwrap(); }
+        for i in 0..5 {
+            w.append(&result(i)).unwrap();
+        }
         w.flush().unwrap();
         w.rotate().unwrap();
-        for i in 5..8 { w.append(&result(i)).unwrap(); }
+        for i in 5..8 {
+            w.append(&result(i)).unwrap();
+        }
         w.flush().unwrap();
         let (got, _, tok, more, ..) = batch(&spool, 3, 1 << 20);
         assert_eq!((got, more), (vec![0, 1, 2], true));
         let (again, _, tok2, ..) = batch(&spool, 3, 1 << 20);
-        assert_eq!((again, tok2.as_str()), (vec![0, 1, 2], tok.as_str()), "taking twice without an ack gives the same entries");
+        assert_eq!(
+            (again, tok2.as_str()),
+            (vec![0, 1, 2], tok.as_str()),
+            "taking twice without an ack gives the same entries"
+        );
         ack(&spool, &tok).unwrap();
         let (got, _, tok, more, ..) = batch(&spool, 100, 1 << 20);
         assert_eq!((got, more), (vec![3, 4, 5, 6, 7], false));
@@ -451,7 +504,9 @@ mod tests {
     fn an_ack_never_moves_back_and_a_made_up_token_is_refused() {
         let (dir, spool) = spool("ack");
         let mut w = ResultsWriter::open(&spool, 1 << 30).unwrap();
-        for i in 0..4 { w.append(&result(i)).unwrap(); }
+        for i in 0..4 {
+            w.append(&result(i)).unwrap();
+        }
         w.flush().unwrap();
         let (_, _, first, ..) = batch(&spool, 1, 1 << 20);
         ack(&spool, &first).unwrap();
@@ -494,7 +549,11 @@ mod tests {
                 break;
             }
         }
-        assert_eq!(seen, ["msg_0", "att 0", "msg_1", "att 1", "msg_2", "att 2", "msg_huge"], "in journal order, none lost");
+        assert_eq!(
+            seen,
+            ["msg_0", "att 0", "msg_1", "att 1", "msg_2", "att 2", "msg_huge"],
+            "in journal order, none lost"
+        );
         let (a, e, ..) = batch(&spool, 100, 1 << 20);
         assert!(a.is_empty() && e.is_empty());
         let _ = fs::remove_dir_all(dir);
@@ -508,7 +567,10 @@ mod tests {
         w.append_event(&EventEntry { event_id: "msg_1", event: "site_created", timestamp: 17, payload }).unwrap();
         w.flush().unwrap();
         let v: Value = serde_json::from_str(&take(&spool, 10, 1 << 20).unwrap()).unwrap();
-        assert_eq!(v["events"], serde_json::json!([{"event_id": "msg_1", "event": "site_created", "timestamp": 17, "payload": payload}]));
+        assert_eq!(
+            v["events"],
+            serde_json::json!([{"event_id": "msg_1", "event": "site_created", "timestamp": 17, "payload": payload}])
+        );
         assert_eq!(v["attempts"], serde_json::json!([]));
         let _ = fs::remove_dir_all(dir);
     }
@@ -518,14 +580,18 @@ mod tests {
         let (dir, spool) = spool("dropped");
         // A cap of one byte: every rotation drops every older file.
         let mut w = ResultsWriter::open(&spool, 1).unwrap();
-        for i in 0..5 { w.append(&result(i)).unwrap(); }
+        for i in 0..5 {
+            w.append(&result(i)).unwrap();
+        }
         w.flush().unwrap();
         let (_, _, tok, ..) = batch(&spool, 2, 1 << 20);
         ack(&spool, &tok).unwrap();
         w.rotate().unwrap();
         assert_eq!(w.dropped, 3, "the two acknowledged are not counted");
         assert_eq!(dropped(&spool), 3);
-        for i in 5..9 { w.append(&result(i)).unwrap(); }
+        for i in 5..9 {
+            w.append(&result(i)).unwrap();
+        }
         w.flush().unwrap();
         w.rotate().unwrap();
         assert_eq!(dropped(&spool), 7);

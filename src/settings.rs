@@ -89,18 +89,42 @@ pub struct Settings {
     pub delivery_worker: bool,
 }
 
-fn d_connect() -> u64 { 5_000 }
-fn d_request() -> u64 { 15_000 }
-fn d_schedule() -> Vec<u64> { vec![5, 300, 1_800, 7_200, 18_000, 36_000, 36_000] }
-fn d_jitter() -> f64 { 0.2 }
-fn d_retry_after_max() -> u64 { 3_600 }
-fn d_concurrency() -> usize { 16 }
-fn d_per_endpoint() -> usize { 4 }
-fn d_max_payload() -> usize { 1 << 20 }
-fn d_excerpt() -> usize { 20 * 1024 }
-fn d_disable_after() -> u64 { 5 * 86_400 }
-fn d_results_max() -> u64 { 256 << 20 }
-fn d_poll() -> u64 { 50 }
+fn d_connect() -> u64 {
+    5_000
+}
+fn d_request() -> u64 {
+    15_000
+}
+fn d_schedule() -> Vec<u64> {
+    vec![5, 300, 1_800, 7_200, 18_000, 36_000, 36_000]
+}
+fn d_jitter() -> f64 {
+    0.2
+}
+fn d_retry_after_max() -> u64 {
+    3_600
+}
+fn d_concurrency() -> usize {
+    16
+}
+fn d_per_endpoint() -> usize {
+    4
+}
+fn d_max_payload() -> usize {
+    1 << 20
+}
+fn d_excerpt() -> usize {
+    20 * 1024
+}
+fn d_disable_after() -> u64 {
+    5 * 86_400
+}
+fn d_results_max() -> u64 {
+    256 << 20
+}
+fn d_poll() -> u64 {
+    50
+}
 
 /// The most attempts a schedule may describe (first try + retries).
 pub const MAX_RETRIES: usize = 32;
@@ -125,7 +149,10 @@ impl Settings {
             return bad(format!("request_timeout_ms: must be 100..=30000, got {}", self.request_timeout_ms));
         }
         if self.retry_schedule_s.len() > MAX_RETRIES {
-            return bad(format!("retry_schedule_s: at most {MAX_RETRIES} retries, got {}", self.retry_schedule_s.len()));
+            return bad(format!(
+                "retry_schedule_s: at most {MAX_RETRIES} retries, got {}",
+                self.retry_schedule_s.len()
+            ));
         }
         if let Some(d) = self.retry_schedule_s.iter().find(|d| **d == 0 || **d > 7 * 86_400) {
             return bad(format!("retry_schedule_s: each delay must be 1..=604800 seconds, got {d}"));
@@ -172,7 +199,9 @@ pub fn parse_cidr(s: &str) -> std::result::Result<(IpAddr, u8), String> {
     let ip: IpAddr = ip.trim().parse().map_err(|_| format!("not an IP address or CIDR network: {s:?}"))?;
     let max = if ip.is_ipv4() { 32 } else { 128 };
     let len = match len {
-        Some(l) => l.trim().parse::<u8>().ok().filter(|l| *l <= max).ok_or_else(|| format!("bad prefix length in {s:?}"))?,
+        Some(l) => {
+            l.trim().parse::<u8>().ok().filter(|l| *l <= max).ok_or_else(|| format!("bad prefix length in {s:?}"))?
+        }
         None => max,
     };
     Ok((ip, len))

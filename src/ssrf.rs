@@ -113,7 +113,8 @@ fn classify_v4(ip: Ipv4Addr) -> Option<&'static str> {
 
 fn classify_v6(ip: Ipv6Addr) -> Option<&'static str> {
     let s = ip.segments();
-    let embedded_v4 = |hi: usize| Ipv4Addr::new((s[hi] >> 8) as u8, s[hi] as u8, (s[hi + 1] >> 8) as u8, s[hi + 1] as u8);
+    let embedded_v4 =
+        |hi: usize| Ipv4Addr::new((s[hi] >> 8) as u8, s[hi] as u8, (s[hi + 1] >> 8) as u8, s[hi + 1] as u8);
     Some(match () {
         _ if ip.is_loopback() => "loopback",
         _ if ip.is_unspecified() => "unspecified",
@@ -123,8 +124,12 @@ fn classify_v6(ip: Ipv6Addr) -> Option<&'static str> {
         _ if s[0] & 0xffc0 == 0xfec0 => "site-local",
         // IPv4-compatible ::a.b.c.d (deprecated) and NAT64 64:ff9b::a.b.c.d carry an IPv4
         // address that the network may route to: judge the IPv4 address.
-        _ if s[..6] == [0; 6] => return classify_v4(embedded_v4(6)).map(|_| "IPv4-compatible form of a non-public address"),
-        _ if s[..6] == [0x64, 0xff9b, 0, 0, 0, 0] => return classify_v4(embedded_v4(6)).map(|_| "NAT64 form of a non-public address"),
+        _ if s[..6] == [0; 6] => {
+            return classify_v4(embedded_v4(6)).map(|_| "IPv4-compatible form of a non-public address")
+        }
+        _ if s[..6] == [0x64, 0xff9b, 0, 0, 0, 0] => {
+            return classify_v4(embedded_v4(6)).map(|_| "NAT64 form of a non-public address")
+        }
         _ if s[0] == 0x2002 => return classify_v4(embedded_v4(1)).map(|_| "6to4 form of a non-public address"),
         _ if s[0] == 0x2001 && s[1] == 0x0db8 => "documentation",
         _ if s[0] == 0x2001 && s[1] == 0 => "Teredo",
@@ -166,8 +171,9 @@ impl GuardedResolver {
     }
 
     /// [`Resolver::resolve`] with the cache read at `now`.
-    fn resolve_at(&self, uri: &Uri, config: &Config, timeout: NextTimeout, now: Instant)
-        -> Result<ResolvedSocketAddrs, ureq::Error> {
+    fn resolve_at(
+        &self, uri: &Uri, config: &Config, timeout: NextTimeout, now: Instant,
+    ) -> Result<ResolvedSocketAddrs, ureq::Error> {
         let Some((host, port)) = host_and_port(uri) else {
             // Not an http(s) URL with a host: the system resolver says what is wrong with it.
             let all = self.lookup.resolve(uri, config, timeout)?;
@@ -180,8 +186,9 @@ impl GuardedResolver {
     /// Every address `host:port` (of `uri`) stands for, before the guard: an IP literal as it
     /// is (if the configured IP family keeps it), a name as remembered, else as looked up (and
     /// then remembered).
-    fn addresses(&self, uri: &Uri, host: &str, port: u16, config: &Config, timeout: NextTimeout, now: Instant)
-        -> Result<ResolvedSocketAddrs, ureq::Error> {
+    fn addresses(
+        &self, uri: &Uri, host: &str, port: u16, config: &Config, timeout: NextTimeout, now: Instant,
+    ) -> Result<ResolvedSocketAddrs, ureq::Error> {
         let mut found = self.empty();
         if let Some(ip) = ip_literal(host) {
             let addr = SocketAddr::new(ip, port);
@@ -212,7 +219,10 @@ impl GuardedResolver {
         let refusal = screen(&self.guard, all, |addr| kept.push(addr));
         if kept.is_empty() {
             let Some(why) = refusal else { return Err(ureq::Error::HostNotFound) };
-            return Err(ureq::Error::Io(std::io::Error::new(std::io::ErrorKind::PermissionDenied, Refused(why.to_string()))));
+            return Err(ureq::Error::Io(std::io::Error::new(
+                std::io::ErrorKind::PermissionDenied,
+                Refused(why.to_string()),
+            )));
         }
         Ok(kept)
     }
@@ -388,19 +398,52 @@ mod tests {
 
     #[test]
     fn refuses_every_non_public_range() {
-        for a in ["127.0.0.1", "127.255.0.9", "10.1.2.3", "172.16.0.1", "172.31.255.255", "192.168.1.1",
-            "169.254.169.254", "100.64.0.1", "100.127.255.255", "224.0.0.1", "255.255.255.255", "0.0.0.0",
-            "240.0.0.1", "192.0.0.8", "198.18.0.1", "::1", "::", "fc00::1", "fd12:3456::1", "fe80::1",
-            "ff02::1", "::ffff:127.0.0.1", "::ffff:169.254.169.254", "::ffff:10.0.0.1", "::127.0.0.1",
-            "64:ff9b::a9fe:a9fe", "2002:7f00:1::", "2001:db8::1"] {
+        for a in [
+            "127.0.0.1",
+            "127.255.0.9",
+            "10.1.2.3",
+            "172.16.0.1",
+            "172.31.255.255",
+            "192.168.1.1",
+            "169.254.169.254",
+            "100.64.0.1",
+            "100.127.255.255",
+            "224.0.0.1",
+            "255.255.255.255",
+            "0.0.0.0",
+            "240.0.0.1",
+            "192.0.0.8",
+            "198.18.0.1",
+            "::1",
+            "::",
+            "fc00::1",
+            "fd12:3456::1",
+            "fe80::1",
+            "ff02::1",
+            "::ffff:127.0.0.1",
+            "::ffff:169.254.169.254",
+            "::ffff:10.0.0.1",
+            "::127.0.0.1",
+            "64:ff9b::a9fe:a9fe",
+            "2002:7f00:1::",
+            "2001:db8::1",
+        ] {
             assert!(refused(a), "{a} must be refused");
         }
     }
 
     #[test]
     fn lets_public_addresses_through() {
-        for a in ["93.184.216.34", "1.1.1.1", "100.63.255.255", "100.128.0.0", "172.32.0.1", "2606:4700::1111",
-            "::ffff:8.8.8.8", "2002:0808:0808::"] {
+        for a in [
+            "93.184.216.34",
+            "1.1.1.1",
+            "100.63.255.255",
+            "100.128.0.0",
+            "172.32.0.1",
+            "2606:4700::1111",
+            "::ffff:8.8.8.8",
+            "2002:0808:0808::",
+        ] {
             assert!(!refused(a), "{a} must pass");
         }
     }
@@ -419,7 +462,10 @@ mod tests {
     fn refusal_says_why() {
         let e = Guard::default().check("169.254.169.254".parse().unwrap()).unwrap_err();
         assert_eq!((e.ip, e.range), ("169.254.169.254".parse().unwrap(), "link-local, where cloud metadata lives"));
-        assert_eq!(e.to_string(), "ssrf: refused 169.254.169.254 (link-local, where cloud metadata lives); add it to ssrf_allow to permit it");
+        assert_eq!(
+            e.to_string(),
+            "ssrf: refused 169.254.169.254 (link-local, where cloud metadata lives); add it to ssrf_allow to permit it"
+        );
     }
 
     /// A lookup that answers every name with `addrs` (on the URL's port) and counts its calls.
@@ -449,10 +495,14 @@ mod tests {
     }
 
     fn allowing(nets: &[&str]) -> Arc<Guard> {
-        Arc::new(Guard::new(nets.iter().map(|n| {
-            let ip: IpAddr = n.parse().unwrap();
-            (ip, if ip.is_ipv4() { 32 } else { 128 })
-        }).collect()))
+        Arc::new(Guard::new(
+            nets.iter()
+                .map(|n| {
+                    let ip: IpAddr = n.parse().unwrap();
+                    (ip, if ip.is_ipv4() { 32 } else { 128 })
+                })
+                .collect(),
+        ))
     }
 
     fn resolve_with(r: &GuardedResolver, url: &str, now: Instant) -> Result<Vec<String>, String> {
@@ -460,7 +510,10 @@ mod tests {
         r.resolve_at(&uri, &Config::default(), NextTimeout::default(), now)
             .map(|v| v.iter().map(|a| a.to_string()).collect())
             .map_err(|e| match &e {
-                ureq::Error::Io(io) => io.get_ref().and_then(|i| i.downcast_ref::<Refused>()).map(|r| r.0.clone())
+                ureq::Error::Io(io) => io
+                    .get_ref()
+                    .and_then(|i| i.downcast_ref::<Refused>())
+                    .map(|r| r.0.clone())
                     .unwrap_or_else(|| e.to_string()),
                 _ => e.to_string(),
             })
@@ -487,12 +540,18 @@ mod tests {
     #[test]
     fn ip_literals_still_pass_the_guard() {
         let r = GuardedResolver::with_lookup(allowing(&[]), Fixed::new(&["1.1.1.1"]));
-        assert_eq!(resolve(&r, "http://127.0.0.1:8080/").unwrap_err(),
-            "ssrf: refused 127.0.0.1 (loopback); add it to ssrf_allow to permit it");
-        assert_eq!(resolve(&r, "http://[::1]/").unwrap_err(),
-            "ssrf: refused ::1 (loopback); add it to ssrf_allow to permit it");
-        assert_eq!(resolve(&r, "http://[::ffff:127.0.0.1]:9/").unwrap_err(),
-            "ssrf: refused 127.0.0.1 (loopback); add it to ssrf_allow to permit it");
+        assert_eq!(
+            resolve(&r, "http://127.0.0.1:8080/").unwrap_err(),
+            "ssrf: refused 127.0.0.1 (loopback); add it to ssrf_allow to permit it"
+        );
+        assert_eq!(
+            resolve(&r, "http://[::1]/").unwrap_err(),
+            "ssrf: refused ::1 (loopback); add it to ssrf_allow to permit it"
+        );
+        assert_eq!(
+            resolve(&r, "http://[::ffff:127.0.0.1]:9/").unwrap_err(),
+            "ssrf: refused 127.0.0.1 (loopback); add it to ssrf_allow to permit it"
+        );
         assert!(resolve(&r, "http://[::ffff:a9fe:a9fe]/").unwrap_err().contains("169.254.169.254 (link-local"));
         assert!(resolve(&r, "http://169.254.169.254/latest/").unwrap_err().contains("(link-local"));
         assert!(resolve(&r, "http://[fe80::1]/").unwrap_err().contains("(link-local)"));
@@ -527,8 +586,11 @@ mod tests {
         assert_eq!(resolve_with(&r, "http://hooks.example/", t0).unwrap(), ["93.184.216.34:80"]);
         assert_eq!(lookup.calls(), 1);
         let later = t0 + NAME_TTL - Duration::from_millis(1);
-        assert_eq!(resolve_with(&r, "http://hooks.example/x", later).unwrap(), ["93.184.216.34:80"],
-            "a hit still leaves out the private addresses");
+        assert_eq!(
+            resolve_with(&r, "http://hooks.example/x", later).unwrap(),
+            ["93.184.216.34:80"],
+            "a hit still leaves out the private addresses"
+        );
         assert_eq!(lookup.calls(), 1, "served from the cache");
         assert_eq!(resolve_with(&r, "http://hooks.example:8080/", later).unwrap(), ["93.184.216.34:8080"]);
         assert_eq!(lookup.calls(), 2, "another port is another entry");
@@ -572,12 +634,21 @@ mod tests {
     fn verdict_refuses_non_public_literals_with_the_guards_reason() {
         let lookup = Fixed::new(&["93.184.216.34"]);
         let r = GuardedResolver::with_lookup(allowing(&[]), lookup.clone());
-        assert_eq!(refusal_of(verdict(&r, "http://127.0.0.1:8080/hook")), ("ssrf: refused 127.0.0.1 (loopback); add it to ssrf_allow to permit it".to_string(), ips(&["127.0.0.1"])));
+        assert_eq!(
+            refusal_of(verdict(&r, "http://127.0.0.1:8080/hook")),
+            ("ssrf: refused 127.0.0.1 (loopback); add it to ssrf_allow to permit it".to_string(), ips(&["127.0.0.1"]))
+        );
         assert_eq!(refusal_of(verdict(&r, "http://169.254.169.254/latest/meta-data/")), ("ssrf: refused 169.254.169.254 (link-local, where cloud metadata lives); add it to ssrf_allow to permit it".to_string(), ips(&["169.254.169.254"])));
-        assert_eq!(refusal_of(verdict(&r, "https://[::1]:8443/")), ("ssrf: refused ::1 (loopback); add it to ssrf_allow to permit it".to_string(), ips(&["::1"])));
+        assert_eq!(
+            refusal_of(verdict(&r, "https://[::1]:8443/")),
+            ("ssrf: refused ::1 (loopback); add it to ssrf_allow to permit it".to_string(), ips(&["::1"]))
+        );
         match verdict(&r, "http://[::ffff:a9fe:a9fe]/") {
-            Verdict::Refused { refusal, .. } => assert_eq!((refusal.ip.to_string().as_str(), refusal.range),
-                ("169.254.169.254", "link-local, where cloud metadata lives"), "the mapped form as the IPv4 it carries"),
+            Verdict::Refused { refusal, .. } => assert_eq!(
+                (refusal.ip.to_string().as_str(), refusal.range),
+                ("169.254.169.254", "link-local, where cloud metadata lives"),
+                "the mapped form as the IPv4 it carries"
+            ),
             other => panic!("{other:?}"),
         }
         assert_eq!(lookup.calls(), 0, "no lookup for an address");
@@ -599,15 +670,26 @@ mod tests {
     #[test]
     fn verdict_judges_every_address_of_a_name_as_delivery_does() {
         let r = GuardedResolver::with_lookup(allowing(&[]), Fixed::new(&["127.0.0.1", "93.184.216.34", "10.0.0.1"]));
-        assert_eq!(verdict(&r, "http://mixed.example/"), Verdict::Admitted(ips(&["93.184.216.34"])),
-            "one public address is enough; delivery connects to it alone");
+        assert_eq!(
+            verdict(&r, "http://mixed.example/"),
+            Verdict::Admitted(ips(&["93.184.216.34"])),
+            "one public address is enough; delivery connects to it alone"
+        );
         assert_eq!(resolve(&r, "http://mixed.example/").unwrap(), ["93.184.216.34:80"]);
 
         let r = GuardedResolver::with_lookup(allowing(&[]), Fixed::new(&["10.0.0.1", "127.0.0.1", "10.0.0.1"]));
-        assert_eq!(refusal_of(verdict(&r, "http://inside.example/")), ("ssrf: refused 10.0.0.1 (private network, RFC 1918); add it to ssrf_allow to permit it".to_string(), ips(&["10.0.0.1", "127.0.0.1"])));
-        assert_eq!(resolve(&r, "http://inside.example/").unwrap_err(),
+        assert_eq!(
+            refusal_of(verdict(&r, "http://inside.example/")),
+            (
+                "ssrf: refused 10.0.0.1 (private network, RFC 1918); add it to ssrf_allow to permit it".to_string(),
+                ips(&["10.0.0.1", "127.0.0.1"])
+            )
+        );
+        assert_eq!(
+            resolve(&r, "http://inside.example/").unwrap_err(),
             "ssrf: refused 10.0.0.1 (private network, RFC 1918); add it to ssrf_allow to permit it",
-            "delivery refuses with the same words");
+            "delivery refuses with the same words"
+        );
     }
 
     #[test]
@@ -619,7 +701,11 @@ mod tests {
                 assert_eq!(refusal.range, "loopback");
                 assert!(addresses.contains(&refusal.ip), "the address refused is one of the host's");
                 let reason = refusal.to_string();
-                assert!(reason.starts_with("ssrf: refused ") && reason.ends_with("(loopback); add it to ssrf_allow to permit it"), "{reason}");
+                assert!(
+                    reason.starts_with("ssrf: refused ")
+                        && reason.ends_with("(loopback); add it to ssrf_allow to permit it"),
+                    "{reason}"
+                );
                 assert!(!addresses.is_empty() && addresses.iter().all(IpAddr::is_loopback), "{addresses:?}");
             }
             other => panic!("localhost must be refused: {other:?}"),
@@ -669,9 +755,30 @@ mod tests {
     fn range_names_read_inside_one_pair_of_brackets() {
         // The refusal says "refused <ip> (<range>)": a range name with brackets of its own
         // would nest them.
-        let ips = ["10.0.0.1", "100.64.0.1", "127.0.0.1", "0.0.0.1", "169.254.1.1", "224.0.0.1", "255.255.255.255", "192.0.0.1",
-            "192.0.2.1", "198.18.0.1", "240.0.0.1", "::1", "::", "ff02::1", "fc00::1", "fe80::1", "fec0::1", "::10.0.0.1",
-            "64:ff9b::a00:1", "2002:a00:1::", "2001:db8::1", "2001::1"];
+        let ips = [
+            "10.0.0.1",
+            "100.64.0.1",
+            "127.0.0.1",
+            "0.0.0.1",
+            "169.254.1.1",
+            "224.0.0.1",
+            "255.255.255.255",
+            "192.0.0.1",
+            "192.0.2.1",
+            "198.18.0.1",
+            "240.0.0.1",
+            "::1",
+            "::",
+            "ff02::1",
+            "fc00::1",
+            "fe80::1",
+            "fec0::1",
+            "::10.0.0.1",
+            "64:ff9b::a00:1",
+            "2002:a00:1::",
+            "2001:db8::1",
+            "2001::1",
+        ];
         for ip in ips {
             let range = match ip.parse::<IpAddr>().unwrap() {
                 IpAddr::V4(v4) => classify_v4(v4),

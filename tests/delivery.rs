@@ -23,7 +23,9 @@ fn start_in(dir: &std::path::Path, extra: &str) -> Arc<Engine> {
 /// An engine whose clock only moves when the test says so (retries without sleeping).
 fn start_driven(name: &str, extra: &str) -> (Arc<Engine>, Arc<ManualClock>) {
     let clock = Arc::new(ManualClock::new(1_800_000_000_000));
-    let e = Engine::start_with(settings(&spool_dir(name), extra).as_bytes(), clock.clone(), Arc::new(SplitMix::seeded(9))).unwrap();
+    let e =
+        Engine::start_with(settings(&spool_dir(name), extra).as_bytes(), clock.clone(), Arc::new(SplitMix::seeded(9)))
+            .unwrap();
     (e, clock)
 }
 
@@ -156,7 +158,13 @@ fn gone_410_disables_the_endpoint() {
 
 #[test]
 fn a_429_honours_retry_after() {
-    let server = Server::start(|_, n| if n == 0 { Reply::Status(429, vec![("Retry-After".into(), "30".into())], vec![]) } else { ok() });
+    let server = Server::start(|_, n| {
+        if n == 0 {
+            Reply::Status(429, vec![("Retry-After".into(), "30".into())], vec![])
+        } else {
+            ok()
+        }
+    });
     let (engine, clock) = start_driven("429", "");
     engine.configure(snapshot(1, &[(1, &server.url("/"), &["e"])]).as_bytes()).unwrap();
     engine.emit("e", b"{}").unwrap();
@@ -203,7 +211,13 @@ fn a_reset_connection_is_a_network_error() {
 
 #[test]
 fn a_redirect_is_a_failure_and_is_not_followed() {
-    let server = Server::start(|req, _| if req.path == "/moved" { ok() } else { Reply::Status(302, vec![("Location".into(), "/moved".into())], vec![]) });
+    let server = Server::start(|req, _| {
+        if req.path == "/moved" {
+            ok()
+        } else {
+            Reply::Status(302, vec![("Location".into(), "/moved".into())], vec![])
+        }
+    });
     let engine = start("redirect", "");
     engine.configure(snapshot(1, &[(1, &server.url("/old"), &["e"])]).as_bytes()).unwrap();
     engine.emit("e", b"{}").unwrap();
@@ -252,8 +266,11 @@ fn a_slow_endpoint_does_not_delay_a_fast_one() {
 #[test]
 fn the_ssrf_guard_refuses_private_addresses_and_names_that_resolve_to_them() {
     let server = Server::start(|_, _| ok());
-    let engine = Engine::start(format!(r#"{{"spool_dir":{},"poll_interval_ms":10}}"#,
-        serde_json::to_string(&spool_dir("ssrf")).unwrap()).as_bytes()).unwrap();
+    let engine = Engine::start(
+        format!(r#"{{"spool_dir":{},"poll_interval_ms":10}}"#, serde_json::to_string(&spool_dir("ssrf")).unwrap())
+            .as_bytes(),
+    )
+    .unwrap();
     let urls = [
         (1, server.url("/")),
         (2, format!("http://localhost:{}/", server.port)),
@@ -396,7 +413,11 @@ fn an_unreachable_endpoint_is_probed_not_flooded_and_drains_when_back() {
     assert_eq!(server.count(), 3, "three failures open the breaker; the other events wait");
     let stats: serde_json::Value = serde_json::from_str(&engine.stats()).unwrap();
     assert_eq!(stats["endpoints_unreachable"]["1"]["waiting"], 17, "{stats}");
-    assert_eq!(take_until(&engine, 23, Duration::from_millis(500)).len(), 23, "20 deliveries + 3 failed attempts, no more");
+    assert_eq!(
+        take_until(&engine, 23, Duration::from_millis(500)).len(),
+        23,
+        "20 deliveries + 3 failed attempts, no more"
+    );
     // Still down at the first probe: one request, then the breaker waits longer.
     clock.advance(5_001);
     server.wait_for(4, T);
@@ -473,8 +494,12 @@ fn a_new_leader_does_not_hand_older_events_to_newer_webhooks() {
     let got = newer.wait_for(1, T);
     b.flush(T).unwrap();
     std::thread::sleep(Duration::from_millis(300));
-    assert_eq!(newer.count(), 1, "the newer webhook got only the event raised after it was created: {:?}",
-        newer.requests().iter().map(|r| r.json()["n"].clone()).collect::<Vec<_>>());
+    assert_eq!(
+        newer.count(),
+        1,
+        "the newer webhook got only the event raised after it was created: {:?}",
+        newer.requests().iter().map(|r| r.json()["n"].clone()).collect::<Vec<_>>()
+    );
     assert_eq!(got[0].json()["n"], 5);
     assert_eq!(old.count(), 6, "the older webhook got each event once");
     b.shutdown(Duration::ZERO).unwrap();
@@ -494,14 +519,19 @@ fn a_refused_connection_and_a_500_have_their_error_kinds_in_results_and_test_sen
     assert!(by_id(1)["error"].as_str().unwrap().starts_with("network: "), "{}", by_id(1));
     assert_eq!((by_id(2)["status"].as_u64(), by_id(2)["error_kind"].as_str()), (Some(500), Some("http_status")));
     // Send Test says the same.
-    for (url, kind) in [(refused.as_str(), "connect_refused"), (&server.url("/t")[..], "http_status"),
-        ("http://10.0.0.1:9/", "ssrf_refused")] {
+    for (url, kind) in [
+        (refused.as_str(), "connect_refused"),
+        (&server.url("/t")[..], "http_status"),
+        ("http://10.0.0.1:9/", "ssrf_refused"),
+    ] {
         let req = serde_json::json!({"endpoint": {"id": 5, "url": url, "events": ["e"]}, "event": "e", "payload": {}});
-        let out: serde_json::Value = serde_json::from_str(&engine.send_test(req.to_string().as_bytes()).unwrap()).unwrap();
+        let out: serde_json::Value =
+            serde_json::from_str(&engine.send_test(req.to_string().as_bytes()).unwrap()).unwrap();
         assert_eq!((out["ok"].as_bool(), out["error_kind"].as_str()), (Some(false), Some(kind)), "{out}");
     }
     let ok = Server::start(|_, _| ok());
-    let req = serde_json::json!({"endpoint": {"id": 5, "url": ok.url("/"), "events": ["e"]}, "event": "e", "payload": {}});
+    let req =
+        serde_json::json!({"endpoint": {"id": 5, "url": ok.url("/"), "events": ["e"]}, "event": "e", "payload": {}});
     let out: serde_json::Value = serde_json::from_str(&engine.send_test(req.to_string().as_bytes()).unwrap()).unwrap();
     assert_eq!((out["ok"].as_bool(), &out["error_kind"]), (Some(true), &serde_json::Value::Null), "{out}");
     engine.shutdown(Duration::ZERO).unwrap();
@@ -535,10 +565,19 @@ fn one_bad_endpoint_is_left_out_and_reported_while_the_good_ones_deliver() {
     assert_eq!(rejected[0]["code"], "bad_port");
     assert_eq!(rejected[0]["field"], "url");
     assert!(rejected[0]["detail"].as_str().unwrap().starts_with("url: "), "{answer}");
-    assert_eq!((rejected[1]["id"].as_u64(), rejected[1]["kind"].as_str(), rejected[1]["code"].as_str(), rejected[1]["field"].as_str()),
-        (Some(3), Some("invalid_config"), Some("bad_secret"), Some("secrets")));
-    assert_eq!((&rejected[2]["id"], rejected[2]["index"].as_u64(), rejected[2]["code"].as_str()),
-        (&serde_json::Value::Null, Some(4), Some("not_object")));
+    assert_eq!(
+        (
+            rejected[1]["id"].as_u64(),
+            rejected[1]["kind"].as_str(),
+            rejected[1]["code"].as_str(),
+            rejected[1]["field"].as_str()
+        ),
+        (Some(3), Some("invalid_config"), Some("bad_secret"), Some("secrets"))
+    );
+    assert_eq!(
+        (&rejected[2]["id"], rejected[2]["index"].as_u64(), rejected[2]["code"].as_str()),
+        (&serde_json::Value::Null, Some(4), Some("not_object"))
+    );
     // The good ones still deliver.
     engine.emit("e", br#"{"n":1}"#).unwrap();
     engine.flush(T).unwrap();
@@ -581,11 +620,17 @@ fn the_event_entry_holds_the_emitted_bytes_exactly_as_a_string() {
     assert_eq!(taken.events.len(), payloads.len(), "one event entry per event, not per endpoint");
     for (i, p) in payloads.iter().enumerate() {
         let entry = taken.events.iter().find(|e| e["event_id"] == ids[i].as_str()).unwrap();
-        assert_eq!(entry["payload"].as_str(), Some(p.as_str()), "event {i}: the payload is a string holding the accepted bytes");
+        assert_eq!(
+            entry["payload"].as_str(),
+            Some(p.as_str()),
+            "event {i}: the payload is a string holding the accepted bytes"
+        );
         assert_eq!(entry["event"], "e");
         assert!(entry["timestamp"].as_i64().unwrap() > 1_700_000_000_000);
-        assert!(server.requests().iter().filter(|r| r.header("webhook-id") == ids[i]).all(|r| r.body == p.as_bytes()),
-            "and the receiver got those bytes");
+        assert!(
+            server.requests().iter().filter(|r| r.header("webhook-id") == ids[i]).all(|r| r.body == p.as_bytes()),
+            "and the receiver got those bytes"
+        );
     }
     let first_attempt = taken.attempts.iter().position(|a| a["event_id"] == ids[0].as_str()).unwrap();
     let entry = taken.events.iter().position(|e| e["event_id"] == ids[0].as_str()).unwrap();
@@ -612,7 +657,11 @@ fn a_small_byte_budget_takes_one_entry_at_a_time_and_nothing_is_lost_without_an_
     loop {
         let text = engine.take_results(0, 1).unwrap();
         assert_eq!(text, engine.take_results(0, budget).unwrap(), "the budget is clamped to 64 KiB");
-        assert_eq!(text, engine.take_results(100, budget).unwrap(), "taking again without an ack hands out the same entries");
+        assert_eq!(
+            text,
+            engine.take_results(100, budget).unwrap(),
+            "taking again without an ack hands out the same entries"
+        );
         assert!(text.len() <= budget, "{} bytes", text.len());
         let v: serde_json::Value = serde_json::from_str(&text).unwrap();
         let (events, attempts) = (v["events"].as_array().unwrap(), v["attempts"].as_array().unwrap());
@@ -652,8 +701,11 @@ fn entries_dropped_at_the_results_cap_are_counted_and_the_count_survives_a_resta
     let dropped = answer["dropped"].as_u64().unwrap();
     assert!(dropped > 0, "{}", answer["dropped"]);
     let taken = take_all_until(&engine, 0, T);
-    assert_eq!(dropped as usize + taken.events.len() + taken.attempts.len(), 2 * N,
-        "every entry (an event and an attempt per event) was either taken or counted as dropped");
+    assert_eq!(
+        dropped as usize + taken.events.len() + taken.attempts.len(),
+        2 * N,
+        "every entry (an event and an attempt per event) was either taken or counted as dropped"
+    );
     let stats: serde_json::Value = serde_json::from_str(&engine.stats()).unwrap();
     assert_eq!(stats["results_dropped"], dropped);
     assert!(stats.get("results_dropped_files").is_none());
@@ -706,8 +758,11 @@ fn a_delivery_worker_takes_delivery_over_and_the_others_leave_it_to_it() {
     worker.shutdown(Duration::from_secs(2)).unwrap();
     let stopped = Instant::now();
     assert!(stats_until(&web, T, |s| s["is_leader"] == true), "a web process leads again once the worker is gone");
-    assert!(stopped.elapsed() >= Duration::from_millis(multisite_webhooks::worker::WORKER_RESTART_GRACE_MS as u64 - 500),
-        "not before the restart grace ({:?})", stopped.elapsed());
+    assert!(
+        stopped.elapsed() >= Duration::from_millis(multisite_webhooks::worker::WORKER_RESTART_GRACE_MS as u64 - 500),
+        "not before the restart grace ({:?})",
+        stopped.elapsed()
+    );
     web.emit("e", br#"{"n":3}"#).unwrap();
     server.wait_for(3, T);
     web.shutdown(Duration::ZERO).unwrap();
@@ -742,7 +797,11 @@ fn the_engines_threads_never_preempt_a_page_when_they_wake() {
     engine.flush(T).unwrap();
     assert_eq!(server.requests().len(), 1);
     let threads = engine_thread_policies();
-    assert!(threads.iter().any(|(n, _)| n == "hooks-dispatch") && threads.iter().any(|(n, _)| n.starts_with("hooks-deliver-")), "{threads:?}");
+    assert!(
+        threads.iter().any(|(n, _)| n == "hooks-dispatch")
+            && threads.iter().any(|(n, _)| n.starts_with("hooks-deliver-")),
+        "{threads:?}"
+    );
     assert!(threads.iter().all(|&(_, p)| p == SCHED_BATCH), "every engine thread is SCHED_BATCH: {threads:?}");
     engine.shutdown(Duration::ZERO).unwrap();
 }
@@ -757,7 +816,13 @@ fn an_event_kept_elsewhere_first_is_delivered_under_the_id_it_was_given() {
     engine.flush(T).unwrap();
     assert_eq!(server.requests()[0].header("webhook-id"), id);
     assert_eq!(take_all_until(&engine, 1, T).attempts[0]["event_id"], id);
-    for bad in ["msg_01M8T687KAP89K6PGEEXQJNCE", "msg_01M8T687KAP89K6PGEEXQJNCEU", "evt_01M8T687KAP89K6PGEEXQJNCES", "msg_01m8t687kap89k6pgeexqjnces", ""] {
+    for bad in [
+        "msg_01M8T687KAP89K6PGEEXQJNCE",
+        "msg_01M8T687KAP89K6PGEEXQJNCEU",
+        "evt_01M8T687KAP89K6PGEEXQJNCES",
+        "msg_01m8t687kap89k6pgeexqjnces",
+        "",
+    ] {
         let e = engine.emit_as(bad, "site_created", b"{}").unwrap_err();
         assert!(e.to_string().contains("id: msg_ and 26 Crockford base-32 characters"), "{bad}: {e}");
     }

@@ -80,7 +80,12 @@ impl Run {
         }
         let engine = Engine::start(settings(&spool_dir(&format!("fault-{name}")), &s).as_bytes()).unwrap();
         let healthy_url = healthy.url("/healthy");
-        engine.configure(snapshot(1, &[(FAULTY, faulty_url, &["order"]), (HEALTHY, &healthy_url, &["order", "tick"])]).as_bytes()).unwrap();
+        engine
+            .configure(
+                snapshot(1, &[(FAULTY, faulty_url, &["order"]), (HEALTHY, &healthy_url, &["order", "tick"])])
+                    .as_bytes(),
+            )
+            .unwrap();
         let sent = Arc::new(Mutex::new(Vec::new()));
         let stop = Arc::new(AtomicBool::new(false));
         let (e, s2, st) = (engine.clone(), sent.clone(), stop.clone());
@@ -158,14 +163,27 @@ impl Run {
             delays.push(d);
         }
         let missing: Vec<usize> = (0..sent.len()).filter(|n| times[*n] != 1).collect();
-        assert!(missing.is_empty(), "the neighbour must get each of its {} events once; wrong count for {missing:?}", sent.len());
-        let retried: Vec<&Value> = self.neighbour.iter().filter(|r| r["outcome"] != "delivered" || r["attempt"] != 1).collect();
-        assert!(retried.is_empty(), "the neighbour's deliveries all succeed at once: {}", brief(&retried.into_iter().cloned().collect::<Vec<_>>()));
+        assert!(
+            missing.is_empty(),
+            "the neighbour must get each of its {} events once; wrong count for {missing:?}",
+            sent.len()
+        );
+        let retried: Vec<&Value> =
+            self.neighbour.iter().filter(|r| r["outcome"] != "delivered" || r["attempt"] != 1).collect();
+        assert!(
+            retried.is_empty(),
+            "the neighbour's deliveries all succeed at once: {}",
+            brief(&retried.into_iter().cloned().collect::<Vec<_>>())
+        );
         assert_eq!(self.neighbour.len(), sent.len(), "one result per neighbour delivery");
         delays.sort();
         let max = *delays.last().unwrap();
         let p99 = delays[(delays.len() * 99).div_ceil(100) - 1];
-        assert!(max < NEIGHBOUR_MAX, "the neighbour waited {max:?} for a {} (p99 {p99:?}) while the fault played out", slowest.1);
+        assert!(
+            max < NEIGHBOUR_MAX,
+            "the neighbour waited {max:?} for a {} (p99 {p99:?}) while the fault played out",
+            slowest.1
+        );
         if let Some(b) = big {
             assert!(b < 2 * NEIGHBOUR_MAX, "the neighbour's copy of the big event took {b:?}");
         }
@@ -190,7 +208,8 @@ fn emit_numbered(engine: &Engine, sent: &Mutex<Vec<Instant>>, event: &str, pad: 
         s.push(Instant::now());
         s.len() - 1
     };
-    let payload = if pad == 0 { format!(r#"{{"n":{n}}}"#) } else { format!(r#"{{"n":{n},"pad":"{}"}}"#, "x".repeat(pad)) };
+    let payload =
+        if pad == 0 { format!(r#"{{"n":{n}}}"#) } else { format!(r#"{{"n":{n},"pad":"{}"}}"#, "x".repeat(pad)) };
     sent.lock().unwrap()[n] = Instant::now();
     engine.emit(event, payload.as_bytes()).unwrap()
 }
@@ -201,8 +220,21 @@ fn outcomes(r: &[Value]) -> Vec<&str> {
 
 /// The results in one line each, without headers and payloads (for assertion messages).
 fn brief(r: &[Value]) -> String {
-    r.iter().map(|x| format!("[#{} {} status={} error={} kind={} {}ms next={}]", x["attempt"], x["outcome"], x["status"], x["error"], x["error_kind"],
-        x["duration_ms"], x["next_attempt_at"])).collect::<Vec<_>>().join(" ")
+    r.iter()
+        .map(|x| {
+            format!(
+                "[#{} {} status={} error={} kind={} {}ms next={}]",
+                x["attempt"],
+                x["outcome"],
+                x["status"],
+                x["error"],
+                x["error_kind"],
+                x["duration_ms"],
+                x["next_attempt_at"]
+            )
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 /// How long the engine decided to wait after an attempt: next_attempt_at − its end.
@@ -269,7 +301,11 @@ fn f1_always_500() -> Report {
     let stats: Value = serde_json::from_str(&run.engine.stats()).unwrap();
     assert_eq!(stats["failed"], 1, "{stats}");
     let neighbour = run.finish();
-    Report { happened: format!("500,500,500 → {}; gaps {}", outcomes(&r).join(","), fmt_gaps(&g)), attempts: r.len(), neighbour }
+    Report {
+        happened: format!("500,500,500 → {}; gaps {}", outcomes(&r).join(","), fmt_gaps(&g)),
+        attempts: r.len(),
+        neighbour,
+    }
 }
 
 /// 2. 429 (then 503) with Retry-After: the next attempt waits Retry-After instead of the
@@ -278,24 +314,43 @@ fn f2_429_retry_after() -> Report {
     let server = Server::start(|_, n| match n {
         0 => Reply::Status(429, vec![("Retry-After".into(), "2".into())], vec![]),
         // An HTTP date 100 s ahead, on a 503 this time.
-        1 => Reply::Status(503, vec![("Retry-After".into(), httpdate::fmt_http_date(std::time::SystemTime::now() + Duration::from_secs(100)))], vec![]),
+        1 => Reply::Status(
+            503,
+            vec![(
+                "Retry-After".into(),
+                httpdate::fmt_http_date(std::time::SystemTime::now() + Duration::from_secs(100)),
+            )],
+            vec![],
+        ),
         _ => ok(),
     });
     let mut run = Run::start("429", &server.url("/"), "");
     run.order(0);
     let r = run.until_final();
     assert_eq!(outcomes(&r), ["retrying", "retrying", "delivered"], "{}", brief(&r));
-    assert_eq!((r[0]["status"].as_u64(), r[1]["status"].as_u64(), r[2]["status"].as_u64()), (Some(429), Some(503), Some(200)));
+    assert_eq!(
+        (r[0]["status"].as_u64(), r[1]["status"].as_u64(), r[2]["status"].as_u64()),
+        (Some(429), Some(503), Some(200))
+    );
     assert_eq!(r[0]["response_headers"]["retry-after"], "2");
     let (w1, w2) = (wait_ms(&r[0]), wait_ms(&r[1]));
     assert!((2_000..2_500).contains(&w1), "Retry-After: 2 replaces the 1 s schedule: waited {w1} ms");
-    assert!((3_000..3_500).contains(&w2), "Retry-After: <date in 100 s> is clamped to retry_after_max_s = 3: waited {w2} ms");
+    assert!(
+        (3_000..3_500).contains(&w2),
+        "Retry-After: <date in 100 s> is clamped to retry_after_max_s = 3: waited {w2} ms"
+    );
     let g = gaps(&server.requests().iter().map(|s| s.at).collect::<Vec<_>>());
     assert_eq!(g.len(), 2);
     assert!((1.95..2.6).contains(&g[0]) && (2.95..3.6).contains(&g[1]), "receiver saw attempts {g:?} apart");
     let neighbour = run.finish();
-    Report { happened: format!("429 RA 2 → next after {:.2}s; 503 RA date+100s → {:.2}s (clamp 3); 200 delivered", g[0], g[1]),
-        attempts: r.len(), neighbour }
+    Report {
+        happened: format!(
+            "429 RA 2 → next after {:.2}s; 503 RA date+100s → {:.2}s (clamp 3); 200 delivered",
+            g[0], g[1]
+        ),
+        attempts: r.len(),
+        neighbour,
+    }
 }
 
 /// 3. 410 Gone: the endpoint is disabled (the result says why) and gets nothing more.
@@ -357,7 +412,9 @@ fn f4_reset() -> Report {
             distinct.push(e);
         }
     }
-    Report { happened: format!("{} → {}", distinct.join(" / "), outcomes(&r).join(",")), attempts: r.len(), neighbour }
+    Report {
+        happened: format!("{} → {}", distinct.join(" / "), outcomes(&r).join(",")), attempts: r.len(), neighbour
+    }
 }
 
 /// 5. The receiver answers 200 only after the total timeout: a timeout error, retried; the
@@ -380,8 +437,16 @@ fn f5_late_answer() -> Report {
     assert_no_more(&mut run, || server.count(), 3);
     let neighbour = run.finish();
     let d: Vec<String> = r.iter().map(|x| format!("{}ms", x["duration_ms"])).collect();
-    Report { happened: format!("{} after {} → {}", r[0]["error"].as_str().unwrap_or(""), d.join(","), outcomes(&r).join(",")),
-        attempts: r.len(), neighbour }
+    Report {
+        happened: format!(
+            "{} after {} → {}",
+            r[0]["error"].as_str().unwrap_or(""),
+            d.join(","),
+            outcomes(&r).join(",")
+        ),
+        attempts: r.len(),
+        neighbour,
+    }
 }
 
 /// 6a. 200 and a chunked body that never ends: the engine keeps 20 KB, drains a bounded amount
@@ -438,7 +503,11 @@ fn f6b_short_body_trickle() -> Report {
     assert!((1_000..1_100).contains(&excerpt), "what came, and no more: {excerpt} B");
     assert_no_more(&mut run, || server.count(), 1);
     let neighbour = run.finish();
-    Report { happened: format!("delivered, error {err:?} after {d}ms; excerpt {excerpt} B"), attempts: r.len(), neighbour }
+    Report {
+        happened: format!("delivered, error {err:?} after {d}ms; excerpt {excerpt} B"),
+        attempts: r.len(),
+        neighbour,
+    }
 }
 
 const BIG: u64 = 50 << 20;
@@ -460,7 +529,8 @@ fn f7_50mb_body() -> Report {
         let mut r = BufReader::new(conn.try_clone().unwrap());
         if read_request(&mut r).is_some() {
             let mut w = conn;
-            let head = format!("HTTP/1.1 200 OK\r\ncontent-type: application/octet-stream\r\ncontent-length: {BIG}\r\n\r\n");
+            let head =
+                format!("HTTP/1.1 200 OK\r\ncontent-type: application/octet-stream\r\ncontent-length: {BIG}\r\n\r\n");
             if w.write_all(head.as_bytes()).is_ok() {
                 // Streamed from one small buffer: the receiver's memory is not the engine's.
                 let chunk = vec![b'z'; 64 * 1024];
@@ -516,13 +586,21 @@ fn f7_50mb_body() -> Report {
     assert!(d < TIMEOUT_MS, "ends before the total timeout: {d} ms");
     assert!(done.load(Ordering::SeqCst), "the engine hung up: the receiver's writes ended");
     let pushed = written.load(Ordering::SeqCst);
-    assert!(pushed < BIG, "the engine stopped reading long before 50 MB (the receiver pushed {pushed} B, kernel buffers included)");
+    assert!(
+        pushed < BIG,
+        "the engine stopped reading long before 50 MB (the receiver pushed {pushed} B, kernel buffers included)"
+    );
     assert_no_more(&mut run, || server.count(), 1);
     let neighbour = run.finish();
     Report {
-        happened: format!("delivered in {d}ms; excerpt 20480 B; receiver pushed {:.1}/50 MB; RSS +{:.1} MB ({})",
-            pushed as f64 / 1048576.0, growth as f64 / 1048576.0, if hwm_reset { "VmHWM" } else { "VmRSS samples" }),
-        attempts: r.len(), neighbour,
+        happened: format!(
+            "delivered in {d}ms; excerpt 20480 B; receiver pushed {:.1}/50 MB; RSS +{:.1} MB ({})",
+            pushed as f64 / 1048576.0,
+            growth as f64 / 1048576.0,
+            if hwm_reset { "VmHWM" } else { "VmRSS samples" }
+        ),
+        attempts: r.len(),
+        neighbour,
     }
 }
 
@@ -566,13 +644,23 @@ fn f8_never_reads() -> Report {
     }
     let got = received.lock().unwrap().clone();
     assert_eq!(got.len(), 3, "three connections drained");
-    assert!(got.iter().all(|n| *n > 0 && *n < PAD), "each attempt stalled part-way through the body: {got:?} bytes reached the receiver");
+    assert!(
+        got.iter().all(|n| *n > 0 && *n < PAD),
+        "each attempt stalled part-way through the body: {got:?} bytes reached the receiver"
+    );
     let neighbour = run.finish();
     let own = neighbour.big.expect("the neighbour got the 8 MB event too").as_millis();
     let mb: Vec<String> = got.iter().map(|n| format!("{:.1}", *n as f64 / 1048576.0)).collect();
-    Report { happened: format!("{} → {}; wrote {}/8 MB before stalling; neighbour's own 8 MB copy {own}ms",
-        r[0]["error"].as_str().unwrap_or(""), outcomes(&r).join(","), mb.join(",")),
-        attempts: r.len(), neighbour }
+    Report {
+        happened: format!(
+            "{} → {}; wrote {}/8 MB before stalling; neighbour's own 8 MB copy {own}ms",
+            r[0]["error"].as_str().unwrap_or(""),
+            outcomes(&r).join(","),
+            mb.join(",")
+        ),
+        attempts: r.len(),
+        neighbour,
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -586,12 +674,32 @@ struct Fault {
 
 const FAULTS: &[Fault] = &[
     Fault { id: "1", name: "500 every time", expected: "retried 1 s apart, then failed", run: f1_always_500 },
-    Fault { id: "2", name: "429 / 503 Retry-After", expected: "waits RA 2 s; RA date +100 s → 3 s max", run: f2_429_retry_after },
+    Fault {
+        id: "2",
+        name: "429 / 503 Retry-After",
+        expected: "waits RA 2 s; RA date +100 s → 3 s max",
+        run: f2_429_retry_after,
+    },
     Fault { id: "3", name: "410 Gone", expected: "failed, endpoint disabled, no more sent", run: f3_gone },
     Fault { id: "4", name: "reset mid-request / close", expected: "network error, retried, failed", run: f4_reset },
-    Fault { id: "5", name: "answers after the timeout", expected: "timeout at 2 s, retried, failed", run: f5_late_answer },
-    Fault { id: "6a", name: "200 + endless chunked body", expected: "delivered, 20 KB excerpt, < 2 s", run: f6a_endless_chunked },
-    Fault { id: "6b", name: "200 + short body, trickle", expected: "ends at 2 s, delivered, error noted", run: f6b_short_body_trickle },
+    Fault {
+        id: "5",
+        name: "answers after the timeout",
+        expected: "timeout at 2 s, retried, failed",
+        run: f5_late_answer,
+    },
+    Fault {
+        id: "6a",
+        name: "200 + endless chunked body",
+        expected: "delivered, 20 KB excerpt, < 2 s",
+        run: f6a_endless_chunked,
+    },
+    Fault {
+        id: "6b",
+        name: "200 + short body, trickle",
+        expected: "ends at 2 s, delivered, error noted",
+        run: f6b_short_body_trickle,
+    },
     Fault { id: "7", name: "200 + 50 MB body", expected: "20 KB kept, RSS +< 20 MB", run: f7_50mb_body },
     Fault { id: "8", name: "accepts, never reads", expected: "timeout at 2 s, retried, failed", run: f8_never_reads },
 ];
@@ -599,7 +707,10 @@ const FAULTS: &[Fault] = &[
 fn run_one(f: &Fault) -> (Result<Report, String>, Duration) {
     let t = Instant::now();
     let res = std::panic::catch_unwind(f.run).map_err(|p| {
-        p.downcast_ref::<String>().cloned().or_else(|| p.downcast_ref::<&str>().map(|s| s.to_string())).unwrap_or_else(|| "panic".into())
+        p.downcast_ref::<String>()
+            .cloned()
+            .or_else(|| p.downcast_ref::<&str>().map(|s| s.to_string()))
+            .unwrap_or_else(|| "panic".into())
     });
     (res, t.elapsed())
 }
@@ -609,8 +720,13 @@ fn receiver_fault_matrix() {
     let started = Instant::now();
     // The memory fault alone first: the process's RSS must be its own.
     let (alone, rest): (Vec<&Fault>, Vec<&Fault>) = FAULTS.iter().partition(|f| f.id == "7");
-    let mut done: Vec<(&Fault, Result<Report, String>, Duration)> =
-        alone.into_iter().map(|f| { let (r, d) = run_one(f); (f, r, d) }).collect();
+    let mut done: Vec<(&Fault, Result<Report, String>, Duration)> = alone
+        .into_iter()
+        .map(|f| {
+            let (r, d) = run_one(f);
+            (f, r, d)
+        })
+        .collect();
     std::thread::scope(|s| {
         let handles: Vec<_> = rest.iter().map(|f| (*f, s.spawn(move || run_one(f)))).collect();
         for (f, h) in handles {
@@ -621,15 +737,43 @@ fn receiver_fault_matrix() {
     done.sort_by_key(|(f, _, _)| FAULTS.iter().position(|g| g.id == f.id));
 
     let mut table = String::new();
-    table.push_str(&format!("\nreceiver-fault matrix ({:.1} s wall; neighbour bound {:?})\n", started.elapsed().as_secs_f64(), NEIGHBOUR_MAX));
-    table.push_str(&format!("{:<3} {:<27} {:<40} {:<4} {:<27} {:>5} {}\n", "#", "fault", "expected", "att", "neighbour max / p99 (n)", "time", "what happened"));
+    table.push_str(&format!(
+        "\nreceiver-fault matrix ({:.1} s wall; neighbour bound {:?})\n",
+        started.elapsed().as_secs_f64(),
+        NEIGHBOUR_MAX
+    ));
+    table.push_str(&format!(
+        "{:<3} {:<27} {:<40} {:<4} {:<27} {:>5} {}\n",
+        "#", "fault", "expected", "att", "neighbour max / p99 (n)", "time", "what happened"
+    ));
     for (f, r, d) in &done {
         match r {
-            Ok(rep) => table.push_str(&format!("{:<3} {:<27} {:<40} {:<4} {:<27} {:>4.1}s {}\n", f.id, f.name, f.expected, rep.attempts,
-                format!("{}ms {} / {}ms ({})", rep.neighbour.max.as_millis(), rep.neighbour.slowest, rep.neighbour.p99.as_millis(), rep.neighbour.deliveries),
-                d.as_secs_f64(), rep.happened)),
-            Err(e) => table.push_str(&format!("{:<3} {:<27} {:<40} {:<4} {:<27} {:>4.1}s FAILED: {}\n", f.id, f.name, f.expected, "-", "-",
-                d.as_secs_f64(), e.replace('\n', " "))),
+            Ok(rep) => table.push_str(&format!(
+                "{:<3} {:<27} {:<40} {:<4} {:<27} {:>4.1}s {}\n",
+                f.id,
+                f.name,
+                f.expected,
+                rep.attempts,
+                format!(
+                    "{}ms {} / {}ms ({})",
+                    rep.neighbour.max.as_millis(),
+                    rep.neighbour.slowest,
+                    rep.neighbour.p99.as_millis(),
+                    rep.neighbour.deliveries
+                ),
+                d.as_secs_f64(),
+                rep.happened
+            )),
+            Err(e) => table.push_str(&format!(
+                "{:<3} {:<27} {:<40} {:<4} {:<27} {:>4.1}s FAILED: {}\n",
+                f.id,
+                f.name,
+                f.expected,
+                "-",
+                "-",
+                d.as_secs_f64(),
+                e.replace('\n', " ")
+            )),
         }
     }
     eprintln!("{table}");
@@ -643,7 +787,10 @@ fn rst_mid_request_really_is_a_reset() {
     // The fixture of fault 4 must produce what it claims: a client sees ECONNRESET, not EOF.
     let server = RawServer::start(|conn, _, _| reset_mid_request(conn));
     let mut c = TcpStream::connect(("127.0.0.1", server.port)).unwrap();
-    c.write_all(b"POST / HTTP/1.1\r\nhost: 127.0.0.1\r\ncontent-type: application/json\r\ncontent-length: 8\r\n\r\n{\"n\":12}").unwrap();
+    c.write_all(
+        b"POST / HTTP/1.1\r\nhost: 127.0.0.1\r\ncontent-type: application/json\r\ncontent-length: 8\r\n\r\n{\"n\":12}",
+    )
+    .unwrap();
     c.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
     let mut buf = [0u8; 16];
     let err = c.read(&mut buf).map(|n| format!("read {n} bytes")).unwrap_or_else(|e| format!("{:?}", e.kind()));

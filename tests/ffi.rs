@@ -114,7 +114,10 @@ fn null_pointers_are_refused_and_out_params_untouched() {
     assert_eq!(hooks_emit_as("e".as_ptr().cast(), 1, ptr::null(), 0, pl.as_ptr().cast(), pl.len()), HOOKS_ERR_NULL);
     assert_eq!(last_error(), "argument: id is NULL");
     assert_eq!(hooks_emit_as("e".as_ptr().cast(), 1, id.as_ptr().cast(), id.len(), ptr::null(), 0), HOOKS_ERR_NULL);
-    assert_eq!(hooks_emit_as("e".as_ptr().cast(), 1, "msg_x".as_ptr().cast(), 5, pl.as_ptr().cast(), pl.len()), HOOKS_ERR_JSON);
+    assert_eq!(
+        hooks_emit_as("e".as_ptr().cast(), 1, "msg_x".as_ptr().cast(), 5, pl.as_ptr().cast(), pl.len()),
+        HOOKS_ERR_JSON
+    );
     assert_eq!(hooks_init(ptr::null(), 0), HOOKS_ERR_NULL);
     assert_eq!(hooks_configure(ptr::null(), 0, &mut out, &mut len), HOOKS_ERR_NULL);
     assert_eq!(last_error(), "argument: snapshot is NULL");
@@ -148,16 +151,58 @@ fn bad_input_gets_its_own_status_and_a_readable_message() {
     /// (event, payload, status, kind, message start)
     type Case = (&'static [u8], Vec<u8>, i32, &'static str, &'static str);
     let cases: Vec<Case> = vec![
-        (b"e", b"{\"a\":\"\xff\"}".to_vec(), HOOKS_ERR_UTF8, "invalid_utf8", "utf-8: payload is not valid UTF-8 (at byte 6)"),
+        (
+            b"e",
+            b"{\"a\":\"\xff\"}".to_vec(),
+            HOOKS_ERR_UTF8,
+            "invalid_utf8",
+            "utf-8: payload is not valid UTF-8 (at byte 6)",
+        ),
         (b"e\xc3", b"{}".to_vec(), HOOKS_ERR_UTF8, "invalid_utf8", "utf-8: event is not valid UTF-8"),
-        (b"e", b"{\"a\":".to_vec(), HOOKS_ERR_JSON, "invalid_json", "json: the payload is not valid JSON: EOF while parsing"),
+        (
+            b"e",
+            b"{\"a\":".to_vec(),
+            HOOKS_ERR_JSON,
+            "invalid_json",
+            "json: the payload is not valid JSON: EOF while parsing",
+        ),
         (b"e", b"[1,2]".to_vec(), HOOKS_ERR_JSON, "not_object", "json: the payload must be a JSON object"),
-        (b"e", format!("{{\"a\":\"{}\"}}", "x".repeat(5000)).into_bytes(), HOOKS_ERR_TOO_LARGE, "too_large", "too large: the payload is 5008 bytes, the limit is 4096 bytes"),
+        (
+            b"e",
+            format!("{{\"a\":\"{}\"}}", "x".repeat(5000)).into_bytes(),
+            HOOKS_ERR_TOO_LARGE,
+            "too_large",
+            "too large: the payload is 5008 bytes, the limit is 4096 bytes",
+        ),
         (b"", b"{}".to_vec(), HOOKS_ERR_EVENT, "invalid_event", "event: the event slug is empty"),
-        (b"site created", b"{}".to_vec(), HOOKS_ERR_EVENT, "invalid_event", "event: the event slug \"site created\" has ' '"),
-        (b"e", format!("{}{}", "[".repeat(200), "]".repeat(200)).into_bytes(), HOOKS_ERR_JSON, "not_object", "json: the payload must be a JSON object"),
-        (b"e", format!("{{\"a\":{}{}}}", "[".repeat(200), "]".repeat(200)).into_bytes(), HOOKS_ERR_JSON, "too_deep", "json: the payload nests 201 levels deep, the limit is 64"),
-        (b"e", br#"{"a":"\ud83d"}"#.to_vec(), HOOKS_ERR_JSON, "lone_surrogate", "json: the payload has \\ud83d at byte 6, half of a UTF-16 surrogate pair without the other half"),
+        (
+            b"site created",
+            b"{}".to_vec(),
+            HOOKS_ERR_EVENT,
+            "invalid_event",
+            "event: the event slug \"site created\" has ' '",
+        ),
+        (
+            b"e",
+            format!("{}{}", "[".repeat(200), "]".repeat(200)).into_bytes(),
+            HOOKS_ERR_JSON,
+            "not_object",
+            "json: the payload must be a JSON object",
+        ),
+        (
+            b"e",
+            format!("{{\"a\":{}{}}}", "[".repeat(200), "]".repeat(200)).into_bytes(),
+            HOOKS_ERR_JSON,
+            "too_deep",
+            "json: the payload nests 201 levels deep, the limit is 64",
+        ),
+        (
+            b"e",
+            br#"{"a":"\ud83d"}"#.to_vec(),
+            HOOKS_ERR_JSON,
+            "lone_surrogate",
+            "json: the payload has \\ud83d at byte 6, half of a UTF-16 surrogate pair without the other half",
+        ),
     ];
     for (ev, pl, want, kind, msg) in cases {
         let (got, id) = emit(ev, &pl);
@@ -187,7 +232,9 @@ fn redeliver_and_send_test_refuse_oversized_and_deeply_nested_payloads() {
         assert_eq!(hooks_redeliver(req.as_ptr().cast(), req.len()), want, "{}", last_error());
         assert_eq!(last_error(), msg);
         // Refused before any request is made (nothing listens on port 9 anyway).
-        let req = format!(r#"{{"endpoint":{{"id":5,"url":"http://127.0.0.1:9/","events":["e"]}},"event":"e","payload":{payload}}}"#);
+        let req = format!(
+            r#"{{"endpoint":{{"id":5,"url":"http://127.0.0.1:9/","events":["e"]}},"event":"e","payload":{payload}}}"#
+        );
         let mut out: *mut c_char = ptr::null_mut();
         let mut len = 7usize;
         assert_eq!(hooks_send_test(req.as_ptr().cast(), req.len(), &mut out, &mut len), want, "{}", last_error());
@@ -208,8 +255,11 @@ fn settings_and_snapshot_errors_name_the_field() {
     assert_eq!(s, HOOKS_OK, "{}", last_error());
     let answer = answer.unwrap();
     assert_eq!((&answer["endpoints"], &answer["version"]), (&serde_json::json!(0), &serde_json::json!(1)), "{answer}");
-    assert_eq!(answer["rejected"], serde_json::json!([{"id": 1, "index": 0, "kind": "invalid_url", "code": "scheme",
-        "field": "url", "detail": "url: the URL must start with http:// or https://"}]));
+    assert_eq!(
+        answer["rejected"],
+        serde_json::json!([{"id": 1, "index": 0, "kind": "invalid_url", "code": "scheme",
+        "field": "url", "detail": "url: the URL must start with http:// or https://"}])
+    );
     // Only a document of the wrong shape fails, and nothing is written then.
     for doc in ["{\"version\":", r#"{"version":1}"#, r#"{"version":1,"endpoints":[],"extra":1}"#, "[1,[]]"] {
         let (s, answer) = configure(doc);
@@ -228,9 +278,15 @@ fn settings_and_snapshot_errors_name_the_field() {
 fn an_older_snapshot_is_not_applied() {
     init();
     let (s, answer) = configure(&snapshot(100, &[(1, "http://127.0.0.1:9/", &["e"])]));
-    assert_eq!((s, answer), (HOOKS_OK, Some(serde_json::json!({"applied": true, "version": 100, "endpoints": 1, "rejected": []}))));
+    assert_eq!(
+        (s, answer),
+        (HOOKS_OK, Some(serde_json::json!({"applied": true, "version": 100, "endpoints": 1, "rejected": []})))
+    );
     let (s, answer) = configure(&snapshot(50, &[(2, "http://127.0.0.1:9/", &["x"])]));
-    assert_eq!((s, answer), (HOOKS_OK, Some(serde_json::json!({"applied": false, "version": 50, "endpoints": 1, "rejected": []}))));
+    assert_eq!(
+        (s, answer),
+        (HOOKS_OK, Some(serde_json::json!({"applied": false, "version": 50, "endpoints": 1, "rejected": []})))
+    );
     let mut v = 0u64;
     assert_eq!(hooks_configured_version(&mut v), HOOKS_OK);
     assert!(v >= 100);
@@ -257,7 +313,8 @@ fn send_test_and_redeliver_through_the_c_api() {
     init();
     let server = Server::start(|_, _| Reply::Status(204, vec![], vec![]));
     let req = serde_json::json!({"endpoint": {"id": 5, "url": server.url("/t"), "events": ["e"], "secrets": [SECRET]},
-        "event": "e", "payload": {"hello": "world"}}).to_string();
+        "event": "e", "payload": {"hello": "world"}})
+    .to_string();
     let mut out: *mut c_char = ptr::null_mut();
     let mut len = 0usize;
     assert_eq!(hooks_send_test(req.as_ptr().cast(), req.len(), &mut out, &mut len), HOOKS_OK, "{}", last_error());
@@ -298,25 +355,44 @@ fn check_url_says_what_the_ssrf_guard_would_do() {
     assert_eq!(v.unwrap(), serde_json::json!({"ok": true, "kind": "ok", "addresses": ["127.0.0.1"]}));
     assert_eq!(last_error(), "");
     let (s, v) = check_url(b"https://93.184.216.34/hook");
-    assert_eq!((s, v.unwrap()), (HOOKS_OK, serde_json::json!({"ok": true, "kind": "ok", "addresses": ["93.184.216.34"]})));
+    assert_eq!(
+        (s, v.unwrap()),
+        (HOOKS_OK, serde_json::json!({"ok": true, "kind": "ok", "addresses": ["93.184.216.34"]}))
+    );
 
     let metadata = "http://169.254.169.254/latest/meta-data/";
     let (s, v) = check_url(metadata.as_bytes());
     assert_eq!(s, HOOKS_OK, "a refusal is an answer, not a failure");
     let v = v.unwrap();
-    assert_eq!(v, serde_json::json!({"ok": false, "kind": "ssrf_refused", "address": "169.254.169.254",
+    assert_eq!(
+        v,
+        serde_json::json!({"ok": false, "kind": "ssrf_refused", "address": "169.254.169.254",
         "range": "link-local, where cloud metadata lives", "addresses": ["169.254.169.254"],
-        "reason": "ssrf: refused 169.254.169.254 (link-local, where cloud metadata lives); add it to ssrf_allow to permit it"}));
+        "reason": "ssrf: refused 169.254.169.254 (link-local, where cloud metadata lives); add it to ssrf_allow to permit it"})
+    );
     let (s, loopback) = check_url(b"http://[::1]:8080/");
-    assert_eq!((s, loopback.unwrap()), (HOOKS_OK, serde_json::json!({"ok": false, "kind": "ssrf_refused", "address": "::1",
-        "range": "loopback", "addresses": ["::1"], "reason": "ssrf: refused ::1 (loopback); add it to ssrf_allow to permit it"})));
+    assert_eq!(
+        (s, loopback.unwrap()),
+        (
+            HOOKS_OK,
+            serde_json::json!({"ok": false, "kind": "ssrf_refused", "address": "::1",
+        "range": "loopback", "addresses": ["::1"], "reason": "ssrf: refused ::1 (loopback); add it to ssrf_allow to permit it"})
+        )
+    );
     // Only 127.0.0.1 is allowed: the rest of 127/8 is not, and a decimal IPv4 is read as one.
     let (s, decimal) = check_url(b"http://2130706434/");
-    assert_eq!((s, decimal.unwrap()), (HOOKS_OK, serde_json::json!({"ok": false, "kind": "ssrf_refused", "address": "127.0.0.2",
-        "range": "loopback", "addresses": ["127.0.0.2"], "reason": "ssrf: refused 127.0.0.2 (loopback); add it to ssrf_allow to permit it"})));
+    assert_eq!(
+        (s, decimal.unwrap()),
+        (
+            HOOKS_OK,
+            serde_json::json!({"ok": false, "kind": "ssrf_refused", "address": "127.0.0.2",
+        "range": "loopback", "addresses": ["127.0.0.2"], "reason": "ssrf: refused 127.0.0.2 (loopback); add it to ssrf_allow to permit it"})
+        )
+    );
 
     // Delivery refuses the same URL with the same words.
-    let req = serde_json::json!({"endpoint": {"id": 9, "url": metadata, "events": ["e"]}, "event": "e", "payload": {}}).to_string();
+    let req = serde_json::json!({"endpoint": {"id": 9, "url": metadata, "events": ["e"]}, "event": "e", "payload": {}})
+        .to_string();
     let mut out: *mut c_char = ptr::null_mut();
     let mut len = 0usize;
     assert_eq!(hooks_send_test(req.as_ptr().cast(), req.len(), &mut out, &mut len), HOOKS_OK, "{}", last_error());
@@ -339,7 +415,12 @@ fn check_url_says_what_the_ssrf_guard_would_do() {
 fn check_url_refuses_what_is_not_an_http_url() {
     init();
     let cases: Vec<(&[u8], i32, &str, &str)> = vec![
-        (b"ftp://example.org/hook", HOOKS_ERR_CONFIG, "invalid_url", "config: url: scheme: the URL must start with http:// or https://"),
+        (
+            b"ftp://example.org/hook",
+            HOOKS_ERR_CONFIG,
+            "invalid_url",
+            "config: url: scheme: the URL must start with http:// or https://",
+        ),
         (b"example.org/hook", HOOKS_ERR_CONFIG, "invalid_url", "config: url: scheme: "),
         (b"", HOOKS_ERR_CONFIG, "invalid_url", "config: url: empty: the URL is empty"),
         (b"javascript:alert(1)", HOOKS_ERR_CONFIG, "invalid_url", "config: url: scheme: "),
@@ -378,13 +459,21 @@ fn take_and_ack_through_the_c_api() {
     // The same token again is an old one: a no-op success.
     assert_eq!(hooks_ack_results(token.as_ptr().cast(), token.len()), HOOKS_OK);
     for bad in [&b"nope"[..], b"", b"1.2.deadbeef", token.replace('.', "-").as_bytes()] {
-        assert_eq!(hooks_ack_results(bad.as_ptr().cast(), bad.len()), HOOKS_ERR_JSON, "{:?}", String::from_utf8_lossy(bad));
+        assert_eq!(
+            hooks_ack_results(bad.as_ptr().cast(), bad.len()),
+            HOOKS_ERR_JSON,
+            "{:?}",
+            String::from_utf8_lossy(bad)
+        );
         assert!(last_error().starts_with("json: the ack token "), "{}", last_error());
         assert_eq!(last_kind(), "invalid_json");
     }
     let bad = b"1.\xff";
     assert_eq!(hooks_ack_results(bad.as_ptr().cast(), bad.len()), HOOKS_ERR_UTF8);
-    assert_eq!((last_error().as_str(), last_kind().as_str()), ("utf-8: token is not valid UTF-8 (at byte 2)", "invalid_utf8"));
+    assert_eq!(
+        (last_error().as_str(), last_kind().as_str()),
+        ("utf-8: token is not valid UTF-8 (at byte 2)", "invalid_utf8")
+    );
 }
 
 #[test]
@@ -398,7 +487,9 @@ fn the_error_kind_is_per_thread_and_follows_the_last_call() {
         assert_eq!(last_kind(), "", "another thread has its own");
         assert_eq!(hooks_redeliver(ptr::null(), 0), HOOKS_ERR_NULL);
         assert_eq!(last_kind(), "null_argument");
-    }).join().unwrap();
+    })
+    .join()
+    .unwrap();
     assert_eq!(last_kind(), "invalid_url", "untouched by the other thread");
     let mut v = 0u64;
     assert_eq!(hooks_configured_version(&mut v), HOOKS_OK);

@@ -73,7 +73,10 @@ fn a_spool_that_cannot_be_created_and_a_flush_past_its_deadline_have_their_kinds
     assert_eq!(hooks_configure(snap.as_ptr().cast(), snap.len(), &mut out, &mut len), HOOKS_OK, "{}", last_error());
     hooks_string_free(out);
     let (ev, pl) = ("e", "{}");
-    assert_eq!(hooks_emit(ev.as_ptr().cast(), ev.len(), pl.as_ptr().cast(), pl.len(), ptr::null_mut(), ptr::null_mut()), HOOKS_OK);
+    assert_eq!(
+        hooks_emit(ev.as_ptr().cast(), ev.len(), pl.as_ptr().cast(), pl.len(), ptr::null_mut(), ptr::null_mut()),
+        HOOKS_OK
+    );
     slow.wait_for(1, Duration::from_secs(10));
     assert_eq!(hooks_flush(1), HOOKS_ERR_TIMEOUT, "{}", last_error());
     assert!(last_error().starts_with("timeout: flush: "), "{}", last_error());

@@ -20,7 +20,8 @@ fn every_vector_gets_its_kind() {
         let limit = v["limit"].as_u64().unwrap_or(default_limit);
         let engine = engines.entry(limit).or_insert_with(|| {
             let spool = common::spool_dir(&format!("payload-rule-{limit}"));
-            let e = Engine::start(common::settings(&spool, &format!(r#""max_payload_bytes":{limit}"#)).as_bytes()).unwrap();
+            let e =
+                Engine::start(common::settings(&spool, &format!(r#""max_payload_bytes":{limit}"#)).as_bytes()).unwrap();
             // Heard by an endpoint, so every event is kept (and checked in full).
             e.configure(common::snapshot(1, &[(1, "http://127.0.0.1:9/", &["e"])]).as_bytes()).unwrap();
             e

@@ -99,7 +99,11 @@ fn a_leader_killed_mid_queue_loses_nothing() {
     let missing: Vec<i64> = (0..N as i64).filter(|n| !t.contains_key(n)).collect();
     assert!(missing.is_empty(), "{} events lost, e.g. {:?}", missing.len(), &missing[..missing.len().min(10)]);
     let duplicates: usize = t.values().map(|c| c - 1).sum();
-    println!("kill -9 at {at_kill}/{N} deliveries: {} requests, {} distinct, {duplicates} duplicates", server.count(), t.len());
+    println!(
+        "kill -9 at {at_kill}/{N} deliveries: {} requests, {} distinct, {duplicates} duplicates",
+        server.count(),
+        t.len()
+    );
     // Only attempts on the wire at the moment of the kill may repeat.
     assert!(duplicates <= 16, "{duplicates} duplicates: more than the attempts in flight");
     let stats: serde_json::Value = serde_json::from_str(&cli(&["stats", &s])).unwrap();

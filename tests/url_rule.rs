@@ -23,8 +23,11 @@ fn every_vector_gets_its_verdict_and_code() {
         match (ok, &got) {
             (true, Ok(_)) => {}
             (false, Err(e)) if v["code"].as_str() == Some(e.code) => assert!(!e.detail.is_empty()),
-            _ => wrong.push(format!("{url:?}: want {}, got {:?}", if ok { "ok".to_string() } else { v["code"].to_string() },
-                got.as_ref().map(|u| u.to_string()).map_err(|e| e.code))),
+            _ => wrong.push(format!(
+                "{url:?}: want {}, got {:?}",
+                if ok { "ok".to_string() } else { v["code"].to_string() },
+                got.as_ref().map(|u| u.to_string()).map_err(|e| e.code)
+            )),
         }
     }
     assert!(wrong.is_empty(), "{} of {} vectors disagree:\n{}", wrong.len(), all.len(), wrong.join("\n"));
@@ -40,16 +43,36 @@ fn every_accepted_vector_is_read_by_the_http_client_with_the_same_host() {
         // The host as written: after "//", before the path, query or port (brackets kept).
         let after = &url[url.find("//").unwrap() + 2..];
         let authority = &after[..after.find(['/', '?']).unwrap_or(after.len())];
-        let host = if authority.starts_with('[') { &authority[..=authority.find(']').unwrap()] } else { authority.split(':').next().unwrap() };
-        assert!(direct.host().is_some_and(|h| h.eq_ignore_ascii_case(host)), "{url:?}: {:?} is not {host:?}", direct.host());
+        let host = if authority.starts_with('[') {
+            &authority[..=authority.find(']').unwrap()]
+        } else {
+            authority.split(':').next().unwrap()
+        };
+        assert!(
+            direct.host().is_some_and(|h| h.eq_ignore_ascii_case(host)),
+            "{url:?}: {:?} is not {host:?}",
+            direct.host()
+        );
         assert!(matches!(direct.scheme_str(), Some("http" | "https")), "{url:?}");
     }
 }
 
 #[test]
 fn the_codes_are_the_documented_ones() {
-    let codes = ["empty", "too_long", "not_ascii", "control", "forbidden_char", "fragment", "scheme", "userinfo", "bad_host",
-        "no_host", "bad_port", "bad_percent"];
+    let codes = [
+        "empty",
+        "too_long",
+        "not_ascii",
+        "control",
+        "forbidden_char",
+        "fragment",
+        "scheme",
+        "userinfo",
+        "bad_host",
+        "no_host",
+        "bad_port",
+        "bad_percent",
+    ];
     for v in vectors().iter().filter(|v| v["ok"] == false) {
         let code = v["code"].as_str().unwrap();
         assert!(codes.contains(&code), "{code}");

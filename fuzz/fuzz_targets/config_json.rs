@@ -10,24 +10,47 @@ use multisite_webhooks::config::{check_event, check_url, Snapshot, MAX_EVENT_LEN
 use multisite_webhooks::Error;
 
 /// The codes a rejected endpoint may carry, by kind.
-const URL_CODES: [&str; 12] = ["empty", "too_long", "not_ascii", "control", "forbidden_char", "fragment", "scheme", "userinfo",
-    "bad_host", "no_host", "bad_port", "bad_percent"];
-const CONFIG_CODES: [&str; 8] = ["bad_id", "no_events", "bad_event", "bad_secret", "duplicate_id", "unknown_field", "not_object", "bad_field"];
+const URL_CODES: [&str; 12] = [
+    "empty",
+    "too_long",
+    "not_ascii",
+    "control",
+    "forbidden_char",
+    "fragment",
+    "scheme",
+    "userinfo",
+    "bad_host",
+    "no_host",
+    "bad_port",
+    "bad_percent",
+];
+const CONFIG_CODES: [&str; 8] =
+    ["bad_id", "no_events", "bad_event", "bad_secret", "duplicate_id", "unknown_field", "not_object", "bad_field"];
 
 fuzz_target!(|data: &[u8]| {
     match Snapshot::from_json(data) {
         Ok(s) => {
             // Every element is accounted for: applied, or rejected (each index once).
-            let elements = serde_json::from_slice::<serde_json::Value>(data).ok()
-                .and_then(|v| v["endpoints"].as_array().map(Vec::len)).expect("an accepted document has a list of endpoints");
-            assert_eq!(s.endpoints.len() + s.rejected.len(), elements, "{} applied, {:?}", s.endpoints.len(), s.rejected);
+            let elements = serde_json::from_slice::<serde_json::Value>(data)
+                .ok()
+                .and_then(|v| v["endpoints"].as_array().map(Vec::len))
+                .expect("an accepted document has a list of endpoints");
+            assert_eq!(
+                s.endpoints.len() + s.rejected.len(),
+                elements,
+                "{} applied, {:?}",
+                s.endpoints.len(),
+                s.rejected
+            );
             let mut indexes: Vec<usize> = s.rejected.iter().map(|r| r.index).collect();
             indexes.dedup();
             assert_eq!(indexes.len(), s.rejected.len(), "in document order, each once");
             assert!(indexes.iter().all(|i| *i < elements));
             for r in &s.rejected {
                 match r.kind.as_str() {
-                    "invalid_url" => assert!(URL_CODES.contains(&r.code.as_str()) && r.field.as_deref() == Some("url"), "{r:?}"),
+                    "invalid_url" => {
+                        assert!(URL_CODES.contains(&r.code.as_str()) && r.field.as_deref() == Some("url"), "{r:?}")
+                    }
                     "invalid_config" => assert!(CONFIG_CODES.contains(&r.code.as_str()), "{r:?}"),
                     other => panic!("kind {other:?}"),
                 }
@@ -36,7 +59,11 @@ fuzz_target!(|data: &[u8]| {
                 // A later element with an applied id is reported by the first rule it breaks,
                 // `duplicate_id` when it breaks no other.
                 if r.code == "duplicate_id" {
-                    assert!(r.id.is_some_and(|id| s.endpoints.contains_key(&id) || s.rejected.iter().any(|o| o.index < r.index && o.id == Some(id))), "{r:?}");
+                    assert!(
+                        r.id.is_some_and(|id| s.endpoints.contains_key(&id)
+                            || s.rejected.iter().any(|o| o.index < r.index && o.id == Some(id))),
+                        "{r:?}"
+                    );
                 }
             }
             for (id, ep) in &s.endpoints {
@@ -63,7 +90,10 @@ fuzz_target!(|data: &[u8]| {
                 assert_eq!(other.spec.url, ep.spec.url);
                 assert_eq!(other.spec.events, ep.spec.events);
                 assert_eq!(other.spec.secrets, ep.spec.secrets);
-                assert_eq!((other.spec.active, other.spec.format, other.spec.revision), (ep.spec.active, ep.spec.format, ep.spec.revision));
+                assert_eq!(
+                    (other.spec.active, other.spec.format, other.spec.revision),
+                    (ep.spec.active, ep.spec.format, ep.spec.revision)
+                );
             }
         }
         Err(e @ Error::Config(_)) => assert_eq!(e.kind(), "invalid_config"),

@@ -187,7 +187,9 @@ enum Out {
 
 /// An owned string coming back: (status, text if returned). Checks that out-parameters are
 /// written together and only on success, that the length matches and the string ends in NUL.
-fn owned(call: &str, out: Out, allowed: &[i32], f: impl FnOnce(*mut *mut c_char, *mut usize) -> i32) -> (i32, Option<String>) {
+fn owned(
+    call: &str, out: Out, allowed: &[i32], f: impl FnOnce(*mut *mut c_char, *mut usize) -> i32,
+) -> (i32, Option<String>) {
     let mut s: *mut c_char = ptr::null_mut();
     let mut len = usize::MAX;
     let status = f(
@@ -212,9 +214,10 @@ fn owned(call: &str, out: Out, allowed: &[i32], f: impl FnOnce(*mut *mut c_char,
 fn stays_local(snapshot: &[u8]) -> bool {
     match Snapshot::from_json(snapshot) {
         Err(_) => true,
-        Ok(s) => s.endpoints.values().all(|e| {
-            check_url(&e.spec.url).is_ok_and(|u| u.host() == Some("127.0.0.1") && u.port_u16() == Some(1))
-        }),
+        Ok(s) => s
+            .endpoints
+            .values()
+            .all(|e| check_url(&e.spec.url).is_ok_and(|u| u.host() == Some("127.0.0.1") && u.port_u16() == Some(1))),
     }
 }
 
@@ -228,8 +231,9 @@ fn configure(snapshot: &[u8], with_out: bool) -> (i32, Option<bool>) {
         return (status, None);
     }
     let parsed = Snapshot::from_json(snapshot);
-    let (status, text) = owned("hooks_configure", Out::Both, &[HOOKS_ERR_UTF8, HOOKS_ERR_CONFIG],
-        |s, len| hooks_configure(snapshot.as_ptr().cast(), snapshot.len(), s, len));
+    let (status, text) = owned("hooks_configure", Out::Both, &[HOOKS_ERR_UTF8, HOOKS_ERR_CONFIG], |s, len| {
+        hooks_configure(snapshot.as_ptr().cast(), snapshot.len(), s, len)
+    });
     let mut st = STATE.lock().unwrap();
     let Some(st) = st.as_mut() else { return (status, None) };
     match parsed {
@@ -312,7 +316,9 @@ impl Payload {
     fn bytes(&self) -> Vec<u8> {
         match self {
             Payload::Raw(b) => b.clone(),
-            Payload::Object(f) => Value::Object(f.iter().map(|(k, v)| (k.clone(), Value::from(v.as_str()))).collect()).to_string().into_bytes(),
+            Payload::Object(f) => Value::Object(f.iter().map(|(k, v)| (k.clone(), Value::from(v.as_str()))).collect())
+                .to_string()
+                .into_bytes(),
             Payload::Deep(n) => {
                 let n = usize::from(*n) % 1100;
                 format!("{{\"a\":{}{}}}", "[".repeat(n), "]".repeat(n)).into_bytes()
@@ -326,33 +332,74 @@ impl Payload {
 enum Op {
     /// Any bytes as a snapshot (left out when they would point an endpoint elsewhere), with or
     /// without the answer's out-pointers.
-    Configure { snapshot: Arg, with_out: bool },
+    Configure {
+        snapshot: Arg,
+        with_out: bool,
+    },
     /// A snapshot this much newer than the newest (0: the same version, not applied).
-    ConfigureParts { newer_by: u8, endpoints: Vec<Ep> },
+    ConfigureParts {
+        newer_by: u8,
+        endpoints: Vec<Ep>,
+    },
     /// The first snapshot again, as the newest.
     ConfigureFirst,
     /// Any event and payload.
-    Emit { event: Arg, payload: Arg, out: Out },
+    Emit {
+        event: Arg,
+        payload: Arg,
+        out: Out,
+    },
     /// An event an endpoint may hear, so that it is written to the spool.
-    EmitHeard { event: u8, payload: Payload },
+    EmitHeard {
+        event: u8,
+        payload: Payload,
+    },
     /// Any bytes as a redelivery request.
     Redeliver(Arg),
     /// A redelivery request built from parts.
-    RedeliverParts { event_id: String, endpoint_id: u8, event: EventName, payload: Payload, timestamp: Option<i64> },
+    RedeliverParts {
+        event_id: String,
+        endpoint_id: u8,
+        event: EventName,
+        payload: Payload,
+        timestamp: Option<i64>,
+    },
     /// A test send built from parts, to the closed port.
-    SendTestParts { endpoint: Ep, event: EventName, payload: Payload, out: Out },
+    SendTestParts {
+        endpoint: Ep,
+        event: EventName,
+        payload: Payload,
+        out: Out,
+    },
     /// A take, acknowledged or not.
-    TakeResults { max: u32, max_bytes: u32, out: Out, ack: bool },
+    TakeResults {
+        max: u32,
+        max_bytes: u32,
+        out: Out,
+        ack: bool,
+    },
     /// Any bytes as an ack token.
     Ack(Arg),
     Stats(Out),
-    ConfiguredVersion { null: bool },
+    ConfiguredVersion {
+        null: bool,
+    },
     /// Any bytes as a URL (asked as a path on an address when its host is a name).
-    CheckUrl { url: Arg, out: Out },
+    CheckUrl {
+        url: Arg,
+        out: Out,
+    },
     /// A URL whose host is an address.
-    CheckUrlIp { ip: Ip, port: Option<u16>, https: bool, rest: String },
+    CheckUrlIp {
+        ip: Ip,
+        port: Option<u16>,
+        https: bool,
+        rest: String,
+    },
     /// A flush of at most 7 ms.
-    Flush { ms: u8 },
+    Flush {
+        ms: u8,
+    },
     /// Settings the engine refuses.
     Init(Arg),
     /// The settings it runs with again (a no-op).
@@ -395,8 +442,12 @@ fn emit_status(event: Option<&[u8]>, payload: Option<&[u8]>, out: Out) -> Option
 fn emit(event: &Arg, payload: &Arg, out: Out) {
     let (ev, ev_len) = event.raw();
     let (pl, pl_len) = payload.raw();
-    let (status, id) = owned("hooks_emit", out, &[HOOKS_ERR_NULL, HOOKS_ERR_UTF8, HOOKS_ERR_JSON, HOOKS_ERR_TOO_LARGE, HOOKS_ERR_EVENT],
-        |s, len| hooks_emit(ev, ev_len, pl, pl_len, s, len));
+    let (status, id) = owned(
+        "hooks_emit",
+        out,
+        &[HOOKS_ERR_NULL, HOOKS_ERR_UTF8, HOOKS_ERR_JSON, HOOKS_ERR_TOO_LARGE, HOOKS_ERR_EVENT],
+        |s, len| hooks_emit(ev, ev_len, pl, pl_len, s, len),
+    );
     let want = emit_status(event.bytes(), payload.bytes(), out).unwrap_or(HOOKS_ERR_NULL);
     assert_eq!(status, want, "hooks_emit: {}", last_error());
     if let Some(id) = id {
@@ -414,14 +465,17 @@ fn run(op: &Op) {
             }
             _ => {
                 let (p, len) = snapshot.raw();
-                let (status, _) = owned("hooks_configure", Out::Both, &[HOOKS_ERR_NULL, HOOKS_ERR_UTF8], |s, l| hooks_configure(p, len, s, l));
+                let (status, _) = owned("hooks_configure", Out::Both, &[HOOKS_ERR_NULL, HOOKS_ERR_UTF8], |s, l| {
+                    hooks_configure(p, len, s, l)
+                });
                 let want = if snapshot.bytes().is_none() { HOOKS_ERR_NULL } else { HOOKS_ERR_UTF8 };
                 assert_eq!(status, want);
             }
         },
         Op::ConfigureParts { newer_by, endpoints } => {
             let v = version().saturating_add(u64::from(*newer_by));
-            let s = json!({"version": v, "endpoints": endpoints.iter().map(endpoint_json).collect::<Vec<_>>()}).to_string();
+            let s =
+                json!({"version": v, "endpoints": endpoints.iter().map(endpoint_json).collect::<Vec<_>>()}).to_string();
             if stays_local(s.as_bytes()) {
                 configure(s.as_bytes(), true);
             }
@@ -436,19 +490,35 @@ fn run(op: &Op) {
         }
         Op::Redeliver(req) => {
             let (p, len) = req.raw();
-            check("hooks_redeliver", hooks_redeliver(p, len), &[HOOKS_ERR_NULL, HOOKS_ERR_UTF8, HOOKS_ERR_JSON,
-                HOOKS_ERR_TOO_LARGE, HOOKS_ERR_EVENT, HOOKS_ERR_NOT_FOUND]);
+            check(
+                "hooks_redeliver",
+                hooks_redeliver(p, len),
+                &[
+                    HOOKS_ERR_NULL,
+                    HOOKS_ERR_UTF8,
+                    HOOKS_ERR_JSON,
+                    HOOKS_ERR_TOO_LARGE,
+                    HOOKS_ERR_EVENT,
+                    HOOKS_ERR_NOT_FOUND,
+                ],
+            );
         }
         Op::RedeliverParts { event_id, endpoint_id, event, payload, timestamp } => {
-            let mut req = format!(r#"{{"event_id":{},"endpoint_id":{endpoint_id},"event":{},"payload":"#,
-                Value::from(event_id.as_str()), Value::from(event.text()));
+            let mut req = format!(
+                r#"{{"event_id":{},"endpoint_id":{endpoint_id},"event":{},"payload":"#,
+                Value::from(event_id.as_str()),
+                Value::from(event.text())
+            );
             req.push_str(&String::from_utf8_lossy(&payload.bytes()));
             if let Some(t) = timestamp {
                 req.push_str(&format!(r#","timestamp":{t}"#));
             }
             req.push('}');
-            check("hooks_redeliver", hooks_redeliver(req.as_ptr().cast(), req.len()), &[HOOKS_ERR_JSON,
-                HOOKS_ERR_TOO_LARGE, HOOKS_ERR_EVENT, HOOKS_ERR_NOT_FOUND]);
+            check(
+                "hooks_redeliver",
+                hooks_redeliver(req.as_ptr().cast(), req.len()),
+                &[HOOKS_ERR_JSON, HOOKS_ERR_TOO_LARGE, HOOKS_ERR_EVENT, HOOKS_ERR_NOT_FOUND],
+            );
         }
         Op::SendTestParts { endpoint, event, payload, out } => {
             let ep = endpoint_json(endpoint);
@@ -462,8 +532,12 @@ fn run(op: &Op) {
             req.push('}');
             // The one endpoint is on the closed port (a second one is a duplicate field): a
             // refused connection at most.
-            let (status, text) = owned("hooks_send_test", *out, &[HOOKS_ERR_NULL, HOOKS_ERR_JSON, HOOKS_ERR_TOO_LARGE,
-                HOOKS_ERR_CONFIG, HOOKS_ERR_EVENT], |s, len| hooks_send_test(req.as_ptr().cast(), req.len(), s, len));
+            let (status, text) = owned(
+                "hooks_send_test",
+                *out,
+                &[HOOKS_ERR_NULL, HOOKS_ERR_JSON, HOOKS_ERR_TOO_LARGE, HOOKS_ERR_CONFIG, HOOKS_ERR_EVENT],
+                |s, len| hooks_send_test(req.as_ptr().cast(), req.len(), s, len),
+            );
             if let Some(text) = text {
                 let v: Value = serde_json::from_str(&text).expect("send_test returns JSON");
                 assert_eq!(v["ok"], false, "nothing listens on {CLOSED}: {v}");
@@ -472,14 +546,21 @@ fn run(op: &Op) {
             assert!(status != HOOKS_OK || matches!(out, Out::Both | Out::Neither));
         }
         Op::TakeResults { max, max_bytes, out, ack } => {
-            let (_, text) = owned("hooks_take_results", *out, &[HOOKS_ERR_NULL], |s, len| hooks_take_results(*max, *max_bytes, s, len));
+            let (_, text) = owned("hooks_take_results", *out, &[HOOKS_ERR_NULL], |s, len| {
+                hooks_take_results(*max, *max_bytes, s, len)
+            });
             if let Some(text) = text {
                 let v: Value = serde_json::from_str(&text).expect("the take answer is JSON");
-                let (events, attempts) = (v["events"].as_array().expect("events"), v["attempts"].as_array().expect("attempts"));
+                let (events, attempts) =
+                    (v["events"].as_array().expect("events"), v["attempts"].as_array().expect("attempts"));
                 let cap = if *max == 0 { 1000 } else { (*max as usize).min(10_000) };
                 let budget = if *max_bytes == 0 { 4 << 20 } else { (*max_bytes as usize).clamp(64 << 10, 64 << 20) };
                 assert!(events.len() + attempts.len() <= cap);
-                assert!(text.len() <= budget || events.len() + attempts.len() == 1, "{} bytes over {budget}", text.len());
+                assert!(
+                    text.len() <= budget || events.len() + attempts.len() == 1,
+                    "{} bytes over {budget}",
+                    text.len()
+                );
                 assert!(attempts.iter().all(|r| r["attempt_id"].is_string() && r.get("payload").is_none()), "{text}");
                 assert!(events.iter().all(|e| e["event_id"].is_string() && e["payload"].is_string()), "{text}");
                 assert!(v["more"].is_boolean() && v["dropped"].is_u64(), "{text}");
@@ -517,13 +598,16 @@ fn run(op: &Op) {
                 Some(Ok(s)) => check_url(s).map_or(true, |u| u.host().is_some_and(|h| ip_literal(h).is_some())),
             };
             if safe {
-                owned("hooks_check_url", *out, &[HOOKS_ERR_NULL, HOOKS_ERR_UTF8, HOOKS_ERR_CONFIG], |s, l| hooks_check_url(p, len, s, l));
+                owned("hooks_check_url", *out, &[HOOKS_ERR_NULL, HOOKS_ERR_UTF8, HOOKS_ERR_CONFIG], |s, l| {
+                    hooks_check_url(p, len, s, l)
+                });
             } else {
                 // A name would be looked up: ask about it as a path on a literal host instead.
                 let url = format!("http://{CLOSED}/{}", String::from_utf8_lossy(url.bytes().unwrap_or_default()));
                 if check_url(&url).map_or(true, |u| u.host() == Some("127.0.0.1")) {
-                    owned("hooks_check_url", *out, &[HOOKS_ERR_NULL, HOOKS_ERR_CONFIG],
-                        |s, l| hooks_check_url(url.as_ptr().cast(), url.len(), s, l));
+                    owned("hooks_check_url", *out, &[HOOKS_ERR_NULL, HOOKS_ERR_CONFIG], |s, l| {
+                        hooks_check_url(url.as_ptr().cast(), url.len(), s, l)
+                    });
                 }
             }
         }
@@ -541,8 +625,9 @@ fn run(op: &Op) {
             if !check_url(&url).map_or(true, |u| u.host().is_some_and(|h| ip_literal(h).is_some())) {
                 return;
             }
-            let (status, text) = owned("hooks_check_url", Out::Both, &[HOOKS_ERR_CONFIG],
-                |s, l| hooks_check_url(url.as_ptr().cast(), url.len(), s, l));
+            let (status, text) = owned("hooks_check_url", Out::Both, &[HOOKS_ERR_CONFIG], |s, l| {
+                hooks_check_url(url.as_ptr().cast(), url.len(), s, l)
+            });
             if let Some(text) = text {
                 let v: Value = serde_json::from_str(&text).expect("check_url returns JSON");
                 assert!(v["ok"].is_boolean(), "an address needs no lookup, so the answer is yes or no: {v}");

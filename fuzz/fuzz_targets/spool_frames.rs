@@ -136,7 +136,8 @@ fn take_results(contents: &[u8], older: bool, max: usize) {
         let out = results::take(s, max, 64 << 10).expect("taking results");
         assert_eq!(results::take(s, max, 64 << 10).expect("taking results"), out, "nothing moves before the ack");
         let v: serde_json::Value = serde_json::from_str(&out).unwrap_or_else(|e| panic!("not JSON ({e}): {out:?}"));
-        let lists = [&v["events"], &v["attempts"]].map(|l| l.as_array().unwrap_or_else(|| panic!("not a list: {out:?}")).clone());
+        let lists = [&v["events"], &v["attempts"]]
+            .map(|l| l.as_array().unwrap_or_else(|| panic!("not a list: {out:?}")).clone());
         let n = lists[0].len() + lists[1].len();
         assert!(n <= max);
         assert!(lists.iter().flatten().all(serde_json::Value::is_object), "not objects: {out:?}");

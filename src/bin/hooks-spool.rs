@@ -58,8 +58,12 @@ fn run(args: &[String]) -> Result<(), String> {
         }
         "run" => {
             let until_idle = rest.iter().any(|a| a == "--until-idle");
-            let timeout = rest.iter().position(|a| a == "--timeout-ms").and_then(|i| rest.get(i + 1))
-                .and_then(|v| v.parse().ok()).unwrap_or(u64::MAX / 4);
+            let timeout = rest
+                .iter()
+                .position(|a| a == "--timeout-ms")
+                .and_then(|i| rest.get(i + 1))
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(u64::MAX / 4);
             if until_idle {
                 engine.flush(Duration::from_millis(timeout)).map_err(|e| e.to_string())?;
             } else {

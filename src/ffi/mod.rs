@@ -99,8 +99,11 @@ fn guard(f: impl FnOnce() -> Result<(), Error>) -> i32 {
         }
         Ok(Err(e)) => e,
         Err(panic) => {
-            let what = panic.downcast_ref::<&str>().map(|s| s.to_string())
-                .or_else(|| panic.downcast_ref::<String>().cloned()).unwrap_or_else(|| "unknown".into());
+            let what = panic
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| panic.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "unknown".into());
             Error::Internal(format!("a panic was caught ({what}); the process is unharmed, please report it"))
         }
     };
@@ -244,8 +247,9 @@ pub fn background_thread() {
 /// Statuses: 0, 1, 2, 6, 7, 9, 99.
 /// Thread safety: any thread.
 #[no_mangle]
-pub extern "C" fn hooks_configure(snapshot: *const c_char, snapshot_len: usize, result_out: *mut *mut c_char,
-    result_len_out: *mut usize) -> i32 {
+pub extern "C" fn hooks_configure(
+    snapshot: *const c_char, snapshot_len: usize, result_out: *mut *mut c_char, result_len_out: *mut usize,
+) -> i32 {
     guard(|| {
         check_out(result_out, result_len_out, "result_out or result_len_out")?;
         // SAFETY: the caller passes `snapshot_len` readable bytes.
@@ -287,8 +291,10 @@ pub extern "C" fn hooks_configured_version(version_out: *mut u64) -> i32 {
 /// Statuses: 0, 1, 2, 3, 4, 7, 8, 9, 99.
 /// Thread safety: any thread.
 #[no_mangle]
-pub extern "C" fn hooks_emit(event: *const c_char, event_len: usize, payload: *const c_char, payload_len: usize,
-    id_out: *mut *mut c_char, id_len_out: *mut usize) -> i32 {
+pub extern "C" fn hooks_emit(
+    event: *const c_char, event_len: usize, payload: *const c_char, payload_len: usize, id_out: *mut *mut c_char,
+    id_len_out: *mut usize,
+) -> i32 {
     guard(|| {
         let want_id = !(id_out.is_null() && id_len_out.is_null());
         if want_id {
@@ -319,8 +325,10 @@ pub extern "C" fn hooks_emit(event: *const c_char, event_len: usize, payload: *c
 /// Statuses: 0, 1, 2, 3, 4, 7, 8, 9, 99.
 /// Thread safety: any thread.
 #[no_mangle]
-pub extern "C" fn hooks_emit_as(event: *const c_char, event_len: usize, id: *const c_char, id_len: usize, payload: *const c_char,
-    payload_len: usize) -> i32 {
+pub extern "C" fn hooks_emit_as(
+    event: *const c_char, event_len: usize, id: *const c_char, id_len: usize, payload: *const c_char,
+    payload_len: usize,
+) -> i32 {
     guard(|| {
         // SAFETY: the caller passes `event_len` / `id_len` / `payload_len` readable bytes.
         let ev = unsafe { str_arg(event, event_len, "event") }?;
@@ -347,8 +355,9 @@ pub extern "C" fn hooks_emit_as(event: *const c_char, event_len: usize, id: *con
 /// Statuses: 0, 1, 2, 3, 4, 6, 7, 8, 99.
 /// Thread safety: any thread; blocks the caller for at most the request timeout.
 #[no_mangle]
-pub extern "C" fn hooks_send_test(request: *const c_char, request_len: usize, result_out: *mut *mut c_char,
-    result_len_out: *mut usize) -> i32 {
+pub extern "C" fn hooks_send_test(
+    request: *const c_char, request_len: usize, result_out: *mut *mut c_char, result_len_out: *mut usize,
+) -> i32 {
     guard(|| {
         check_out(result_out, result_len_out, "result_out or result_len_out")?;
         // SAFETY: the caller passes `request_len` readable bytes.
@@ -378,8 +387,9 @@ pub extern "C" fn hooks_send_test(request: *const c_char, request_len: usize, re
 /// Statuses: 0, 1, 2, 6, 7, 99.
 /// Thread safety: any thread; blocks the caller while a name is looked up.
 #[no_mangle]
-pub extern "C" fn hooks_check_url(url: *const c_char, url_len: usize, result_out: *mut *mut c_char,
-    result_len_out: *mut usize) -> i32 {
+pub extern "C" fn hooks_check_url(
+    url: *const c_char, url_len: usize, result_out: *mut *mut c_char, result_len_out: *mut usize,
+) -> i32 {
     guard(|| {
         check_out(result_out, result_len_out, "result_out or result_len_out")?;
         // SAFETY: the caller passes `url_len` readable bytes.
@@ -439,8 +449,9 @@ pub extern "C" fn hooks_stats(stats_out: *mut *mut c_char, stats_len_out: *mut u
 /// Statuses: 0, 1, 7, 9, 99.
 /// Thread safety: any thread; serialised across processes.
 #[no_mangle]
-pub extern "C" fn hooks_take_results(max_results: u32, max_bytes: u32, results_out: *mut *mut c_char,
-    results_len_out: *mut usize) -> i32 {
+pub extern "C" fn hooks_take_results(
+    max_results: u32, max_bytes: u32, results_out: *mut *mut c_char, results_len_out: *mut usize,
+) -> i32 {
     guard(|| {
         check_out(results_out, results_len_out, "results_out or results_len_out")?;
         let s = engine::global()?.take_results(max_results as usize, max_bytes as usize)?;
@@ -560,9 +571,24 @@ mod tests {
 
     #[test]
     fn every_error_kind_has_its_documented_status() {
-        let want = [("null_argument", 1), ("invalid_utf8", 2), ("invalid_json", 3), ("not_object", 3), ("too_deep", 3),
-            ("lone_surrogate", 3), ("too_large", 4), ("invalid_settings", 5), ("invalid_config", 6), ("invalid_url", 6),
-            ("not_initialized", 7), ("invalid_event", 8), ("spool", 9), ("timeout", 10), ("not_found", 11), ("internal", 99)];
+        let want = [
+            ("null_argument", 1),
+            ("invalid_utf8", 2),
+            ("invalid_json", 3),
+            ("not_object", 3),
+            ("too_deep", 3),
+            ("lone_surrogate", 3),
+            ("too_large", 4),
+            ("invalid_settings", 5),
+            ("invalid_config", 6),
+            ("invalid_url", 6),
+            ("not_initialized", 7),
+            ("invalid_event", 8),
+            ("spool", 9),
+            ("timeout", 10),
+            ("not_found", 11),
+            ("internal", 99),
+        ];
         let all = Error::every_variant();
         assert_eq!(all.len(), want.len());
         for e in all {
@@ -570,7 +596,11 @@ mod tests {
             assert_eq!(Some(status_of(&e)), status, "{}", e.kind());
             let code = guard(|| Err(e.clone()));
             assert_eq!(code, status_of(&e));
-            assert_eq!(last_error(), (e.to_string(), e.kind().to_string()), "guard records the message and kind together");
+            assert_eq!(
+                last_error(),
+                (e.to_string(), e.kind().to_string()),
+                "guard records the message and kind together"
+            );
         }
     }
 }

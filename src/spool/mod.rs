@@ -50,7 +50,10 @@ impl Spool {
     pub fn open(dir: &Path) -> Result<Spool> {
         let spool = Spool { dir: dir.to_path_buf(), queue: dir.join("queue"), results: dir.join("results") };
         for d in [&spool.dir, &spool.queue, &spool.results] {
-            DirBuilder::new().recursive(true).mode(0o700).create(d)
+            DirBuilder::new()
+                .recursive(true)
+                .mode(0o700)
+                .create(d)
                 .map_err(|e| Error::spool(format!("creating {}", d.display()), e))?;
         }
         // Tighten a directory someone created with wider permissions, if it is ours.
@@ -123,7 +126,9 @@ impl Spool {
             }
         }
         let text = fs::read_to_string(&path).unwrap_or_default();
-        text.strip_prefix("stopped ").and_then(|t| t.trim().parse::<i64>().ok()).is_some_and(|at| (0..grace_ms).contains(&(now_ms - at)))
+        text.strip_prefix("stopped ")
+            .and_then(|t| t.trim().parse::<i64>().ok())
+            .is_some_and(|at| (0..grace_ms).contains(&(now_ms - at)))
     }
 
     /// Writes a small JSON file atomically (stats, health, cursor).
@@ -138,7 +143,9 @@ impl Spool {
 
     /// Total bytes of queue segments not yet deleted (what is waiting on disk).
     pub fn queue_bytes(&self) -> u64 {
-        fs::read_dir(&self.queue).map(|rd| rd.flatten().filter_map(|e| e.metadata().ok()).map(|m| m.len()).sum()).unwrap_or(0)
+        fs::read_dir(&self.queue)
+            .map(|rd| rd.flatten().filter_map(|e| e.metadata().ok()).map(|m| m.len()).sum())
+            .unwrap_or(0)
     }
 }
 
@@ -170,7 +177,9 @@ pub fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
 
 /// Replaces `path` atomically (temporary file + rename), mode 0600.
 pub fn replace_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    let tmp = path.with_extension(format!("tmp-{}-{:?}", std::process::id(), std::thread::current().id()).replace(['(', ')'], ""));
+    let tmp = path.with_extension(
+        format!("tmp-{}-{:?}", std::process::id(), std::thread::current().id()).replace(['(', ')'], ""),
+    );
     write_private(&tmp, bytes)?;
     fs::rename(&tmp, path).inspect_err(|_| {
         let _ = fs::remove_file(&tmp);

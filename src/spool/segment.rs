@@ -78,7 +78,11 @@ impl EventRecord {
 pub fn open_append(path: &Path, create_new: bool) -> std::io::Result<File> {
     let mut o = OpenOptions::new();
     o.append(true).read(true).mode(0o600);
-    if create_new { o.create_new(true) } else { o.create(true) };
+    if create_new {
+        o.create_new(true)
+    } else {
+        o.create(true)
+    };
     o.open(path)
 }
 
@@ -296,8 +300,14 @@ pub(crate) mod tests {
     use super::*;
 
     fn rec(i: u32) -> EventRecord {
-        EventRecord { kind: Kind::Event, id: format!("msg_{i}"), timestamp_ms: 1_700_000_000_000 + i as i64,
-            event: "site_created".into(), target: 0, payload: format!("{{\"n\":{i}}}").into_bytes() }
+        EventRecord {
+            kind: Kind::Event,
+            id: format!("msg_{i}"),
+            timestamp_ms: 1_700_000_000_000 + i as i64,
+            event: "site_created".into(),
+            target: 0,
+            payload: format!("{{\"n\":{i}}}").into_bytes(),
+        }
     }
 
     #[test]
@@ -344,16 +354,24 @@ pub(crate) mod tests {
         let mut n = 0;
         loop {
             let got = r.read_new(500).unwrap();
-            if got.is_empty() { break; }
-            for (_, g) in got { assert_eq!(g, rec(n)); n += 1; }
+            if got.is_empty() {
+                break;
+            }
+            for (_, g) in got {
+                assert_eq!(g, rec(n));
+                n += 1;
+            }
         }
         assert_eq!(n, 100);
         let _ = std::fs::remove_dir_all(dir);
     }
 
     pub(crate) fn tempdir() -> PathBuf {
-        let d = std::env::temp_dir().join(format!("mwh-seg-{}-{}", std::process::id(),
-            crate::clock::new_id("", 0, &crate::clock::SplitMix::from_os())));
+        let d = std::env::temp_dir().join(format!(
+            "mwh-seg-{}-{}",
+            std::process::id(),
+            crate::clock::new_id("", 0, &crate::clock::SplitMix::from_os())
+        ));
         std::fs::create_dir_all(&d).unwrap();
         d
     }

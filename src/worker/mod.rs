@@ -24,8 +24,8 @@ use crate::retry::Schedule;
 use crate::settings::Settings;
 use crate::spool::segment::{open_append, EventRecord, Kind, SegmentReader};
 use crate::spool::{self, FileStamp, Spool};
-pub use scheduler::{Counters, Unreachable};
 use scheduler::{Answer, Arrival, Effect, Health, Job, Known, Rules, Scheduler, StateKind, Verdict};
+pub use scheduler::{Counters, Unreachable};
 
 /// At most this many jobs wait in memory for a first attempt; the rest stay on disk.
 const READ_AHEAD_JOBS: usize = 200_000;
@@ -86,8 +86,13 @@ pub struct Shared {
 impl Shared {
     /// Fresh state.
     pub fn new() -> Shared {
-        Shared { progress: Mutex::new(Progress::default()), changed: Condvar::new(), emitted: AtomicU64::new(0),
-            wake_pending: AtomicBool::new(false), leader_lock: Mutex::new(None) }
+        Shared {
+            progress: Mutex::new(Progress::default()),
+            changed: Condvar::new(),
+            emitted: AtomicU64::new(0),
+            wake_pending: AtomicBool::new(false),
+            leader_lock: Mutex::new(None),
+        }
     }
 }
 
@@ -151,8 +156,8 @@ pub struct SpoolStats {
 
 /// Starts the dispatcher thread.
 pub fn spawn(
-    settings: Arc<Settings>, spool: Spool, shared: Arc<Shared>, deliverer: Deliverer,
-    clock: Arc<dyn Clock>, rng: Arc<dyn Random>,
+    settings: Arc<Settings>, spool: Spool, shared: Arc<Shared>, deliverer: Deliverer, clock: Arc<dyn Clock>,
+    rng: Arc<dyn Random>,
 ) -> std::io::Result<(Sender<Msg>, std::thread::JoinHandle<()>)> {
     let (tx, rx) = mpsc::channel();
     let tx2 = tx.clone();
@@ -213,13 +218,38 @@ struct Work {
 }
 
 impl Dispatcher {
-    fn new(settings: Arc<Settings>, spool: Spool, shared: Arc<Shared>, deliverer: Deliverer, clock: Arc<dyn Clock>,
-        rng: Arc<dyn Random>, self_tx: Sender<Msg>) -> Self {
+    fn new(
+        settings: Arc<Settings>, spool: Spool, shared: Arc<Shared>, deliverer: Deliverer, clock: Arc<dyn Clock>,
+        rng: Arc<dyn Random>, self_tx: Sender<Msg>,
+    ) -> Self {
         let sched = Scheduler::new(rules(&settings), rng.clone(), HashMap::new(), Counters::default());
-        Dispatcher { settings, spool, shared, deliverer, clock, rng, self_tx, leader: false, sched, effects: Vec::new(),
-            workers: Vec::new(), idle_workers: Vec::new(), snapshot_stamp: FileStamp::default(), segs: HashMap::new(),
-            seg_ids: HashMap::new(), next_seg: 0, results: None, stats: SpoolStats::default(), last_stats_write: 0, last_stats_fingerprint: Default::default(), last_dir_scan: 0, last_emits: 0,
-            worker_lock: None, worker_checked_at: i64::MIN / 2, worker_seen: false }
+        Dispatcher {
+            settings,
+            spool,
+            shared,
+            deliverer,
+            clock,
+            rng,
+            self_tx,
+            leader: false,
+            sched,
+            effects: Vec::new(),
+            workers: Vec::new(),
+            idle_workers: Vec::new(),
+            snapshot_stamp: FileStamp::default(),
+            segs: HashMap::new(),
+            seg_ids: HashMap::new(),
+            next_seg: 0,
+            results: None,
+            stats: SpoolStats::default(),
+            last_stats_write: 0,
+            last_stats_fingerprint: Default::default(),
+            last_dir_scan: 0,
+            last_emits: 0,
+            worker_lock: None,
+            worker_checked_at: i64::MIN / 2,
+            worker_seen: false,
+        }
     }
 
     fn run(&mut self, rx: Receiver<Msg>) {
@@ -245,7 +275,10 @@ impl Dispatcher {
             if !self.settings.delivery_worker && self.worker_elsewhere() {
                 // The delivery worker has started: hand delivery over to it, attempts in
                 // flight recorded first (so it does not repeat them).
-                let stop = self.drain(&rx, std::time::Instant::now() + Duration::from_millis(self.settings.request_timeout_ms + 1_000));
+                let stop = self.drain(
+                    &rx,
+                    std::time::Instant::now() + Duration::from_millis(self.settings.request_timeout_ms + 1_000),
+                );
                 self.step_down();
                 if stop {
                     return;
@@ -341,7 +374,8 @@ impl Dispatcher {
         self.seg_ids.clear();
         self.effects.clear();
         self.snapshot_stamp = FileStamp::default();
-        self.stats = self.spool.read_file("stats.json").and_then(|b| serde_json::from_slice(&b).ok()).unwrap_or_default();
+        self.stats =
+            self.spool.read_file("stats.json").and_then(|b| serde_json::from_slice(&b).ok()).unwrap_or_default();
         self.stats.last_error = None;
         let health: HashMap<u64, Health> =
             self.spool.read_file("health.json").and_then(|b| serde_json::from_slice(&b).ok()).unwrap_or_default();
@@ -358,7 +392,8 @@ impl Dispatcher {
         for i in 0..self.settings.concurrency {
             let (wtx, wrx) = mpsc::channel::<Work>();
             let (done, deliverer, clock) = (self.self_tx.clone(), self.deliverer.clone(), self.clock.clone());
-            let spawned = std::thread::Builder::new().name(format!("hooks-deliver-{i}"))
+            let spawned = std::thread::Builder::new()
+                .name(format!("hooks-deliver-{i}"))
                 .spawn(move || deliver_loop(i, wrx, done, deliverer, clock));
             if let Err(e) = spawned {
                 self.stats.last_error = Some(format!("worker: cannot start a delivery thread: {e}"));
@@ -526,8 +561,11 @@ impl Dispatcher {
             Ok(rd) => rd,
             Err(e) => return self.note_error(format!("spool: reading queue/: {e}")),
         };
-        let mut names: Vec<String> = rd.flatten().filter_map(|e| e.file_name().into_string().ok())
-            .filter(|n| n.ends_with(".seg") && !self.seg_ids.contains_key(n)).collect();
+        let mut names: Vec<String> = rd
+            .flatten()
+            .filter_map(|e| e.file_name().into_string().ok())
+            .filter(|n| n.ends_with(".seg") && !self.seg_ids.contains_key(n))
+            .collect();
         names.sort();
         for name in names {
             let path = self.spool.queue.join(&name);
@@ -615,9 +653,17 @@ impl Dispatcher {
         let Some(rec) = rec else { return };
         let url = self.sched.snapshot().endpoints.get(&job.endpoint).map(|e| e.spec.url.clone()).unwrap_or_default();
         let now = self.clock.now_ms();
-        self.journal(&job, &rec, url, now,
+        self.journal(
+            &job,
+            &rec,
+            url,
+            now,
             &Outcome { error: Some(format!("cancelled: {why}")), error_kind: Some("cancelled"), ..Outcome::default() },
-            "cancelled", None, None, 0);
+            "cancelled",
+            None,
+            None,
+            0,
+        );
     }
 
     /// Journals the event itself, once per fan-out: its id, slug, time and exact payload.
@@ -630,17 +676,33 @@ impl Dispatcher {
     }
 
     #[allow(clippy::too_many_arguments)]
-    fn journal(&mut self, job: &Job, rec: &EventRecord, url: String, started_at: i64, o: &Outcome, outcome: &str,
-        next: Option<i64>, disabled: Option<String>, attempt: u32) {
+    fn journal(
+        &mut self, job: &Job, rec: &EventRecord, url: String, started_at: i64, o: &Outcome, outcome: &str,
+        next: Option<i64>, disabled: Option<String>, attempt: u32,
+    ) {
         let r = AttemptResult {
             attempt_id: new_id("att_", started_at, self.rng.as_ref()),
-            event_id: rec.id.clone(), endpoint_id: job.endpoint, event: rec.event.clone(), attempt,
-            redelivery: rec.kind == Kind::Redeliver, test: false, url, event_timestamp: rec.timestamp_ms,
-            started_at, duration_ms: o.duration_ms, outcome: outcome.to_string(), status: o.status,
-            reason: o.reason.clone(), error: o.error.clone(), error_kind: o.error_kind.map(str::to_string),
-            next_attempt_at: next, endpoint_disabled: disabled,
-            request_headers: header_map(&o.request_headers), response_headers: header_map(&o.response_headers),
-            response_excerpt: o.response_excerpt.clone(), response_truncated: o.response_truncated,
+            event_id: rec.id.clone(),
+            endpoint_id: job.endpoint,
+            event: rec.event.clone(),
+            attempt,
+            redelivery: rec.kind == Kind::Redeliver,
+            test: false,
+            url,
+            event_timestamp: rec.timestamp_ms,
+            started_at,
+            duration_ms: o.duration_ms,
+            outcome: outcome.to_string(),
+            status: o.status,
+            reason: o.reason.clone(),
+            error: o.error.clone(),
+            error_kind: o.error_kind.map(str::to_string),
+            next_attempt_at: next,
+            endpoint_disabled: disabled,
+            request_headers: header_map(&o.request_headers),
+            response_headers: header_map(&o.response_headers),
+            response_excerpt: o.response_excerpt.clone(),
+            response_truncated: o.response_truncated,
         };
         if let Some(Err(e)) = self.results.as_mut().map(|w| w.append(&r)) {
             self.stats.last_error = Some(e.to_string());
@@ -671,9 +733,12 @@ impl Dispatcher {
     }
 
     fn cleanup_segments(&mut self) {
-        let done: Vec<u32> = self.segs.iter()
+        let done: Vec<u32> = self
+            .segs
+            .iter()
             .filter(|(_, s)| s.outstanding == 0 && s.reader.sealed && s.reader.caught_up())
-            .map(|(id, _)| *id).collect();
+            .map(|(id, _)| *id)
+            .collect();
         for id in done {
             if let Some(s) = self.segs.remove(&id) {
                 let path = self.spool.queue.join(&s.reader.name);
@@ -696,8 +761,16 @@ impl Dispatcher {
     fn write_stats(&mut self, scanned_at: i64, idle: bool) {
         let now = self.clock.now_ms();
         let c = self.sched.counters();
-        let fingerprint = (idle, self.sched.queued() + self.sched.parked(), self.sched.in_flight(), self.sched.retrying(),
-            c.delivered, c.failed, c.cancelled, c.attempts);
+        let fingerprint = (
+            idle,
+            self.sched.queued() + self.sched.parked(),
+            self.sched.in_flight(),
+            self.sched.retrying(),
+            c.delivered,
+            c.failed,
+            c.cancelled,
+            c.attempts,
+        );
         let changed = fingerprint != self.last_stats_fingerprint;
         let since = now - self.last_stats_write;
         // Changes are written at once when the queue goes idle, at most 4 times a second while
@@ -733,9 +806,15 @@ fn deliver_loop(worker: usize, rx: Receiver<Work>, done: Sender<Msg>, deliverer:
     while let Ok(Work { job, record, endpoint }) = rx.recv() {
         let started_at = clock.now_ms();
         let outcome = deliverer.send(&Request {
-            url: &endpoint.spec.url, event_id: &record.id, event: &record.event, event_timestamp_ms: record.timestamp_ms,
-            payload: &record.payload, format: endpoint.spec.format, secrets: &endpoint.secrets,
-            attempt: job.attempts as u32 + 1, now_s: started_at.div_euclid(1000),
+            url: &endpoint.spec.url,
+            event_id: &record.id,
+            event: &record.event,
+            event_timestamp_ms: record.timestamp_ms,
+            payload: &record.payload,
+            format: endpoint.spec.format,
+            secrets: &endpoint.secrets,
+            attempt: job.attempts as u32 + 1,
+            now_s: started_at.div_euclid(1000),
         });
         let url = endpoint.spec.url;
         if done.send(Msg::Done(Box::new(Done { worker, job, record, url, started_at, outcome }))).is_err() {
@@ -747,8 +826,11 @@ fn deliver_loop(worker: usize, rx: Receiver<Work>, done: Sender<Msg>, deliverer:
 /// The scheduling rules the settings ask for.
 fn rules(settings: &Settings) -> Rules {
     Rules {
-        schedule: Schedule { delays_s: settings.retry_schedule_s.clone(), jitter: settings.retry_jitter,
-            retry_after_max_s: settings.retry_after_max_s },
+        schedule: Schedule {
+            delays_s: settings.retry_schedule_s.clone(),
+            jitter: settings.retry_jitter,
+            retry_after_max_s: settings.retry_after_max_s,
+        },
         per_endpoint: settings.per_endpoint_concurrency,
         disable_after_ms: settings.disable_after_s as i64 * 1000,
     }
@@ -758,4 +840,3 @@ fn rules(settings: &Settings) -> Rules {
 pub fn read_stats(spool: &Spool) -> Option<SpoolStats> {
     spool.read_file("stats.json").and_then(|b| serde_json::from_slice(&b).ok())
 }
-

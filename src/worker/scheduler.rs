@@ -261,9 +261,20 @@ impl Scheduler {
     /// A scheduler with nothing queued, carrying on from the health and counters a previous
     /// leader left.
     pub fn new(rules: Rules, rng: Arc<dyn Random>, health: HashMap<u64, Health>, counters: Counters) -> Self {
-        Scheduler { rules, rng, snapshot: Arc::new(Snapshot::default()), queues: HashMap::new(), queued: 0,
-            in_flight: 0, retry: BinaryHeap::new(), rr: 0, breakers: HashMap::new(), health, health_dirty: false,
-            counters }
+        Scheduler {
+            rules,
+            rng,
+            snapshot: Arc::new(Snapshot::default()),
+            queues: HashMap::new(),
+            queued: 0,
+            in_flight: 0,
+            retry: BinaryHeap::new(),
+            rr: 0,
+            breakers: HashMap::new(),
+            health,
+            health_dirty: false,
+            counters,
+        }
     }
 
     /// The endpoints in force.
@@ -328,13 +339,19 @@ impl Scheduler {
     /// segment again never hands its events to newer webhooks. `known` is what the segment's
     /// state log says of (this record, an endpoint). Returns how many jobs the record now has
     /// open (cancellations included: each ends with a final state).
-    pub fn fan_out(&mut self, a: Arrival<'_>, known: impl Fn(u64) -> Option<Known>, now: i64, out: &mut Vec<Effect>) -> u64 {
+    pub fn fan_out(
+        &mut self, a: Arrival<'_>, known: impl Fn(u64) -> Option<Known>, now: i64, out: &mut Vec<Effect>,
+    ) -> u64 {
         let targets: Vec<u64> = match a.target {
             Some(t) => vec![t],
             None => {
-                let mut t: Vec<u64> = self.snapshot.endpoints.values()
+                let mut t: Vec<u64> = self
+                    .snapshot
+                    .endpoints
+                    .values()
                     .filter(|e| e.hears(a.event) && e.spec.since_ms <= a.timestamp_ms)
-                    .map(|e| e.spec.id).collect();
+                    .map(|e| e.spec.id)
+                    .collect();
                 t.sort_unstable();
                 t
             }
@@ -483,7 +500,9 @@ impl Scheduler {
     /// An attempt of `job` started at `started_at` was answered with `answer`, and it is now
     /// `now`. Returns the job with its attempt counted and what became of it; effects that
     /// follow (cancellations when the endpoint was disabled) go to `out`.
-    pub fn finish(&mut self, mut job: Job, answer: Answer, started_at: i64, now: i64, out: &mut Vec<Effect>) -> (Job, Verdict) {
+    pub fn finish(
+        &mut self, mut job: Job, answer: Answer, started_at: i64, now: i64, out: &mut Vec<Effect>,
+    ) -> (Job, Verdict) {
         self.in_flight = self.in_flight.saturating_sub(1);
         if let Some(q) = self.queues.get_mut(&job.endpoint) {
             q.in_flight = q.in_flight.saturating_sub(1);
@@ -510,7 +529,11 @@ impl Scheduler {
         let disable = if answer.status == Some(410) {
             Some("the receiver answered 410 Gone: it asked not to be sent any more events".to_string())
         } else if now - since >= self.rules.disable_after_ms {
-            Some(format!("every delivery failed since {} ({} days)", rfc3339(since), self.rules.disable_after_ms / 86_400_000))
+            Some(format!(
+                "every delivery failed since {} ({} days)",
+                rfc3339(since),
+                self.rules.disable_after_ms / 86_400_000
+            ))
         } else {
             None
         };
@@ -547,8 +570,11 @@ impl Scheduler {
 
     /// When the earliest probe of an unreachable endpoint with waiting jobs is due.
     pub fn next_probe(&self) -> Option<i64> {
-        self.queues.iter().filter(|(_, q)| !q.parked.is_empty())
-            .filter_map(|(id, _)| self.breakers.get(id).and_then(|b| b.open_until)).min()
+        self.queues
+            .iter()
+            .filter(|(_, q)| !q.parked.is_empty())
+            .filter_map(|(id, _)| self.breakers.get(id).and_then(|b| b.open_until))
+            .min()
     }
 
     /// When the scheduler next has something to do without being told (a retry or a probe).
@@ -597,10 +623,16 @@ impl Scheduler {
 
     /// Endpoints whose breaker is open.
     pub fn unreachable(&self) -> HashMap<String, Unreachable> {
-        self.breakers.iter().filter_map(|(id, b)| {
-            let waiting = self.queues.get(id).map_or(0, |q| q.parked.len() as u64);
-            Some((id.to_string(), Unreachable { failures: b.failures, since_ms: b.since, next_probe_ms: b.open_until?, waiting }))
-        }).collect()
+        self.breakers
+            .iter()
+            .filter_map(|(id, b)| {
+                let waiting = self.queues.get(id).map_or(0, |q| q.parked.len() as u64);
+                Some((
+                    id.to_string(),
+                    Unreachable { failures: b.failures, since_ms: b.since, next_probe_ms: b.open_until?, waiting },
+                ))
+            })
+            .collect()
     }
 
     /// The health to save, once after each change.

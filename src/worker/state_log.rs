@@ -6,7 +6,10 @@ use std::collections::HashMap;
 use std::path::Path;
 
 use super::scheduler::{Job, Known, StateKind};
-use crate::spool::{self, frame::{self, Cursor}};
+use crate::spool::{
+    self,
+    frame::{self, Cursor},
+};
 
 /// The entry recording that `job` is now `kind` (due at `due` while retrying).
 pub fn encode(job: &Job, kind: StateKind, due: i64) -> Vec<u8> {
@@ -28,7 +31,10 @@ pub fn load(path: &Path) -> HashMap<(u32, u64), Known> {
     while let frame::Next::Record(body, used) = frame::next(&buf[pos..]) {
         pos += used;
         let mut c = Cursor::new(body);
-        let (Some(off), Some(ep), Some(att), Some(kind), Some(due)) = (c.u32(), c.u64(), c.u16(), c.u8(), c.i64()) else { continue };
+        let (Some(off), Some(ep), Some(att), Some(kind), Some(due)) = (c.u32(), c.u64(), c.u16(), c.u8(), c.i64())
+        else {
+            continue;
+        };
         let kind = match kind {
             1 => StateKind::Retrying,
             2 => StateKind::Delivered,

@@ -112,7 +112,9 @@ impl Drop for Server {
     }
 }
 
-fn serve(conn: TcpStream, handler: Arc<Handler>, seen: Arc<Mutex<Vec<Seen>>>, count: Arc<AtomicUsize>, stop: Arc<AtomicBool>) {
+fn serve(
+    conn: TcpStream, handler: Arc<Handler>, seen: Arc<Mutex<Vec<Seen>>>, count: Arc<AtomicUsize>, stop: Arc<AtomicBool>,
+) {
     let _ = conn.set_nodelay(true);
     let mut reader = BufReader::new(conn.try_clone().unwrap());
     let mut conn = conn;
@@ -171,7 +173,9 @@ fn serve(conn: TcpStream, handler: Arc<Handler>, seen: Arc<Mutex<Vec<Seen>>>, co
                     return;
                 }
                 Reply::EndlessBody => {
-                    let _ = conn.write_all(b"HTTP/1.1 200 OK\r\ncontent-type: text/plain\r\ntransfer-encoding: chunked\r\n\r\n");
+                    let _ = conn.write_all(
+                        b"HTTP/1.1 200 OK\r\ncontent-type: text/plain\r\ntransfer-encoding: chunked\r\n\r\n",
+                    );
                     let chunk = format!("{:x}\r\n{}\r\n", 1024, "x".repeat(1024));
                     let end = Instant::now() + Duration::from_secs(60);
                     while Instant::now() < end && !stop.load(Ordering::SeqCst) {
@@ -209,7 +213,10 @@ pub fn spool_dir(name: &str) -> PathBuf {
 
 /// Settings JSON for tests: fast polling, loopback allowed, short schedule unless given.
 pub fn settings(spool: &std::path::Path, extra: &str) -> String {
-    let mut s = format!(r#"{{"spool_dir":{},"ssrf_allow":["127.0.0.1"],"poll_interval_ms":10"#, serde_json::to_string(spool).unwrap());
+    let mut s = format!(
+        r#"{{"spool_dir":{},"ssrf_allow":["127.0.0.1"],"poll_interval_ms":10"#,
+        serde_json::to_string(spool).unwrap()
+    );
     if !extra.is_empty() {
         s.push(',');
         s.push_str(extra);
@@ -222,9 +229,14 @@ pub const SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
 
 /// A snapshot JSON with endpoints (id, url, events).
 pub fn snapshot(version: u64, endpoints: &[(u64, &str, &[&str])]) -> String {
-    let eps: Vec<serde_json::Value> = endpoints.iter().map(|(id, url, events)| serde_json::json!({
-        "id": id, "url": url, "events": events, "secrets": [SECRET]
-    })).collect();
+    let eps: Vec<serde_json::Value> = endpoints
+        .iter()
+        .map(|(id, url, events)| {
+            serde_json::json!({
+                "id": id, "url": url, "events": events, "secrets": [SECRET]
+            })
+        })
+        .collect();
     serde_json::json!({"version": version, "endpoints": eps}).to_string()
 }
 
