@@ -162,7 +162,7 @@ pub fn spawn(
     let (tx, rx) = mpsc::channel();
     let tx2 = tx.clone();
     let handle = std::thread::Builder::new().name("hooks-dispatch".into()).spawn(move || {
-        crate::ffi::background_thread();
+        crate::ffi::sys::background_thread();
         let mut d = Dispatcher::new(settings, spool, shared.clone(), deliverer, clock, rng, tx2);
         d.run(rx);
         let mut p = shared.progress.lock().unwrap_or_else(|e| e.into_inner());
@@ -802,7 +802,7 @@ impl Dispatcher {
 }
 
 fn deliver_loop(worker: usize, rx: Receiver<Work>, done: Sender<Msg>, deliverer: Deliverer, clock: Arc<dyn Clock>) {
-    crate::ffi::background_thread();
+    crate::ffi::sys::background_thread();
     while let Ok(Work { job, record, endpoint }) = rx.recv() {
         let started_at = clock.now_ms();
         let outcome = deliverer.send(&Request {
