@@ -6,7 +6,8 @@
  *   8 invalid event slug, 9 spool I/O failure, 10 deadline passed,
  *   11 unknown id, 99 internal error (caught panic).
  * The message of the last failure on the calling thread: hooks_last_error(); its
- * machine kind (null_argument, invalid_url, …): hooks_last_error_kind(). */
+ * machine kind (null_argument, invalid_url, …): hooks_last_error_kind(); a status's
+ * name: hooks_status_name(). */
 
 #ifndef MULTISITE_WEBHOOKS_H
 #define MULTISITE_WEBHOOKS_H
@@ -249,6 +250,17 @@ const char *hooks_last_error(void);
  Thread safety: per thread.
  */
 const char *hooks_last_error_kind(void);
+
+/*
+ The name of a status: `"not_found"` for 11, `"ok"` for 0 (each the first kind
+ `hooks_last_error_kind()` gives with that status), `"unknown"` for a status this version
+ never returns.
+
+ Ownership: returns borrowed; static, valid for the life of the library. Never NULL.
+ NULL and bad input: any value is accepted.
+ Thread safety: any thread.
+ */
+const char *hooks_status_name(int32_t status);
 
 /*
  Frees a string returned by this library. NULL is fine.

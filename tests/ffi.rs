@@ -97,6 +97,42 @@ fn version_is_the_crate_version() {
     assert_eq!(v, env!("CARGO_PKG_VERSION"));
 }
 
+fn status_name(code: i32) -> String {
+    // SAFETY: never NULL; static.
+    unsafe { CStr::from_ptr(hooks_status_name(code)) }.to_string_lossy().into_owned()
+}
+
+#[test]
+fn every_status_has_its_name_and_others_are_unknown() {
+    let named: Vec<(i32, String)> = (-1..=256).map(|c| (c, status_name(c))).filter(|(_, n)| n != "unknown").collect();
+    let table: Vec<(i32, String)> = STATUSES.iter().map(|(c, n, _)| (*c, n.to_string_lossy().into_owned())).collect();
+    assert_eq!(named, table);
+    assert_eq!(status_name(HOOKS_ERR_NOT_FOUND), "not_found");
+    assert_eq!(status_name(HOOKS_OK), "ok");
+    // The name is the kind the status's failures carry (when they have only one).
+    init();
+    assert_eq!(hooks_emit(ptr::null(), 0, ptr::null(), 0, ptr::null_mut(), ptr::null_mut()), HOOKS_ERR_NULL);
+    assert_eq!(last_kind(), status_name(HOOKS_ERR_NULL));
+    assert_eq!(emit(b"bad slug!", b"{}").0, HOOKS_ERR_EVENT);
+    assert_eq!(last_kind(), status_name(HOOKS_ERR_EVENT));
+}
+
+#[test]
+fn the_readme_status_table_is_the_engines() {
+    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    let rows: Vec<(i32, String)> = readme
+        .lines()
+        .filter_map(|l| {
+            let cells: Vec<&str> = l.split('|').map(str::trim).collect();
+            let code = cells.get(1)?.strip_prefix('`')?.strip_suffix('`')?.parse().ok()?;
+            let first_kind = cells.get(2)?.split(',').next()?.trim().trim_matches('`');
+            Some((code, if code == 0 { "ok".to_string() } else { first_kind.to_string() }))
+        })
+        .collect();
+    let table: Vec<(i32, String)> = STATUSES.iter().map(|(c, n, _)| (*c, n.to_string_lossy().into_owned())).collect();
+    assert_eq!(rows, table, "README.md's table of statuses and kinds lists every status, its name first");
+}
+
 #[test]
 fn null_pointers_are_refused_and_out_params_untouched() {
     init();

@@ -35,6 +35,7 @@ fn the_header_has_only_what_php_ffi_parses() {
         "hooks_redeliver",
         "hooks_last_error",
         "hooks_last_error_kind",
+        "hooks_status_name",
         "hooks_string_free",
         "hooks_shutdown",
     ] {

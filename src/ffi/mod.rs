@@ -32,34 +32,9 @@ use std::time::Duration;
 use crate::engine;
 use crate::error::Error;
 
+mod status;
 pub mod sys;
-
-/// Success.
-pub const HOOKS_OK: i32 = 0;
-/// A required pointer argument is NULL.
-pub const HOOKS_ERR_NULL: i32 = 1;
-/// A string argument is not valid UTF-8.
-pub const HOOKS_ERR_UTF8: i32 = 2;
-/// Invalid JSON, or JSON of the wrong shape.
-pub const HOOKS_ERR_JSON: i32 = 3;
-/// A payload is over the size limit.
-pub const HOOKS_ERR_TOO_LARGE: i32 = 4;
-/// Invalid engine settings.
-pub const HOOKS_ERR_SETTINGS: i32 = 5;
-/// Invalid endpoint snapshot or endpoint.
-pub const HOOKS_ERR_CONFIG: i32 = 6;
-/// The engine is not initialized.
-pub const HOOKS_ERR_NOT_INITIALIZED: i32 = 7;
-/// Invalid event slug.
-pub const HOOKS_ERR_EVENT: i32 = 8;
-/// Spool I/O failure.
-pub const HOOKS_ERR_SPOOL: i32 = 9;
-/// A deadline passed.
-pub const HOOKS_ERR_TIMEOUT: i32 = 10;
-/// Unknown id.
-pub const HOOKS_ERR_NOT_FOUND: i32 = 11;
-/// A panic was caught.
-pub const HOOKS_ERR_PANIC: i32 = 99;
+pub use status::*;
 
 thread_local! {
     static LAST_ERROR: RefCell<CString> = RefCell::new(CString::default());
@@ -504,6 +479,18 @@ pub extern "C" fn hooks_last_error() -> *const c_char {
 #[no_mangle]
 pub extern "C" fn hooks_last_error_kind() -> *const c_char {
     LAST_KIND.with(|e| e.borrow().as_ptr())
+}
+
+/// The name of a status: `"not_found"` for 11, `"ok"` for 0 (each the first kind
+/// `hooks_last_error_kind()` gives with that status), `"unknown"` for a status this version
+/// never returns.
+///
+/// Ownership: returns borrowed; static, valid for the life of the library. Never NULL.
+/// NULL and bad input: any value is accepted.
+/// Thread safety: any thread.
+#[no_mangle]
+pub extern "C" fn hooks_status_name(status: i32) -> *const c_char {
+    STATUSES.iter().find(|(code, _, _)| *code == status).map_or(c"unknown", |(_, name, _)| name).as_ptr()
 }
 
 /// Frees a string returned by this library. NULL is fine.

@@ -15,7 +15,8 @@ final class HeaderTest extends EngineTestCase
     private const FUNCTIONS = [
         'hooks_version', 'hooks_init', 'hooks_configure', 'hooks_configured_version', 'hooks_emit', 'hooks_emit_as',
         'hooks_send_test', 'hooks_check_url', 'hooks_flush', 'hooks_stats', 'hooks_take_results', 'hooks_redeliver',
-        'hooks_ack_results', 'hooks_last_error', 'hooks_last_error_kind', 'hooks_string_free', 'hooks_shutdown',
+        'hooks_ack_results', 'hooks_last_error', 'hooks_last_error_kind', 'hooks_status_name', 'hooks_string_free',
+        'hooks_shutdown',
     ];
 
     public function testTheHeaderParsesUnchangedInFfiCdef(): void
