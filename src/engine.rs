@@ -337,12 +337,14 @@ impl Engine {
         Ok(verdict_json(&verdict).to_string())
     }
 
-    /// Waits until nothing is due and nothing is in flight, or `timeout` passes. If no process
-    /// is delivering, this one takes over; if another is, waits for it to have read this
-    /// process's events and gone idle.
+    /// Waits until nothing is due and nothing is in flight, or `timeout` passes: a pass of the
+    /// leader that began after this call (so at this moment's clock) found it so. If no
+    /// process is delivering, this one takes over; if another is, waits for it to have read
+    /// this process's events and gone idle.
     pub fn flush(&self, timeout: Duration) -> Result<()> {
         let deadline = Instant::now() + timeout;
         let target = self.shared.emitted.load(Ordering::SeqCst);
+        let asked = self.shared.flushes.fetch_add(1, Ordering::SeqCst) + 1;
         let since = self.last_emit_ms.load(Ordering::SeqCst);
         self.send(Msg::TryLead);
         self.wake();
@@ -351,7 +353,7 @@ impl Engine {
             if p.stopped {
                 return Err(Error::NotInitialized);
             }
-            if p.leader && p.idle && p.seen_emits >= target {
+            if p.leader && p.idle && p.seen_emits >= target && p.seen_flushes >= asked {
                 return Ok(());
             }
             if !p.leader {

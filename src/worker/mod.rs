@@ -64,6 +64,8 @@ pub struct Progress {
     pub idle: bool,
     /// The local emit count seen at the start of the last pass.
     pub seen_emits: u64,
+    /// The flush request count seen at the start of the last pass.
+    pub seen_flushes: u64,
     /// The dispatcher thread has stopped.
     pub stopped: bool,
 }
@@ -77,6 +79,8 @@ pub struct Shared {
     pub changed: Condvar,
     /// Events emitted by this process.
     pub emitted: AtomicU64,
+    /// Flushes asked for in this process: a flush waits for a pass that began after it asked.
+    pub flushes: AtomicU64,
     /// A wake-up is already queued.
     pub wake_pending: AtomicBool,
     /// The held leader lock (kept here so a forked child can close its copy).
@@ -90,6 +94,7 @@ impl Shared {
             progress: Mutex::new(Progress::default()),
             changed: Condvar::new(),
             emitted: AtomicU64::new(0),
+            flushes: AtomicU64::new(0),
             wake_pending: AtomicBool::new(false),
             leader_lock: Mutex::new(None),
         }
@@ -287,6 +292,7 @@ impl Dispatcher {
             }
             self.shared.wake_pending.store(false, Ordering::SeqCst);
             let emits = self.shared.emitted.load(Ordering::SeqCst);
+            let flushes = self.shared.flushes.load(Ordering::SeqCst);
             // A local emit may have created a segment this pass must see before it can say
             // that everything this process emitted was read.
             force_scan |= emits != self.last_emits;
@@ -303,6 +309,7 @@ impl Dispatcher {
                 p.leader = true;
                 p.idle = idle;
                 p.seen_emits = emits;
+                p.seen_flushes = flushes;
             }
             self.shared.changed.notify_all();
 

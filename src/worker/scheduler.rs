@@ -640,3 +640,453 @@ impl Scheduler {
         std::mem::take(&mut self.health_dirty).then_some(&self.health)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    //! Every rule of the scheduler, with the time given by the test (a driven clock): no
+    //! thread, file or socket is involved, so "nothing happens before X" is checked exactly.
+    use super::*;
+    use crate::clock::SplitMix;
+
+    const T0: i64 = 1_700_000_000_000;
+    const DAY: i64 = 86_400_000;
+    const OK: Answer = Answer { status: Some(200), retry_after_s: None };
+    const DOWN: Answer = Answer { status: None, retry_after_s: None };
+    const E500: Answer = Answer { status: Some(500), retry_after_s: None };
+
+    fn rules() -> Rules {
+        Rules {
+            schedule: Schedule {
+                delays_s: vec![5, 300, 1_800, 7_200, 18_000, 36_000, 36_000],
+                jitter: 0.2,
+                retry_after_max_s: 3_600,
+            },
+            per_endpoint: 2,
+            disable_after_ms: 5 * DAY,
+        }
+    }
+
+    /// A snapshot from `(id, events, active, since_ms, revision)`.
+    fn snapshot(eps: &[(u64, &[&str], bool, i64, u64)]) -> Arc<Snapshot> {
+        let eps: Vec<serde_json::Value> = eps
+            .iter()
+            .map(|(id, events, active, since, rev)| {
+                serde_json::json!({
+                    "id": id, "url": format!("http://127.0.0.1:9/{id}"), "events": events, "active": active,
+                    "since_ms": since, "revision": rev,
+                })
+            })
+            .collect();
+        let s =
+            Snapshot::from_json(serde_json::json!({"version": 1, "endpoints": eps}).to_string().as_bytes()).unwrap();
+        assert!(s.rejected.is_empty(), "{:?}", s.rejected);
+        Arc::new(s)
+    }
+
+    fn scheduler(eps: &[(u64, &[&str], bool, i64, u64)]) -> Scheduler {
+        let mut s = Scheduler::new(rules(), Arc::new(SplitMix::seeded(7)), HashMap::new(), Counters::default());
+        let mut out = Vec::new();
+        s.set_snapshot(snapshot(eps), &mut out);
+        assert!(out.is_empty());
+        s
+    }
+
+    fn event(seg: u32, off: u32, slug: &str, at: i64) -> Arrival<'_> {
+        Arrival { seg, off, event: slug, timestamp_ms: at, target: None }
+    }
+
+    fn none(_: u64) -> Option<Known> {
+        None
+    }
+
+    /// Emits one event and returns the effects.
+    fn emit(s: &mut Scheduler, off: u32, slug: &str, now: i64) -> Vec<Effect> {
+        let mut out = Vec::new();
+        s.fan_out(event(0, off, slug, now), none, now, &mut out);
+        out
+    }
+
+    /// Promotes what is due at `now` and starts up to `free` attempts: the jobs started.
+    fn run(s: &mut Scheduler, now: i64, free: usize) -> Vec<Job> {
+        let mut out = Vec::new();
+        s.promote(now);
+        s.dispatch(now, free, &mut out);
+        out.into_iter()
+            .map(|e| match e {
+                Effect::Start(j, _) => j,
+                other => panic!("only starts expected, got {other:?}"),
+            })
+            .collect()
+    }
+
+    fn finish(s: &mut Scheduler, job: Job, a: Answer, now: i64) -> (Job, Verdict, Vec<Effect>) {
+        let mut out = Vec::new();
+        let (j, v) = s.finish(job, a, now, now, &mut out);
+        (j, v, out)
+    }
+
+    fn cancels(out: &[Effect]) -> Vec<(u64, u32, String)> {
+        out.iter()
+            .filter_map(|e| match e {
+                Effect::Cancel(j, why) => Some((j.endpoint, j.off, why.to_string())),
+                _ => None,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn an_event_goes_to_every_active_endpoint_that_hears_it_and_existed_when_it_was_raised() {
+        let mut s = scheduler(&[
+            (1, &["a"], true, 0, 0),
+            (2, &["*"], true, 0, 0),
+            (3, &["b"], true, 0, 0),
+            (4, &["a"], false, 0, 0),
+            (5, &["a"], true, T0 + 1, 0),
+        ]);
+        let out = emit(&mut s, 0, "a", T0);
+        assert!(matches!(out[..], [Effect::JournalEvent { seg: 0, off: 0 }]), "{out:?}");
+        let mut started: Vec<u64> = run(&mut s, T0, 10).iter().map(|j| j.endpoint).collect();
+        started.sort_unstable();
+        assert_eq!(started, [1, 2], "3 does not hear it, 4 is off, 5 was created after it");
+        assert!(run(&mut s, T0, 10).is_empty());
+        // An event nobody hears is not journalled at all.
+        let mut s = scheduler(&[(1, &["a"], true, 0, 0)]);
+        let mut out = Vec::new();
+        assert_eq!(s.fan_out(event(0, 1, "c", T0), none, T0, &mut out), 0);
+        assert!(out.is_empty(), "{out:?}");
+    }
+
+    #[test]
+    fn a_redelivery_goes_to_its_endpoint_only_and_is_not_journalled_as_a_new_event() {
+        let mut s = scheduler(&[(1, &["a"], true, 0, 0), (2, &["a"], true, T0 + 1, 0)]);
+        let mut out = Vec::new();
+        let n =
+            s.fan_out(Arrival { seg: 0, off: 0, event: "a", timestamp_ms: T0, target: Some(2) }, none, T0, &mut out);
+        assert_eq!(n, 1);
+        assert!(out.is_empty(), "{out:?}");
+        let started = run(&mut s, T0, 10);
+        assert_eq!(
+            started.iter().map(|j| j.endpoint).collect::<Vec<_>>(),
+            [2],
+            "its target, even if newer than the event"
+        );
+    }
+
+    #[test]
+    fn what_the_state_log_knows_is_resumed_not_repeated() {
+        let mut s = scheduler(&[
+            (1, &["a"], true, 0, 0),
+            (2, &["a"], true, 0, 0),
+            (3, &["a"], true, 0, 0),
+            (4, &["a"], true, 0, 0),
+        ]);
+        let known = |ep: u64| match ep {
+            1 => Some((1, StateKind::Delivered, 0)),
+            2 => Some((7, StateKind::Failed, 0)),
+            3 => Some((2, StateKind::Retrying, T0 + 60_000)),
+            _ => None,
+        };
+        let mut out = Vec::new();
+        assert_eq!(s.fan_out(event(0, 0, "a", T0), known, T0, &mut out), 2, "3 resumes, 4 starts");
+        assert_eq!(run(&mut s, T0, 10).iter().map(|j| (j.endpoint, j.attempts)).collect::<Vec<_>>(), [(4, 0)]);
+        assert_eq!(s.next_wake(), Some(T0 + 60_000));
+        assert!(run(&mut s, T0 + 59_999, 10).is_empty(), "not before its due time");
+        assert_eq!(run(&mut s, T0 + 60_000, 10).iter().map(|j| (j.endpoint, j.attempts)).collect::<Vec<_>>(), [(3, 2)]);
+    }
+
+    #[test]
+    fn a_failure_is_retried_on_the_schedule_with_jitter_and_not_a_moment_before() {
+        let mut s = scheduler(&[(1, &["a"], true, 0, 0)]);
+        emit(&mut s, 0, "a", T0);
+        let mut now = T0;
+        let mut job = run(&mut s, now, 1)[0];
+        let delays = rules().schedule.delays_s;
+        for (i, delay_s) in delays.iter().enumerate() {
+            let (j, v, out) = finish(&mut s, job, Answer { status: Some(400), retry_after_s: None }, now);
+            assert!(out.is_empty());
+            assert_eq!(j.attempts as usize, i + 1);
+            let Verdict::Retrying(due) = v else { panic!("attempt {} is retried: {v:?}", i + 1) };
+            let d = due - now;
+            let base = *delay_s as i64 * 1000;
+            assert!((base * 8 / 10..=base * 12 / 10).contains(&d), "retry {} after {delay_s} s ± 20 %: {d} ms", i + 1);
+            assert!(s.is_idle(due - 1) && run(&mut s, due - 1, 1).is_empty(), "nothing before {due}");
+            assert!(!s.is_idle(due));
+            now = due;
+            job = run(&mut s, now, 1)[0];
+        }
+        let (_, v, _) = finish(&mut s, job, Answer { status: Some(400), retry_after_s: None }, now);
+        assert_eq!(v, Verdict::Failed(None), "8 attempts in all");
+        assert!(s.is_idle(now + 10 * DAY) && s.next_wake().is_none());
+        assert_eq!(s.counters(), &Counters { delivered: 0, failed: 1, cancelled: 0, attempts: 8 });
+    }
+
+    #[test]
+    fn retry_after_replaces_the_scheduled_delay_exactly_and_is_clamped() {
+        let mut s = scheduler(&[(1, &["a"], true, 0, 0)]);
+        emit(&mut s, 0, "a", T0);
+        emit(&mut s, 1, "a", T0);
+        let jobs = run(&mut s, T0, 2);
+        let (_, v, _) = finish(&mut s, jobs[0], Answer { status: Some(429), retry_after_s: Some(30) }, T0);
+        assert_eq!(v, Verdict::Retrying(T0 + 30_000));
+        let (_, v, _) = finish(&mut s, jobs[1], Answer { status: Some(503), retry_after_s: Some(86_400) }, T0);
+        assert_eq!(v, Verdict::Retrying(T0 + 3_600_000), "at most retry_after_max_s");
+    }
+
+    #[test]
+    fn a_410_disables_the_endpoint_and_cancels_what_waits_for_it_but_not_for_others() {
+        let mut s = scheduler(&[(1, &["a"], true, 0, 0), (2, &["a"], true, 0, 0)]);
+        s.rules.per_endpoint = 1;
+        for off in 0..3 {
+            emit(&mut s, off, "a", T0);
+        }
+        let jobs = run(&mut s, T0, 10);
+        assert_eq!(jobs.len(), 2, "one at a time per endpoint");
+        let gone = jobs.iter().find(|j| j.endpoint == 1).copied().unwrap();
+        let (_, v, out) = finish(&mut s, gone, Answer { status: Some(410), retry_after_s: None }, T0 + 10);
+        let Verdict::Failed(Some(why)) = v else { panic!("{v:?}") };
+        assert!(why.contains("410 Gone"), "{why}");
+        assert_eq!(cancels(&out).iter().map(|c| (c.0, c.1)).collect::<Vec<_>>(), [(1, 1), (1, 2)]);
+        assert_eq!(s.disabled().get("1").map(String::as_str), Some(why.as_str()));
+        // A new event does not go to it; the other endpoint still gets everything.
+        emit(&mut s, 3, "a", T0 + 20);
+        let other = jobs.iter().find(|j| j.endpoint == 2).copied().unwrap();
+        finish(&mut s, other, OK, T0 + 20);
+        let mut rest = Vec::new();
+        for _ in 0..4 {
+            let started = run(&mut s, T0 + 30, 10);
+            for j in started {
+                assert_eq!(j.endpoint, 2);
+                rest.push(j.off);
+                finish(&mut s, j, OK, T0 + 30);
+            }
+        }
+        assert_eq!(rest, [1, 2, 3]);
+        assert_eq!(s.counters(), &Counters { delivered: 4, failed: 1, cancelled: 2, attempts: 5 });
+        // Edited in the admin (a new revision): it is delivered to again.
+        let mut out = Vec::new();
+        s.set_snapshot(snapshot(&[(1, &["a"], true, 0, 1), (2, &["a"], true, 0, 0)]), &mut out);
+        emit(&mut s, 4, "a", T0 + 40);
+        let mut eps: Vec<u64> = run(&mut s, T0 + 40, 10).iter().map(|j| j.endpoint).collect();
+        eps.sort_unstable();
+        assert_eq!(eps, [1, 2]);
+        assert!(s.disabled().is_empty());
+    }
+
+    #[test]
+    fn an_endpoint_failing_for_five_days_is_disabled_and_a_success_resets_the_count() {
+        let mut s = scheduler(&[(1, &["a"], true, 0, 0)]);
+        s.rules.schedule.delays_s = vec![3_600; 1_000];
+        s.rules.schedule.jitter = 0.0;
+        emit(&mut s, 0, "a", T0);
+        let mut now = T0;
+        let mut job = run(&mut s, now, 1)[0];
+        // Failing for 4 days, then one success: the streak starts again.
+        while now < T0 + 4 * DAY {
+            let (_, v, _) = finish(&mut s, job, E500, now);
+            let Verdict::Retrying(due) = v else { panic!("{v:?}") };
+            now = due;
+            // The breaker holds the job until its probe; the probe is the retry.
+            let started = run(&mut s, now, 1);
+            job = match started.first() {
+                Some(j) => *j,
+                None => {
+                    now = s.next_wake().unwrap();
+                    run(&mut s, now, 1)[0]
+                }
+            };
+        }
+        finish(&mut s, job, OK, now);
+        let restart = now;
+        emit(&mut s, 1, "a", now);
+        job = run(&mut s, now, 1)[0];
+        let verdict = loop {
+            let (_, v, out) = finish(&mut s, job, DOWN, now);
+            if let Verdict::Failed(_) = v {
+                assert!(out.is_empty());
+                break v;
+            }
+            now = s.next_wake().unwrap();
+            job = run(&mut s, now, 1)[0];
+        };
+        assert!(
+            now - restart >= 5 * DAY && now - restart < 5 * DAY + 3_700_000,
+            "disabled 5 days after the streak began: {}",
+            now - restart
+        );
+        let Verdict::Failed(Some(why)) = verdict else { panic!("{verdict:?}") };
+        assert_eq!(why, format!("every delivery failed since {} (5 days)", rfc3339(restart)));
+    }
+
+    #[test]
+    fn three_failures_open_the_breaker_then_one_probe_at_a_time_with_a_growing_interval() {
+        let mut s = scheduler(&[(1, &["a"], true, 0, 0), (2, &["a"], true, 0, 0)]);
+        s.rules.per_endpoint = 20;
+        for off in 0..10 {
+            emit(&mut s, off, "a", T0);
+        }
+        let jobs: Vec<Job> = run(&mut s, T0, 40).into_iter().filter(|j| j.endpoint == 1).collect();
+        assert_eq!(jobs.len(), 10);
+        // The first three failures open it; the other seven in flight fail too.
+        for (i, j) in jobs.iter().enumerate() {
+            finish(&mut s, *j, if i % 2 == 0 { DOWN } else { E500 }, T0 + 100);
+            assert_eq!(s.unreachable().contains_key("1"), i + 1 >= TRIP_AFTER as usize, "after {} failures", i + 1);
+        }
+        let u = s.unreachable();
+        let u = u.get("1").expect("endpoint 1 is unreachable");
+        assert_eq!((u.failures, u.since_ms), (10, T0 + 100));
+        let probe_at = u.next_probe_ms;
+        assert_eq!(probe_at, T0 + 100 + (FIRST_PROBE_INTERVAL_MS << 7).min(MAX_PROBE_INTERVAL_MS));
+        // The retries come due, but while the breaker is open they are parked, not attempted.
+        let first_retry = T0 + 100 + 6_000;
+        assert!(run(&mut s, first_retry, 40).is_empty());
+        assert_eq!(s.parked(), 10);
+        assert_eq!(s.unreachable()["1"].waiting, 10);
+        assert_eq!(s.next_wake(), Some(probe_at));
+        assert!(run(&mut s, probe_at - 1, 40).is_empty());
+        // Half open: exactly one probe, even with new events ready for it.
+        emit(&mut s, 10, "a", probe_at);
+        emit(&mut s, 11, "a", probe_at);
+        let probe: Vec<Job> = run(&mut s, probe_at, 40).into_iter().filter(|j| j.endpoint == 1).collect();
+        assert_eq!(probe.len(), 1, "one probe: {probe:?}");
+        assert!(run(&mut s, probe_at, 40).is_empty(), "no second request while the probe runs");
+        // The probe fails: open again, for twice as long (up to 10 minutes).
+        let (_, v, _) = finish(&mut s, probe[0], DOWN, probe_at + 50);
+        assert!(matches!(v, Verdict::Retrying(_)), "the probe's own job keeps its schedule: {v:?}");
+        let next = s.unreachable()["1"].next_probe_ms;
+        assert_eq!(next, probe_at + 50 + MAX_PROBE_INTERVAL_MS);
+        assert!(run(&mut s, next - 1, 40).is_empty());
+        // It is back: the probe succeeds and the parked jobs go out, first in line.
+        let probe = run(&mut s, next, 40);
+        assert_eq!(probe.len(), 1);
+        finish(&mut s, probe[0], OK, next + 10);
+        assert!(s.unreachable().is_empty());
+        let drained = run(&mut s, next + 10, 40);
+        assert_eq!(drained.len(), 11, "the other parked jobs and the new events, at once: {drained:?}");
+        assert!(drained.iter().all(|j| j.endpoint == 1));
+        assert!(drained[..10].iter().all(|j| j.attempts == 1), "the jobs parked first go first: {drained:?}");
+        assert_eq!((drained[10].off, drained[10].attempts), (11, 0));
+        assert_eq!(s.parked(), 0);
+    }
+
+    #[test]
+    fn an_answer_that_is_not_429_or_5xx_means_the_endpoint_is_reachable() {
+        let mut s = scheduler(&[(1, &["a"], true, 0, 0)]);
+        s.rules.per_endpoint = 10;
+        for off in 0..6 {
+            emit(&mut s, off, "a", T0);
+        }
+        for j in run(&mut s, T0, 10) {
+            finish(&mut s, j, Answer { status: Some(404), retry_after_s: None }, T0);
+        }
+        assert!(s.unreachable().is_empty(), "a 404 is a failure, but not of reachability");
+        assert_eq!(s.retrying(), 6);
+    }
+
+    #[test]
+    fn turning_a_webhook_off_cancels_its_queued_parked_and_retrying_jobs() {
+        let mut s = scheduler(&[(1, &["a"], true, 0, 0), (2, &["a"], true, 0, 0)]);
+        s.rules.per_endpoint = 1;
+        for off in 0..3 {
+            emit(&mut s, off, "a", T0);
+        }
+        let jobs = run(&mut s, T0, 10);
+        let one = jobs.iter().find(|j| j.endpoint == 1).copied().unwrap();
+        finish(&mut s, one, E500, T0); // retrying; offsets 1 and 2 still queued
+        let mut out = Vec::new();
+        s.set_snapshot(snapshot(&[(1, &["a"], false, 0, 0), (2, &["a"], true, 0, 0)]), &mut out);
+        let mut c = cancels(&out);
+        c.sort();
+        assert_eq!(c.iter().map(|c| (c.0, c.1)).collect::<Vec<_>>(), [(1, 0), (1, 1), (1, 2)]);
+        assert!(c.iter().all(|c| c.2 == "the webhook was turned off, disabled or deleted"));
+        assert_eq!(s.counters().cancelled, 3);
+        // Deleted while an attempt runs: its queued jobs are cancelled, the attempt is let
+        // finish, and its retry is cancelled when it comes up instead of being made.
+        let two = jobs.iter().find(|j| j.endpoint == 2).copied().unwrap();
+        let mut out = Vec::new();
+        s.set_snapshot(snapshot(&[]), &mut out);
+        assert_eq!(cancels(&out).iter().map(|c| (c.0, c.1)).collect::<Vec<_>>(), [(2, 1), (2, 2)]);
+        let (_, v, _) = finish(&mut s, two, E500, T0 + 1);
+        let Verdict::Retrying(due) = v else { panic!("{v:?}") };
+        let mut out = Vec::new();
+        s.promote(due);
+        s.dispatch(due, 10, &mut out);
+        assert_eq!(cancels(&out), [(2, 0, GONE.to_string())]);
+        assert!(s.is_idle(due));
+        assert_eq!(s.counters().cancelled, 6);
+    }
+
+    #[test]
+    fn a_job_whose_endpoint_goes_away_before_its_turn_is_cancelled_when_it_comes_up() {
+        let mut s = scheduler(&[(1, &["a"], true, 0, 0)]);
+        emit(&mut s, 0, "a", T0);
+        // A new event for an endpoint the snapshot says is off: cancelled only if the state
+        // log already knew it (here: not known, so simply not heard).
+        s.snapshot = snapshot(&[(1, &["a"], false, 0, 0)]);
+        let mut out = Vec::new();
+        s.promote(T0);
+        s.dispatch(T0, 1, &mut out);
+        assert_eq!(cancels(&out), [(1, 0, GONE.to_string())]);
+        let mut out = Vec::new();
+        let known = |_| Some((1, StateKind::Retrying, T0));
+        assert_eq!(s.fan_out(event(0, 1, "a", T0), known, T0, &mut out), 1);
+        assert!(matches!(out[0], Effect::JournalEvent { .. }), "the event is journalled before its cancellation");
+        assert_eq!(cancels(&out), [(1, 1, "the webhook is turned off, disabled or deleted".to_string())]);
+    }
+
+    #[test]
+    fn endpoints_take_turns_and_each_is_held_to_its_concurrency() {
+        let mut s = scheduler(&[(1, &["a"], true, 0, 0), (2, &["a"], true, 0, 0), (3, &["a"], true, 0, 0)]);
+        for off in 0..10 {
+            emit(&mut s, off, "a", T0);
+        }
+        let started = run(&mut s, T0, 4);
+        let per = |ep| started.iter().filter(|j| j.endpoint == ep).count();
+        assert_eq!(started.len(), 4);
+        assert!((1..=2).contains(&per(1)) && (1..=2).contains(&per(2)) && (1..=2).contains(&per(3)), "{started:?}");
+        let more = run(&mut s, T0, 10);
+        assert_eq!(more.len(), 2, "at most 2 per endpoint in flight: {more:?}");
+        assert_eq!(s.in_flight(), 6);
+        // Over many rounds of one free thread, no endpoint is starved.
+        let mut s = scheduler(&[(1, &["a"], true, 0, 0), (2, &["a"], true, 0, 0), (3, &["a"], true, 0, 0)]);
+        for off in 0..30 {
+            emit(&mut s, off, "a", T0);
+        }
+        let mut counts = [0usize; 4];
+        for _ in 0..30 {
+            let j = run(&mut s, T0, 1)[0];
+            counts[j.endpoint as usize] += 1;
+            finish(&mut s, j, OK, T0);
+        }
+        assert!(counts[1..].iter().all(|c| (8..=12).contains(c)), "round robin: {counts:?}");
+    }
+
+    #[test]
+    fn a_job_not_started_goes_back_first_in_line_or_is_cancelled_with_its_reason() {
+        let mut s = scheduler(&[(1, &["a"], true, 0, 0)]);
+        emit(&mut s, 0, "a", T0);
+        emit(&mut s, 1, "a", T0);
+        let jobs = run(&mut s, T0, 2);
+        let mut out = Vec::new();
+        s.not_started(jobs[0], None, &mut out);
+        assert!(out.is_empty());
+        s.not_started(jobs[1], Some("spool: damaged record".into()), &mut out);
+        assert_eq!(cancels(&out), [(1, 1, "spool: damaged record".to_string())]);
+        assert_eq!(s.in_flight(), 0);
+        assert_eq!(run(&mut s, T0, 2), [jobs[0]]);
+    }
+
+    #[test]
+    fn idle_means_nothing_queued_running_or_due() {
+        let mut s = scheduler(&[(1, &["a"], true, 0, 0)]);
+        assert!(s.is_idle(T0) && s.next_wake().is_none());
+        emit(&mut s, 0, "a", T0);
+        assert!(!s.is_idle(T0));
+        let j = run(&mut s, T0, 1)[0];
+        assert!(!s.is_idle(T0), "an attempt in flight");
+        let (_, v, _) = finish(&mut s, j, Answer { status: Some(400), retry_after_s: None }, T0);
+        let Verdict::Retrying(due) = v else { panic!() };
+        assert!(s.is_idle(due - 1));
+        assert!(!s.is_idle(due));
+        assert_eq!((s.queued(), s.retrying()), (0, 1));
+    }
+}
