@@ -20,8 +20,6 @@ final class Cron
     /** The cron hook. */
     public const HOOK = 'multisite_webhooks_tick';
 
-    /** Network option: when a process with the engine last ran the upkeep, and what kind. */
-    public const LAST_RUN = 'multisite_webhooks_last_tick';
 
     /** The cron schedule. */
     public const SCHEDULE = 'multisite_webhooks_minute';
@@ -51,9 +49,9 @@ final class Cron
      */
     private static function noteRun(): void
     {
-        $last = (array) get_site_option(self::LAST_RUN, []);
+        $last = (array) get_site_option(Options::LAST_TICK, []);
         if (time() - (int) ($last['time'] ?? 0) >= 30) {
-            update_site_option(self::LAST_RUN, ['time' => time(), 'sapi' => PHP_SAPI, 'cron' => wp_doing_cron()]);
+            update_site_option(Options::LAST_TICK, ['time' => time(), 'sapi' => PHP_SAPI, 'cron' => wp_doing_cron()]);
         }
     }
 
@@ -94,9 +92,9 @@ final class Cron
             $done['imported'] = $plugin->importer()->run(max(0.5, $end - microtime(true)));
         }
         $step(static function () use ($plugin, &$done): void {
-            $last = (int) get_site_option('multisite_webhooks_last_prune', 0);
+            $last = (int) get_site_option(Options::LAST_PRUNE, 0);
             if (time() - $last >= HOUR_IN_SECONDS) {
-                update_site_option('multisite_webhooks_last_prune', time());
+                update_site_option(Options::LAST_PRUNE, time());
                 $done['pruned'] = $plugin->deliveries()->prune(Settings::retentionDays());
                 $plugin->jobs()->prune();
             }

@@ -20,11 +20,7 @@ use MultisiteWebhooks\Store\Outbox;
  */
 final class Emitter
 {
-    /** Network option: the last problem met, `['message', 'kind', 'time']`. */
-    public const LAST_ERROR = 'multisite_webhooks_last_error';
 
-    /** Network option: endpoints the engine left out of the newest snapshot, by webhook id. */
-    public const REJECTED = 'multisite_webhooks_rejected_endpoints';
 
     /** Filter: whether one webhook gets an event (a veto). */
     public const SHOULD_DELIVER = 'multisite_webhooks_should_deliver';
@@ -146,7 +142,7 @@ final class Emitter
             return null; // Not an object: the engine refuses it with its reason.
         }
         $store = $this->plugin->webhooks();
-        $rejected = array_map('intval', array_keys((array) get_site_option(self::REJECTED, [])));
+        $rejected = array_map('intval', array_keys((array) get_site_option(Options::REJECTED, [])));
         $plan = [];
         $same = true;
         foreach ($store->listeners($slug, $rejected) as $listener) {
@@ -428,8 +424,8 @@ final class Emitter
             $byId[(int) ($r['id'] ?? 0)] = ['kind' => (string) ($r['kind'] ?? ''), 'code' => (string) ($r['code'] ?? ''), 'detail' => (string) ($r['detail'] ?? '')];
         }
         ksort($byId);
-        if (get_site_option(self::REJECTED, []) !== $byId) {
-            update_site_option(self::REJECTED, $byId);
+        if (get_site_option(Options::REJECTED, []) !== $byId) {
+            update_site_option(Options::REJECTED, $byId);
         }
     }
 
@@ -438,11 +434,11 @@ final class Emitter
      */
     public function noteError(string $message, string $kind = ''): void
     {
-        $last = get_site_option(self::LAST_ERROR);
+        $last = get_site_option(Options::LAST_ERROR);
         if (is_array($last) && ($last['message'] ?? '') === $message && time() - (int) ($last['time'] ?? 0) < MINUTE_IN_SECONDS) {
             return; // Already said, recently: one database write a minute during an outage.
         }
-        update_site_option(self::LAST_ERROR, ['message' => $message, 'kind' => $kind, 'time' => time()]);
+        update_site_option(Options::LAST_ERROR, ['message' => $message, 'kind' => $kind, 'time' => time()]);
     }
 
     /**

@@ -27,7 +27,6 @@ final class Importer
      * Network option: `['total' => the engine's running count of dropped journal entries last
      * seen, 'lost' => how many were lost since the notice was last dismissed, 'time' => when]`.
      */
-    public const DROPPED_SEEN = 'multisite_webhooks_results_dropped_seen';
 
     /** Entries and bytes read from the engine per batch: memory stays bounded whatever the payloads. */
     private const BATCH = 500;
@@ -83,13 +82,13 @@ final class Importer
      */
     private function noteDropped(int $total): void
     {
-        $seen = (array) get_site_option(self::DROPPED_SEEN, []);
+        $seen = (array) get_site_option(Options::DROPPED_SEEN, []);
         $before = (int) ($seen['total'] ?? 0);
         if ($total < $before) {
             $before = 0; // A new spool counts from zero again.
         }
         if ($total > $before) {
-            update_site_option(self::DROPPED_SEEN, ['total' => $total, 'lost' => (int) ($seen['lost'] ?? 0) + $total - $before, 'time' => time()]);
+            update_site_option(Options::DROPPED_SEEN, ['total' => $total, 'lost' => (int) ($seen['lost'] ?? 0) + $total - $before, 'time' => time()]);
         }
     }
 

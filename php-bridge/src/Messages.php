@@ -104,4 +104,50 @@ final class Messages
         $s = $sentences[$aliases[$kind] ?? $kind] ?? __('The engine reported a problem.', 'multisite-webhooks');
         return $detail !== '' ? $s . ' (' . $detail . ')' : $s;
     }
+
+    /**
+     * The sentence of the Edit page saying what happens to a failed attempt, from the retry
+     * schedule the engine is given (Settings::retrySchedule()).
+     *
+     * @param list<int> $schedule Seconds after the first attempt's failure, one per retry.
+     */
+    public static function retries(array $schedule): string
+    {
+        $count = count($schedule);
+        if ($count === 0) {
+            return __('Any response from 200 to 299 counts as delivered; anything else fails at once, without retries.', 'multisite-webhooks');
+        }
+        return sprintf(
+            /* translators: 1: number of retries, 2: how long they take, e.g. "about 27 hours" */
+            _n('Any response from 200 to 299 counts as delivered; anything else is retried %1$d more time over %2$s.',
+                'Any response from 200 to 299 counts as delivered; anything else is retried %1$d more times over %2$s.', $count, 'multisite-webhooks'),
+            $count,
+            self::duration((int) array_sum($schedule))
+        );
+    }
+
+    /**
+     * A duration in words, rounded as people say it: "45 seconds", "about 35 minutes",
+     * "about 27 hours" (under two days, whole hours), "about 3 days".
+     */
+    public static function duration(int $seconds): string
+    {
+        if ($seconds < MINUTE_IN_SECONDS) {
+            /* translators: %d: number of seconds */
+            return sprintf(_n('%d second', '%d seconds', $seconds, 'multisite-webhooks'), $seconds);
+        }
+        if ($seconds < HOUR_IN_SECONDS) {
+            $n = max(1, (int) round($seconds / MINUTE_IN_SECONDS));
+            /* translators: %d: number of minutes */
+            return sprintf(_n('about %d minute', 'about %d minutes', $n, 'multisite-webhooks'), $n);
+        }
+        if ($seconds < 2 * DAY_IN_SECONDS) {
+            $n = intdiv($seconds, HOUR_IN_SECONDS);
+            /* translators: %d: number of hours */
+            return sprintf(_n('about %d hour', 'about %d hours', $n, 'multisite-webhooks'), $n);
+        }
+        $n = (int) round($seconds / DAY_IN_SECONDS);
+        /* translators: %d: number of days */
+        return sprintf(_n('about %d day', 'about %d days', $n, 'multisite-webhooks'), $n);
+    }
 }

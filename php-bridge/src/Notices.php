@@ -23,7 +23,7 @@ final class Notices
     public static function attach(Plugin $plugin): void
     {
         add_action('network_admin_notices', static function () use ($plugin): void {
-            if (!current_user_can('manage_network_options')) {
+            if (!current_user_can(Plugin::CAPABILITY)) {
                 return;
             }
             foreach (self::collect($plugin) as [$level, $html]) {
@@ -89,7 +89,7 @@ final class Notices
                     esc_html($hook['name']), esc_html(self::disabledReason($hook)))];
             }
         }
-        foreach ((array) get_site_option(Emitter::REJECTED, []) as $id => $r) {
+        foreach ((array) get_site_option(Options::REJECTED, []) as $id => $r) {
             $out[] = ['error', sprintf(
                 /* translators: 1: webhook name, 2: why */
                 esc_html__('The webhook "%1$s" receives no events: the engine cannot use it. %2$s Edit it to correct this.', 'multisite-webhooks'),
@@ -118,7 +118,7 @@ final class Notices
                 esc_html(number_format_i18n($refused)),
                 sprintf('<a href="%s">%s</a>', esc_url(Admin\Admin::url(Admin\Admin::PAGE_LOG, ['status' => Store\Deliveries::REFUSED])), esc_html__('See why in the delivery log.', 'multisite-webhooks')))];
         }
-        $dropped = (array) get_site_option(Importer::DROPPED_SEEN, []);
+        $dropped = (array) get_site_option(Options::DROPPED_SEEN, []);
         if ((int) ($dropped['lost'] ?? 0) > 0 && time() - (int) ($dropped['time'] ?? 0) < 7 * DAY_IN_SECONDS) {
             $out[] = ['error', sprintf(
                 /* translators: %s: number of entries */
@@ -134,7 +134,7 @@ final class Notices
                     esc_html(number_format_i18n($waiting)),
                     sprintf('<a class="button" href="%s">%s</a>', esc_url(Admin\Admin::url(Admin\Admin::PAGE_IMPORT)), esc_html__('Import them', 'multisite-webhooks')))];
             }
-            $slugs = (array) get_site_option(Events\UltimateMultisite::REFUSED_SLUGS, []);
+            $slugs = (array) get_site_option(Options::UM_REFUSED_SLUGS, []);
             if ($slugs !== []) {
                 $out[] = ['warning', sprintf(
                     /* translators: %s: event slugs */
@@ -142,7 +142,7 @@ final class Notices
                     esc_html(implode(', ', array_map('strval', $slugs))))];
             }
         }
-        $error = get_site_option(Emitter::LAST_ERROR);
+        $error = get_site_option(Options::LAST_ERROR);
         if (is_array($error) && !empty($error['message']) && time() - (int) ($error['time'] ?? 0) < DAY_IN_SECONDS) {
             $out[] = ['warning', sprintf(
                 /* translators: %s: error message */

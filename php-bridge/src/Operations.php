@@ -332,7 +332,7 @@ final class Operations
     public function targetsOf(array $events): array
     {
         $targets = [];
-        $rejected = array_map('intval', array_keys((array) get_site_option(Emitter::REJECTED, [])));
+        $rejected = array_map('intval', array_keys((array) get_site_option(Options::REJECTED, [])));
         $bySlug = [];
         foreach ($events as $e) {
             [$id, $slug] = $e;
@@ -523,7 +523,7 @@ final class Operations
                 ? __('PHP of this pool, with the engine preloaded: page views, WP-Cron and WP-CLI deliver; no delivery worker runs.', 'multisite-webhooks')
                 : __('PHP of this pool, through FFI: page views, WP-Cron and WP-CLI deliver; no delivery worker runs.', 'multisite-webhooks')];
         }
-        $last = (array) get_site_option(Cron::LAST_RUN, []);
+        $last = (array) get_site_option(Options::LAST_TICK, []);
         $ago = time() - (int) ($last['time'] ?? 0);
         if ($ago <= 3 * MINUTE_IN_SECONDS) {
             $cli = ($last['sapi'] ?? '') === 'cli';
@@ -583,7 +583,7 @@ final class Operations
         $out['path'] = $this->deliveryPath();
         $out['spool_served'] = SpoolExposure::verdict($out['spool_dir']);
         $out['outbox_age'] = $out['outbox'] > 0 ? $this->plugin->outbox()->oldestAge() : 0;
-        $out['rejected'] = (array) get_site_option(Emitter::REJECTED, []);
+        $out['rejected'] = (array) get_site_option(Options::REJECTED, []);
         $out['refused_24h'] = $this->plugin->deliveries()->refusedSince(time() - DAY_IN_SECONDS);
         $out['unchecked'] = count($this->plugin->webhooks()->unchecked());
         return $out;

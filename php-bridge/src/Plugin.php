@@ -109,7 +109,7 @@ final class Plugin
         add_action('admin_init', [Schema::class, 'maybeUpgrade']);
         // A network admin looking at the network sees deliveries up to this moment.
         add_action('admin_init', function (): void {
-            if (is_network_admin() && current_user_can('manage_network_options')) {
+            if (is_network_admin() && current_user_can(self::CAPABILITY)) {
                 $this->importer()->run(0.5);
             }
         }, 20);

@@ -24,6 +24,13 @@ namespace MultisiteWebhooks;
  */
 final class Settings
 {
+    /**
+     * Seconds after a failed attempt before each retry (5 s, 5 min, 30 min, 2 h, 5 h, 10 h,
+     * 10 h: about 27 hours), given to the engine as `retry_schedule_s`; the filter
+     * `multisite_webhooks_engine_settings` may change it.
+     */
+    public const RETRY_SCHEDULE_S = [5, 300, 1800, 7200, 18000, 36000, 36000];
+
     private static bool $deliveryWorker = false;
 
     /**
@@ -47,6 +54,7 @@ final class Settings
             'connect_timeout_ms' => (int) round(1000 * (float) self::constant('MULTISITE_WEBHOOKS_CONNECT_TIMEOUT', 5)),
             'request_timeout_ms' => (int) round(1000 * min(30.0, (float) self::constant('MULTISITE_WEBHOOKS_TIMEOUT', 15))),
             'ssrf_allow' => self::ssrfAllow(),
+            'retry_schedule_s' => self::RETRY_SCHEDULE_S,
             'delivery_worker' => self::$deliveryWorker,
             'user_agent_suffix' => 'WordPress/' . get_bloginfo('version') . '; ' . network_home_url('/'),
         ];
@@ -59,6 +67,17 @@ final class Settings
          * @param array $settings Engine settings.
          */
         return (array) apply_filters('multisite_webhooks_engine_settings', $settings);
+    }
+
+    /**
+     * The retry schedule in engine settings (Settings::engine()): seconds before each retry.
+     *
+     * @param array<string, mixed> $settings
+     * @return list<int>
+     */
+    public static function retrySchedule(array $settings): array
+    {
+        return array_values(array_map('intval', (array) ($settings['retry_schedule_s'] ?? self::RETRY_SCHEDULE_S)));
     }
 
     /**

@@ -22,8 +22,6 @@ final class SpoolExposure
     /** In the spool when its last check found it served over HTTP. */
     public const MARKER = 'served-over-http';
 
-    /** Network option: the last verdict (dir, served, url, status, detail, time). */
-    public const OPTION = 'multisite_webhooks_spool_exposure';
 
     /**
      * Whether the last check found `$dir` served over HTTP.
@@ -127,7 +125,7 @@ final class SpoolExposure
         } elseif (is_file($marker)) {
             @unlink($marker); // phpcs:ignore WordPress.PHP.NoSilencedErrors
         }
-        update_site_option(self::OPTION, $verdict);
+        update_site_option(Options::SPOOL_EXPOSURE, $verdict);
         return $verdict;
     }
 
@@ -138,7 +136,7 @@ final class SpoolExposure
      */
     public static function verdict(string $dir): array
     {
-        $last = get_site_option(self::OPTION);
+        $last = get_site_option(Options::SPOOL_EXPOSURE);
         if (is_array($last) && ($last['dir'] ?? '') === $dir && time() - (int) ($last['time'] ?? 0) < DAY_IN_SECONDS) {
             return $last;
         }

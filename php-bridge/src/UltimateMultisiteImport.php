@@ -182,7 +182,7 @@ final class UltimateMultisiteImport
         }
         // From now on this plugin is the one sender: Ultimate Multisite's own is taken out on
         // every request, and webhooks saved there are imported at once.
-        update_site_option(Events\UltimateMultisite::TAKEOVER_OPTION, 1);
+        update_site_option(Options::UM_TAKEOVER, 1);
         return $out;
     }
 

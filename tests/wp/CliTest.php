@@ -659,7 +659,7 @@ final class CliTest extends WpTestCase
             $this->assertSame('2', trim(self::ok('webhook list', [], ['format' => 'count'])));
         } finally {
             self::wp('global $wpdb; $wpdb->query("DROP TABLE IF EXISTS " . $wpdb->base_prefix . "wu_webhooks");
-                delete_site_option(MultisiteWebhooks\Events\UltimateMultisite::TAKEOVER_OPTION);');
+                delete_site_option(MultisiteWebhooks\Options::UM_TAKEOVER);');
         }
         $this->assertStringContainsString('Success: Nothing to import: There is no table wp_wu_webhooks: Ultimate Multisite has no webhooks on this network',
             self::ok('webhook import-ultimate-multisite'), 'nothing to migrate is not a failure');

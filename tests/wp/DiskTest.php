@@ -21,13 +21,13 @@ final class DiskTest extends WpTestCase
         exec('mount -t tmpfs -o size=2m,mode=0700 mwh-e2e-tmpfs ' . escapeshellarg($this->mount) . ' 2>&1', $out, $status);
         $this->assertSame(0, $status, 'mount a tmpfs (needs root): ' . implode("\n", $out));
         chown($this->mount, 'www-data');
-        self::wp('update_site_option("mwh_e2e_spool_dir", ' . var_export($this->mount . '/spool', true) . '); delete_site_option("multisite_webhooks_last_error");');
+        self::wp('update_site_option("mwh_e2e_spool_dir", ' . var_export($this->mount . '/spool', true) . '); delete_site_option(MultisiteWebhooks\Options::LAST_ERROR);');
         self::reloadFpm();
     }
 
     protected function tearDown(): void
     {
-        self::wp('delete_site_option("mwh_e2e_spool_dir"); delete_site_option("multisite_webhooks_last_error"); $p = MultisiteWebhooks\Plugin::instance(); $p->outbox()->drain($p->engine(), [$p->emitter(), "refuseFromOutbox"]);');
+        self::wp('delete_site_option("mwh_e2e_spool_dir"); delete_site_option(MultisiteWebhooks\Options::LAST_ERROR); $p = MultisiteWebhooks\Plugin::instance(); $p->outbox()->drain($p->engine(), [$p->emitter(), "refuseFromOutbox"]);');
         self::reloadFpm();
         exec('umount ' . escapeshellarg($this->mount));
         @rmdir($this->mount);
@@ -71,7 +71,7 @@ final class DiskTest extends WpTestCase
             $this->assertInOutbox($id, 'a full disk sends the event to the database outbox');
         }
         $this->assertSame(2, (int) self::wp('echo MultisiteWebhooks\Plugin::instance()->outbox()->count();'));
-        $error = json_decode(self::wp('echo json_encode(get_site_option("multisite_webhooks_last_error"));'), true);
+        $error = json_decode(self::wp('echo json_encode(get_site_option(MultisiteWebhooks\Options::LAST_ERROR));'), true);
         $this->assertMatchesRegularExpression('/space|full|ENOSPC|No space/i', (string) $error['message'], 'the reason is kept');
 
         // The network admin is told.

@@ -180,7 +180,7 @@ final class HostingTest extends WpTestCase
         $hook = $this->createWebhook('Handed over', '/handover', ['test_ping']);
         $cred = self::applicationPassword(self::$env['MWH_ADMIN_USER']);
         $noffi = self::$env['MWH_NOFFI_URL'];
-        self::wp('delete_site_option(MultisiteWebhooks\Store\Jobs::HEARTBEAT);');
+        self::wp('delete_site_option(MultisiteWebhooks\Options::WORKER_HEARTBEAT);');
 
         // No worker: the test send is refused, saying what is missing and how to fix it.
         $r = self::rest('POST', '/webhooks/' . $hook['id'] . '/test', [], $cred, $noffi);

@@ -23,7 +23,7 @@ final class SeamTest extends WpTestCase
         // Leave the network as the other suites expect it: no refusals, nothing waiting.
         self::wp('global $wpdb; $wpdb->query("DELETE FROM " . MultisiteWebhooks\Store\Schema::table("outbox"));
             $wpdb->query("DELETE FROM " . MultisiteWebhooks\Store\Schema::table("deliveries") . " WHERE outcome = \'refused\'");
-            delete_site_option(MultisiteWebhooks\Emitter::LAST_ERROR); delete_site_option(MultisiteWebhooks\Emitter::REJECTED);');
+            delete_site_option(MultisiteWebhooks\Options::LAST_ERROR); delete_site_option(MultisiteWebhooks\Options::REJECTED);');
         parent::tearDown();
     }
 
@@ -91,7 +91,7 @@ final class SeamTest extends WpTestCase
             $this->assertMatchesRegularExpression('/^msg_/', trim($out));
             $tick = self::wpJson('echo json_encode(MultisiteWebhooks\Cron::tick(' . self::P . ', 3));');
             $this->assertSame(0, $tick['imported']);
-            $last = self::wpJson('echo json_encode(get_site_option(MultisiteWebhooks\Emitter::LAST_ERROR));');
+            $last = self::wpJson('echo json_encode(get_site_option(MultisiteWebhooks\Options::LAST_ERROR));');
             $this->assertSame('spool', $last['kind'], 'what happened is recorded: ' . json_encode($last));
         } finally {
             chmod($spool . '/results', 0700);

@@ -37,13 +37,13 @@ final class UltimateMultisiteTest extends WpTestCase
             $wpdb->query("CREATE TABLE $t (id bigint(20) unsigned NOT NULL AUTO_INCREMENT, name varchar(191) NOT NULL, webhook_url varchar(191) NOT NULL,
                 event varchar(191) NOT NULL, event_count int(10) NOT NULL DEFAULT 0, active tinyint(4) NOT NULL DEFAULT 1, hidden tinyint(4) NOT NULL DEFAULT 0,
                 integration varchar(191) NOT NULL DEFAULT \'manual\', date_last_failed datetime NULL, date_created datetime NULL, date_modified datetime NULL, PRIMARY KEY (id))");
-            delete_site_option(MultisiteWebhooks\Events\UltimateMultisite::TAKEOVER_OPTION);');
+            delete_site_option(MultisiteWebhooks\Options::UM_TAKEOVER);');
     }
 
     protected function tearDown(): void
     {
         self::wp('global $wpdb; $wpdb->query("DROP TABLE IF EXISTS " . ' . self::TABLE . ');
-            delete_site_option(MultisiteWebhooks\Events\UltimateMultisite::TAKEOVER_OPTION);
+            delete_site_option(MultisiteWebhooks\Options::UM_TAKEOVER);
             $wpdb->query("DELETE FROM " . MultisiteWebhooks\Store\Schema::table("deliveries") . " WHERE outcome = \'refused\'");');
         parent::tearDown();
     }
@@ -202,7 +202,7 @@ final class UltimateMultisiteTest extends WpTestCase
             $this->assertTrue($out['has'], 'a valid add-on event joins the catalog');
             $this->assertStringContainsString('registers events whose names a webhook cannot hear (use letters, digits, "_", "-", "." or ":"): addon/paid, with space', implode("\n", $out['notices']));
         } finally {
-            self::wp('delete_site_option("mwh_e2e_um_addon_types"); delete_site_option(MultisiteWebhooks\Events\UltimateMultisite::REFUSED_SLUGS);');
+            self::wp('delete_site_option("mwh_e2e_um_addon_types"); delete_site_option(MultisiteWebhooks\Options::UM_REFUSED_SLUGS);');
         }
     }
 

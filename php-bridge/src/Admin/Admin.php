@@ -9,6 +9,7 @@ declare(strict_types=1);
 
 namespace MultisiteWebhooks\Admin;
 
+use MultisiteWebhooks\Options;
 use MultisiteWebhooks\Plugin;
 
 /**
@@ -16,9 +17,6 @@ use MultisiteWebhooks\Plugin;
  */
 final class Admin
 {
-    /** Capability every page, form, AJAX and bulk action requires. */
-    public const CAPABILITY = 'manage_network_options';
-
     /** Page slugs. */
     public const PAGE_LIST = 'multisite-webhooks';
     public const PAGE_EDIT = 'multisite-webhooks-edit';
@@ -60,8 +58,8 @@ final class Admin
         add_action('network_admin_menu', [$admin, 'menu']);
         add_action('network_admin_menu', [$admin, 'ultimateMultisiteMenu'], 100);
         add_action('admin_enqueue_scripts', [$admin, 'assets']);
-        add_filter('set_screen_option_' . WebhooksTable::PER_PAGE_OPTION, static fn ($keep, $option, $value) => min(200, max(1, (int) $value)), 10, 3);
-        add_filter('set_screen_option_' . DeliveriesTable::PER_PAGE_OPTION, static fn ($keep, $option, $value) => min(200, max(1, (int) $value)), 10, 3);
+        add_filter('set_screen_option_' . Options::WEBHOOKS_PER_PAGE, static fn ($keep, $option, $value) => min(200, max(1, (int) $value)), 10, 3);
+        add_filter('set_screen_option_' . Options::DELIVERIES_PER_PAGE, static fn ($keep, $option, $value) => min(200, max(1, (int) $value)), 10, 3);
         (new Ajax($plugin))->attach();
     }
 
@@ -71,7 +69,7 @@ final class Admin
      */
     public static function guard(string $nonceAction, string $field = '_wpnonce'): void
     {
-        if (!current_user_can(self::CAPABILITY)) {
+        if (!current_user_can(Plugin::CAPABILITY)) {
             wp_die(esc_html__('Only network administrators can manage webhooks.', 'multisite-webhooks'), esc_html__('Not allowed', 'multisite-webhooks'), ['response' => 403, 'back_link' => true]);
         }
         $nonce = isset($_REQUEST[$field]) ? sanitize_text_field(wp_unslash((string) $_REQUEST[$field])) : ''; // phpcs:ignore WordPress.Security.NonceVerification -- verified on the next line.
@@ -96,13 +94,13 @@ final class Admin
     public function menu(): void
     {
         $title = __('Webhooks', 'multisite-webhooks');
-        $this->screens[] = (string) add_menu_page($title, $title, self::CAPABILITY, self::PAGE_LIST, [$this->list, 'render'], 'dashicons-rest-api', 26);
-        $this->screens[] = (string) add_submenu_page(self::PAGE_LIST, $title, __('All Webhooks', 'multisite-webhooks'), self::CAPABILITY, self::PAGE_LIST, [$this->list, 'render']);
-        $this->screens[] = (string) add_submenu_page(self::PAGE_LIST, __('Add New Webhook', 'multisite-webhooks'), __('Add New', 'multisite-webhooks'), self::CAPABILITY, self::PAGE_EDIT, [$this->edit, 'render']);
-        $this->screens[] = (string) add_submenu_page(self::PAGE_LIST, __('Delivery Log', 'multisite-webhooks'), __('Delivery Log', 'multisite-webhooks'), self::CAPABILITY, self::PAGE_LOG, [$this->log, 'render']);
-        $this->screens[] = (string) add_submenu_page(self::PAGE_LIST, __('Webhook Events', 'multisite-webhooks'), __('Events', 'multisite-webhooks'), self::CAPABILITY, self::PAGE_EVENTS, [$this, 'renderEvents']);
-        $this->screens[] = (string) add_submenu_page(self::PAGE_LIST, __('Webhooks Health', 'multisite-webhooks'), __('Health', 'multisite-webhooks'), self::CAPABILITY, self::PAGE_HEALTH, [$this, 'renderHealth']);
-        $importScreen = (string) add_submenu_page(self::PAGE_LIST, __('Import from Ultimate Multisite', 'multisite-webhooks'), __('Import', 'multisite-webhooks'), self::CAPABILITY, self::PAGE_IMPORT, [$this->import, 'render']);
+        $this->screens[] = (string) add_menu_page($title, $title, Plugin::CAPABILITY, self::PAGE_LIST, [$this->list, 'render'], 'dashicons-rest-api', 26);
+        $this->screens[] = (string) add_submenu_page(self::PAGE_LIST, $title, __('All Webhooks', 'multisite-webhooks'), Plugin::CAPABILITY, self::PAGE_LIST, [$this->list, 'render']);
+        $this->screens[] = (string) add_submenu_page(self::PAGE_LIST, __('Add New Webhook', 'multisite-webhooks'), __('Add New', 'multisite-webhooks'), Plugin::CAPABILITY, self::PAGE_EDIT, [$this->edit, 'render']);
+        $this->screens[] = (string) add_submenu_page(self::PAGE_LIST, __('Delivery Log', 'multisite-webhooks'), __('Delivery Log', 'multisite-webhooks'), Plugin::CAPABILITY, self::PAGE_LOG, [$this->log, 'render']);
+        $this->screens[] = (string) add_submenu_page(self::PAGE_LIST, __('Webhook Events', 'multisite-webhooks'), __('Events', 'multisite-webhooks'), Plugin::CAPABILITY, self::PAGE_EVENTS, [$this, 'renderEvents']);
+        $this->screens[] = (string) add_submenu_page(self::PAGE_LIST, __('Webhooks Health', 'multisite-webhooks'), __('Health', 'multisite-webhooks'), Plugin::CAPABILITY, self::PAGE_HEALTH, [$this, 'renderHealth']);
+        $importScreen = (string) add_submenu_page(self::PAGE_LIST, __('Import from Ultimate Multisite', 'multisite-webhooks'), __('Import', 'multisite-webhooks'), Plugin::CAPABILITY, self::PAGE_IMPORT, [$this->import, 'render']);
         $this->screens[] = $importScreen;
         add_action('load-' . $importScreen, [$this->import, 'load']);
         // Form posts and bulk actions are handled before any output, so they can redirect.
@@ -127,12 +125,12 @@ final class Admin
         // Ultimate Multisite's old Webhooks page (bookmarks, its own links) leads here; the
         // menu is built before WordPress checks access to the page, so this runs first.
         // phpcs:ignore WordPress.Security.NonceVerification -- a redirect, no action.
-        if (isset($_GET['page']) && $_GET['page'] === 'wp-ultimo-webhooks' && current_user_can(self::CAPABILITY)) {
+        if (isset($_GET['page']) && $_GET['page'] === 'wp-ultimo-webhooks' && current_user_can(Plugin::CAPABILITY)) {
             wp_safe_redirect(self::url(self::PAGE_LIST));
             exit;
         }
         remove_submenu_page(self::UM_MENU, 'wp-ultimo-webhooks');
-        add_submenu_page(self::UM_MENU, __('Webhooks', 'multisite-webhooks'), __('Webhooks', 'multisite-webhooks'), self::CAPABILITY, self::url(self::PAGE_LIST));
+        add_submenu_page(self::UM_MENU, __('Webhooks', 'multisite-webhooks'), __('Webhooks', 'multisite-webhooks'), Plugin::CAPABILITY, self::url(self::PAGE_LIST));
     }
 
     /**

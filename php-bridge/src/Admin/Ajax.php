@@ -43,7 +43,7 @@ final class Ajax
      */
     private static function guard(): void
     {
-        if (!current_user_can(Admin::CAPABILITY)) {
+        if (!current_user_can(Plugin::CAPABILITY)) {
             wp_send_json_error(['message' => __('Only network administrators can send test events.', 'multisite-webhooks')], 403);
         }
         if (!check_ajax_referer(self::NONCE, '_ajax_nonce', false)) {

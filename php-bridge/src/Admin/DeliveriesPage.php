@@ -10,6 +10,7 @@ declare(strict_types=1);
 
 namespace MultisiteWebhooks\Admin;
 
+use MultisiteWebhooks\Options;
 use MultisiteWebhooks\Plugin;
 
 /**
@@ -39,7 +40,7 @@ final class DeliveriesPage
      */
     public function load(): void
     {
-        add_screen_option('per_page', ['default' => DeliveriesTable::PER_PAGE, 'option' => DeliveriesTable::PER_PAGE_OPTION]);
+        add_screen_option('per_page', ['default' => DeliveriesTable::PER_PAGE, 'option' => Options::DELIVERIES_PER_PAGE]);
         $this->table = new DeliveriesTable($this->plugin);
         // phpcs:disable WordPress.Security.NonceVerification -- Admin::guard() verifies before anything changes.
         $action = $this->table->current_action();
@@ -118,7 +119,7 @@ final class DeliveriesPage
      */
     public function render(): void
     {
-        if (!current_user_can(Admin::CAPABILITY)) {
+        if (!current_user_can(Plugin::CAPABILITY)) {
             wp_die(esc_html__('Only network administrators can manage webhooks.', 'multisite-webhooks'), 403);
         }
         $more = array_map(static fn (string $e): array => ['error', $e], $this->errors);

@@ -10,6 +10,7 @@ declare(strict_types=1);
 
 namespace MultisiteWebhooks\Admin;
 
+use MultisiteWebhooks\Options;
 use MultisiteWebhooks\Store\Deliveries;
 
 use MultisiteWebhooks\Plugin;
@@ -26,8 +27,6 @@ final class DeliveriesTable extends \WP_List_Table
     /** Rows per page unless the admin chose otherwise in Screen Options. */
     public const PER_PAGE = 50;
 
-    /** Screen option holding the rows per page. */
-    public const PER_PAGE_OPTION = 'multisite_webhooks_deliveries_per_page';
 
     private Plugin $plugin;
 
@@ -53,7 +52,7 @@ final class DeliveriesTable extends \WP_List_Table
             $f['webhook_id'] = absint($_REQUEST['webhook_id']);
         }
         $status = isset($_REQUEST['status']) ? sanitize_key(wp_unslash((string) $_REQUEST['status'])) : '';
-        if (in_array($status, [...Deliveries::OUTCOMES, 'failing'], true)) {
+        if (in_array($status, Deliveries::STATUS_FILTERS, true)) {
             $f['status'] = $status;
         }
         $event = isset($_REQUEST['event']) ? sanitize_text_field(wp_unslash((string) $_REQUEST['event'])) : '';
@@ -126,7 +125,7 @@ final class DeliveriesTable extends \WP_List_Table
 
     public function prepare_items(): void
     {
-        $per = $this->get_items_per_page(self::PER_PAGE_OPTION, self::PER_PAGE);
+        $per = $this->get_items_per_page(Options::DELIVERIES_PER_PAGE, self::PER_PAGE);
         $q = self::query(self::filters());
         $total = $this->plugin->deliveries()->count($q);
         $this->items = $this->plugin->deliveries()->list($q + ['per_page' => $per, 'page' => $this->get_pagenum()]);
@@ -160,7 +159,7 @@ final class DeliveriesTable extends \WP_List_Table
             printf('<option value="%d"%s>%s</option>', $id, selected((int) ($f['webhook_id'] ?? 0), $id, false), esc_html($name));
         }
         echo '</select>';
-        $statuses = ['' => __('All statuses', 'multisite-webhooks'), 'delivered' => __('Delivered', 'multisite-webhooks'), 'failing' => __('Failed or retrying', 'multisite-webhooks'),
+        $statuses = ['' => __('All statuses', 'multisite-webhooks'), 'delivered' => __('Delivered', 'multisite-webhooks'), Deliveries::FAILING => __('Failed or retrying', 'multisite-webhooks'),
             'failed' => __('Failed for good', 'multisite-webhooks'), 'retrying' => __('Retrying', 'multisite-webhooks'), 'cancelled' => __('Cancelled', 'multisite-webhooks'), Deliveries::REFUSED => __('Refused', 'multisite-webhooks')];
         printf('<label class="screen-reader-text" for="mwh-filter-status">%s</label><select name="status" id="mwh-filter-status">', esc_html__('Filter by status', 'multisite-webhooks'));
         foreach ($statuses as $value => $label) {

@@ -12,7 +12,10 @@ namespace MultisiteWebhooks\Admin;
 
 use MultisiteWebhooks\Events\Catalog;
 use MultisiteWebhooks\Events\UltimateMultisite;
+use MultisiteWebhooks\Messages;
 use MultisiteWebhooks\Plugin;
+use MultisiteWebhooks\Settings;
+use MultisiteWebhooks\Store\Webhooks;
 
 /**
  * The edit screen.
@@ -145,7 +148,7 @@ final class EditPage
      */
     public function render(): void
     {
-        if (!current_user_can(Admin::CAPABILITY)) {
+        if (!current_user_can(Plugin::CAPABILITY)) {
             wp_die(esc_html__('Only network administrators can manage webhooks.', 'multisite-webhooks'), 403);
         }
         $id = self::id();
@@ -240,7 +243,7 @@ final class EditPage
         $this->row('webhook_url', __('URL', 'multisite-webhooks'), sprintf(
             '<input type="url" name="webhook_url" id="mwh-webhook_url" class="large-text code" value="%s" placeholder="https://example.com/webhooks"%s />',
             esc_attr((string) $values['webhook_url']), $this->invalid('webhook_url')),
-            __('Where each event is sent, as an HTTP POST with a JSON body. Any response from 200 to 299 counts as delivered; anything else is retried 7 more times over about 27 hours.', 'multisite-webhooks'));
+            __('Where each event is sent, as an HTTP POST with a JSON body.', 'multisite-webhooks') . ' ' . Messages::retries(Settings::retrySchedule($this->plugin->engineSettings())));
 
         $this->row('events', __('Events', 'multisite-webhooks'), $this->eventsPicker((array) $values['events']), '', false);
 
@@ -367,12 +370,11 @@ final class EditPage
                 /* translators: %s: date */
                 __('In use since %s.', 'multisite-webhooks'), wp_date((string) get_option('date_format') . ' ' . (string) get_option('time_format'), (int) ($current['created'] ?? 0)))) . '</p>';
         }
-        foreach (array_slice($secrets, 1) as $old) {
-            if (!empty($old['expires']) && (int) $old['expires'] > time()) {
-                echo '<p>' . esc_html(sprintf(
-                    /* translators: %s: date */
-                    __('The previous secret also signs until %s.', 'multisite-webhooks'), wp_date((string) get_option('date_format') . ' ' . (string) get_option('time_format'), (int) $old['expires']))) . '</p>';
-            }
+        $until = Webhooks::previousValidUntil($secrets);
+        if ($until !== null) {
+            echo '<p>' . esc_html(sprintf(
+                /* translators: %s: date */
+                __('The previous secret also signs until %s.', 'multisite-webhooks'), wp_date((string) get_option('date_format') . ' ' . (string) get_option('time_format'), $until))) . '</p>';
         }
         echo '<form method="post">';
         wp_nonce_field('multisite_webhooks_rotate_' . $id);

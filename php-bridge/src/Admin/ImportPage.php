@@ -11,6 +11,7 @@ declare(strict_types=1);
 
 namespace MultisiteWebhooks\Admin;
 
+use MultisiteWebhooks\Options;
 use MultisiteWebhooks\Events\UltimateMultisite;
 use MultisiteWebhooks\Plugin;
 
@@ -40,9 +41,9 @@ final class ImportPage
             Admin::guard(self::NONCE);
             // Undo (or redo) the switch: Ultimate Multisite sends its own webhooks again.
             if ($action === 'release') {
-                delete_site_option(UltimateMultisite::TAKEOVER_OPTION);
+                delete_site_option(Options::UM_TAKEOVER);
             } else {
-                update_site_option(UltimateMultisite::TAKEOVER_OPTION, 1);
+                update_site_option(Options::UM_TAKEOVER, 1);
             }
             wp_safe_redirect(Admin::url(Admin::PAGE_IMPORT, ['mwh_msg' => $action === 'release' ? 'released' : 'took_over']));
             exit;
@@ -62,7 +63,7 @@ final class ImportPage
      */
     public function render(): void
     {
-        if (!current_user_can(Admin::CAPABILITY)) {
+        if (!current_user_can(Plugin::CAPABILITY)) {
             wp_die(esc_html__('Only network administrators can manage webhooks.', 'multisite-webhooks'), 403);
         }
         echo '<div class="wrap mwh-wrap"><h1>' . esc_html__('Import from Ultimate Multisite', 'multisite-webhooks') . '</h1>';

@@ -10,6 +10,7 @@ declare(strict_types=1);
 
 namespace MultisiteWebhooks\Admin;
 
+use MultisiteWebhooks\Options;
 use MultisiteWebhooks\Plugin;
 
 /**
@@ -31,7 +32,7 @@ final class WebhooksPage
      */
     public function load(): void
     {
-        add_screen_option('per_page', ['default' => WebhooksTable::PER_PAGE, 'option' => WebhooksTable::PER_PAGE_OPTION]);
+        add_screen_option('per_page', ['default' => WebhooksTable::PER_PAGE, 'option' => Options::WEBHOOKS_PER_PAGE]);
         $this->table = new WebhooksTable($this->plugin);
         // phpcs:disable WordPress.Security.NonceVerification -- Admin::guard() verifies before anything changes.
         $action = $this->table->current_action();
@@ -81,7 +82,7 @@ final class WebhooksPage
      */
     public function render(): void
     {
-        if (!current_user_can(Admin::CAPABILITY)) {
+        if (!current_user_can(Plugin::CAPABILITY)) {
             wp_die(esc_html__('Only network administrators can manage webhooks.', 'multisite-webhooks'), 403);
         }
         $table = $this->table ?? new WebhooksTable($this->plugin);

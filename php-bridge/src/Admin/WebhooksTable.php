@@ -9,6 +9,8 @@ declare(strict_types=1);
 
 namespace MultisiteWebhooks\Admin;
 
+use MultisiteWebhooks\Store\Deliveries;
+use MultisiteWebhooks\Options;
 use MultisiteWebhooks\Plugin;
 
 if (!class_exists('WP_List_Table')) {
@@ -23,8 +25,6 @@ final class WebhooksTable extends \WP_List_Table
     /** Rows per page unless the admin chose otherwise in Screen Options. */
     public const PER_PAGE = 20;
 
-    /** Screen option holding the rows per page. */
-    public const PER_PAGE_OPTION = 'multisite_webhooks_per_page';
 
     private Plugin $plugin;
 
@@ -82,7 +82,7 @@ final class WebhooksTable extends \WP_List_Table
 
     public function prepare_items(): void
     {
-        $per = $this->get_items_per_page(self::PER_PAGE_OPTION, self::PER_PAGE);
+        $per = $this->get_items_per_page(Options::WEBHOOKS_PER_PAGE, self::PER_PAGE);
         // phpcs:disable WordPress.Security.NonceVerification -- read-only list parameters.
         $args = [
             'search' => isset($_REQUEST['s']) ? sanitize_text_field(wp_unslash((string) $_REQUEST['s'])) : '',
@@ -212,7 +212,7 @@ final class WebhooksTable extends \WP_List_Table
         if ($n === 0) {
             return '0';
         }
-        return sprintf('<a class="mwh-status-bad" href="%s">%s</a>', esc_url(Admin::url(Admin::PAGE_LOG, ['webhook_id' => (int) $item['id'], 'status' => 'failing'])), esc_html(number_format_i18n($n)));
+        return sprintf('<a class="mwh-status-bad" href="%s">%s</a>', esc_url(Admin::url(Admin::PAGE_LOG, ['webhook_id' => (int) $item['id'], 'status' => Deliveries::FAILING])), esc_html(number_format_i18n($n)));
     }
 
     /**

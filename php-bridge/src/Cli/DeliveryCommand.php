@@ -24,16 +24,11 @@ use MultisiteWebhooks\Settings;
  */
 final class DeliveryCommand
 {
-    /** Fields of an attempt, in display order. */
-    public const FIELDS = ['id', 'date_created', 'webhook_id', 'event', 'event_id', 'attempt', 'outcome', 'status_code', 'error',
-        'duration_ms', 'url', 'is_test', 'is_redelivery', 'next_attempt_at', 'attempt_id', 'request_headers', 'response_headers',
-        'response_excerpt'];
+    /** Fields of an attempt, in display order: the delivery log's record of one attempt. */
+    public const FIELDS = [...Deliveries::ATTEMPT_FIELDS, ...Deliveries::ATTEMPT_DETAIL_FIELDS];
 
     /** Fields `list` shows without `--fields`. */
     public const LIST_FIELDS = ['id', 'date_created', 'webhook_id', 'event', 'event_id', 'attempt', 'outcome', 'status_code', 'duration_ms'];
-
-    /** Values of `--status`. */
-    public const STATUSES = [...Deliveries::OUTCOMES, 'failing'];
 
     private Plugin $plugin;
 
@@ -108,7 +103,8 @@ final class DeliveryCommand
             \WP_CLI\Utils\format_items('count', array_fill(0, $this->plugin->deliveries()->count($filters), 0), []);
             return;
         }
-        Output::items($assoc, $this->plugin->deliveries()->list($filters + ['per_page' => (int) $per]), self::LIST_FIELDS, self::FIELDS);
+        $rows = array_map(static fn (array $d): array => Deliveries::attempt($d, true), $this->plugin->deliveries()->list($filters + ['per_page' => (int) $per]));
+        Output::items($assoc, $rows, self::LIST_FIELDS, self::FIELDS);
     }
 
     /**
@@ -153,8 +149,8 @@ final class DeliveryCommand
      */
     public function get(array $args, array $assoc): void
     {
-        $d = $this->delivery($args[0] ?? '');
-        $d['payload'] = $this->plugin->deliveries()->payload((string) $d['event_id']);
+        $d = Deliveries::attempt($this->delivery($args[0] ?? ''), true);
+        $d['payload'] = $this->plugin->deliveries()->payload($d['event_id']);
         Output::item($assoc, $d, array_merge(self::FIELDS, ['payload']));
     }
 
@@ -313,7 +309,7 @@ final class DeliveryCommand
             $f['event'] = (string) $assoc['event'];
         }
         if (isset($assoc['status'])) {
-            $f['status'] = Output::oneOf('status', $assoc['status'], self::STATUSES);
+            $f['status'] = Output::oneOf('status', $assoc['status'], Deliveries::STATUS_FILTERS);
         }
         if (isset($assoc['since'])) {
             $since = $assoc['since'] === true ? '' : (string) $assoc['since'];

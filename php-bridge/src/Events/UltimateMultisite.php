@@ -10,6 +10,7 @@ declare(strict_types=1);
 
 namespace MultisiteWebhooks\Events;
 
+use MultisiteWebhooks\Options;
 use MultisiteWebhooks\Plugin;
 
 /**
@@ -22,17 +23,14 @@ final class UltimateMultisite
      * import did, or the network admin turned it on). While set, Ultimate Multisite's own
      * sender and its Send Test are taken out on every request.
      */
-    public const TAKEOVER_OPTION = 'multisite_webhooks_um_takeover';
 
-    /** Network option: Ultimate Multisite event slugs the catalog cannot take (e.g. with "/"). */
-    public const REFUSED_SLUGS = 'multisite_webhooks_um_refused_slugs';
 
     /**
      * Whether this plugin has taken over Ultimate Multisite's webhooks.
      */
     public static function tookOver(): bool
     {
-        return (bool) get_site_option(self::TAKEOVER_OPTION, false);
+        return (bool) get_site_option(Options::UM_TAKEOVER, false);
     }
 
     /**
@@ -120,7 +118,7 @@ final class UltimateMultisite
      */
     private static function sendTest(Plugin $plugin): void
     {
-        if (!current_user_can('manage_network_options')) {
+        if (!current_user_can(Plugin::CAPABILITY)) {
             wp_send_json(['response' => esc_html__('You do not have enough permissions to send a test event.', 'multisite-webhooks')], 403);
         }
         check_ajax_referer('wu_webhook_send_test', 'nonce');
@@ -182,8 +180,8 @@ final class UltimateMultisite
             }
         }
         // Kept once (until the list changes) for the notice: slugs no webhook can hear.
-        if ((array) get_site_option(self::REFUSED_SLUGS, []) !== $refused) {
-            $refused === [] ? delete_site_option(self::REFUSED_SLUGS) : update_site_option(self::REFUSED_SLUGS, $refused);
+        if ((array) get_site_option(Options::UM_REFUSED_SLUGS, []) !== $refused) {
+            $refused === [] ? delete_site_option(Options::UM_REFUSED_SLUGS) : update_site_option(Options::UM_REFUSED_SLUGS, $refused);
         }
     }
 }

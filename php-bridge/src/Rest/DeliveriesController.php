@@ -21,6 +21,9 @@ final class DeliveriesController extends Controller
     /** Seconds the delivery log importer may spend before a delivery listing. */
     private const IMPORT_BUDGET = 0.5;
 
+    /** Fields of the delivery log's record (Deliveries::ATTEMPT_FIELDS) the API names otherwise. */
+    public const RENAMED = ['outcome' => 'status'];
+
     /** @var string */
     protected $rest_base = 'deliveries';
 
@@ -116,33 +119,15 @@ final class DeliveriesController extends Controller
      */
     public function prepare_item_for_response($item, $request)
     {
-        $d = $item;
-        $data = [
-            'id' => (int) $d['id'],
-            'webhook_id' => (int) $d['webhook_id'],
-            'event' => (string) $d['event'],
-            'event_id' => (string) $d['event_id'],
-            'attempt_id' => (string) $d['attempt_id'],
-            'attempt' => (int) $d['attempt'],
-            'status' => (string) $d['outcome'],
-            'status_code' => $d['status_code'],
-            'error' => $d['error'] === null ? null : (string) $d['error'],
-            'error_kind' => ($d['error_kind'] ?? null) === null ? null : (string) $d['error_kind'],
-            'duration_ms' => (int) $d['duration_ms'],
-            'url' => (string) $d['url'],
-            'is_test' => (bool) $d['is_test'],
-            'is_redelivery' => (bool) $d['is_redelivery'],
-            'next_attempt_at' => self::date($d['next_attempt_at'] ?? null),
-            'date_created' => self::date($d['date_created'] ?? null),
-        ];
+        $data = [];
+        foreach (Deliveries::attempt($item, $this->readsOne($request)) as $field => $value) {
+            // The API's names for the record's fields: `status` for the outcome, ISO 8601 dates.
+            $data[self::RENAMED[$field] ?? $field] = in_array($field, ['date_created', 'next_attempt_at'], true) ? self::date($value)
+                : (in_array($field, ['request_headers', 'response_headers'], true) ? (object) $value : $value);
+        }
         if ($this->readsOne($request)) {
-            $payload = $this->plugin->deliveries()->payload((string) $d['event_id']);
-            $data += [
-                'request_headers' => (object) $d['request_headers'],
-                'response_headers' => (object) $d['response_headers'],
-                'response_excerpt' => (string) ($d['response_excerpt'] ?? ''),
-                'payload' => $payload === null ? null : json_decode($payload),
-            ];
+            $payload = $this->plugin->deliveries()->payload((string) $item['event_id']);
+            $data['payload'] = $payload === null ? null : json_decode($payload);
         }
         return $this->respond($data, $request, $this->prepare_links($data));
     }

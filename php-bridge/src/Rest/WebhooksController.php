@@ -206,12 +206,7 @@ final class WebhooksController extends Controller
         if ($secret === null) {
             return self::webhookNotFound($id);
         }
-        $until = null;
-        foreach ((array) ($this->plugin->webhooks()->get($id, true)['secrets'] ?? []) as $s) {
-            if (($s['secret'] ?? '') !== $secret && !empty($s['expires'])) {
-                $until = max((int) $until, (int) $s['expires']);
-            }
-        }
+        $until = Webhooks::previousValidUntil((array) ($this->plugin->webhooks()->get($id, true)['secrets'] ?? []));
         return new \WP_REST_Response([
             'secret' => $secret,
             'previous_valid_until' => $until === null ? null : gmdate('Y-m-d\TH:i:s\Z', $until),

@@ -23,6 +23,16 @@ final class Deliveries
     /** Every outcome an entry can have; `failing` (failed or retrying) is a filter only. */
     public const OUTCOMES = ['delivered', 'failed', 'retrying', 'cancelled', self::REFUSED];
 
+    /**
+     * The record of one attempt, as every surface shows it (REST, WP-CLI), in display order;
+     * attempt() gives it. The REST API names `outcome` `status` and writes dates in ISO 8601.
+     */
+    public const ATTEMPT_FIELDS = ['id', 'date_created', 'webhook_id', 'event', 'event_id', 'attempt', 'outcome', 'status_code', 'error', 'error_kind',
+        'duration_ms', 'url', 'is_test', 'is_redelivery', 'next_attempt_at', 'attempt_id'];
+
+    /** Fields of an attempt shown only when it is read on its own. */
+    public const ATTEMPT_DETAIL_FIELDS = ['request_headers', 'response_headers', 'response_excerpt'];
+
     /** Filter on outcome: failed or retrying. */
     public const FAILING = 'failing';
 
@@ -321,5 +331,43 @@ final class Deliveries
             $row[$h] = is_array($decoded) ? $decoded : [];
         }
         return $row;
+    }
+
+    /**
+     * One attempt for output: the fields of ATTEMPT_FIELDS (and with `$detail` those of
+     * ATTEMPT_DETAIL_FIELDS), in that order, typed (dates are GMT `Y-m-d H:i:s` or null).
+     *
+     * @param array<string, mixed> $row A row of get()/list() (shape()).
+     * @return array<string, mixed>
+     */
+    public static function attempt(array $row, bool $detail): array
+    {
+        $text = static fn ($v): ?string => $v === null || $v === '' ? null : (string) $v;
+        $out = [
+            'id' => (int) $row['id'],
+            'date_created' => $text($row['date_created'] ?? null),
+            'webhook_id' => (int) $row['webhook_id'],
+            'event' => (string) $row['event'],
+            'event_id' => (string) $row['event_id'],
+            'attempt' => (int) $row['attempt'],
+            'outcome' => (string) $row['outcome'],
+            'status_code' => $row['status_code'] === null ? null : (int) $row['status_code'],
+            'error' => $row['error'] === null ? null : (string) $row['error'],
+            'error_kind' => $text($row['error_kind'] ?? null),
+            'duration_ms' => (int) $row['duration_ms'],
+            'url' => (string) $row['url'],
+            'is_test' => (bool) $row['is_test'],
+            'is_redelivery' => (bool) $row['is_redelivery'],
+            'next_attempt_at' => $text($row['next_attempt_at'] ?? null),
+            'attempt_id' => (string) $row['attempt_id'],
+        ];
+        if ($detail) {
+            $out += [
+                'request_headers' => (array) $row['request_headers'],
+                'response_headers' => (array) $row['response_headers'],
+                'response_excerpt' => (string) ($row['response_excerpt'] ?? ''),
+            ];
+        }
+        return $out;
     }
 }

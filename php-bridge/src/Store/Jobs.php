@@ -11,13 +11,13 @@ declare(strict_types=1);
 
 namespace MultisiteWebhooks\Store;
 
+use MultisiteWebhooks\Options;
+
 /**
  * A small table of jobs and their answers, and the worker's heartbeat.
  */
 final class Jobs
 {
-    /** Network option: the delivery worker's heartbeat (pid, host, user, seen). */
-    public const HEARTBEAT = 'multisite_webhooks_worker';
 
     /** Seconds a heartbeat stays fresh (the worker writes one every 5 s). */
     public const FRESH_SECONDS = 15;
@@ -119,7 +119,7 @@ final class Jobs
     public function beat(int $started): void
     {
         $user = function_exists('posix_geteuid') && function_exists('posix_getpwuid') ? (posix_getpwuid(posix_geteuid())['name'] ?? '') : '';
-        update_site_option(self::HEARTBEAT, ['pid' => getmypid(), 'host' => (string) gethostname(), 'user' => (string) $user,
+        update_site_option(Options::WORKER_HEARTBEAT, ['pid' => getmypid(), 'host' => (string) gethostname(), 'user' => (string) $user,
             'started' => $started, 'seen' => time()]);
     }
 
@@ -128,9 +128,9 @@ final class Jobs
      */
     public function stopped(): void
     {
-        $beat = (array) get_site_option(self::HEARTBEAT, []);
+        $beat = (array) get_site_option(Options::WORKER_HEARTBEAT, []);
         $beat['stopped'] = time();
-        update_site_option(self::HEARTBEAT, $beat);
+        update_site_option(Options::WORKER_HEARTBEAT, $beat);
     }
 
     /**
@@ -141,8 +141,8 @@ final class Jobs
      */
     public function worker(): ?array
     {
-        wp_cache_delete(get_current_network_id() . ':' . self::HEARTBEAT, 'site-options'); // Fresh, not this request's copy.
-        $beat = get_site_option(self::HEARTBEAT, []);
+        wp_cache_delete(get_current_network_id() . ':' . Options::WORKER_HEARTBEAT, 'site-options'); // Fresh, not this request's copy.
+        $beat = get_site_option(Options::WORKER_HEARTBEAT, []);
         if (!is_array($beat) || empty($beat['seen']) || !empty($beat['stopped']) && (int) $beat['stopped'] >= (int) $beat['seen']) {
             return null;
         }

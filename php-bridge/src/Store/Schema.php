@@ -9,6 +9,8 @@ declare(strict_types=1);
 
 namespace MultisiteWebhooks\Store;
 
+use MultisiteWebhooks\Options;
+
 /**
  * Table names and their definitions.
  */
@@ -17,8 +19,6 @@ final class Schema
     /** Bump when a table definition changes. */
     public const DB_VERSION = '6';
 
-    /** Network option holding the installed DB_VERSION. */
-    public const OPTION = 'multisite_webhooks_db_version';
 
     /**
      * The full name of one of the plugin's tables (`webhooks`, `deliveries`, `events`, `outbox`, `jobs`).
@@ -42,7 +42,7 @@ final class Schema
      */
     public static function maybeUpgrade(): void
     {
-        if (get_site_option(self::OPTION) !== self::DB_VERSION) {
+        if (get_site_option(Options::DB_VERSION) !== self::DB_VERSION) {
             self::install();
         }
     }
@@ -145,11 +145,11 @@ final class Schema
   PRIMARY KEY  (id),
   KEY state_id (state,id)
 ) {$charset};");
-        update_site_option(self::OPTION, self::DB_VERSION);
+        update_site_option(Options::DB_VERSION, self::DB_VERSION);
     }
 
     /**
-     * Drops every table and network option the plugin created (uninstall).
+     * Drops every table, network option and screen option the plugin created (uninstall).
      */
     public static function uninstall(): void
     {
@@ -157,9 +157,11 @@ final class Schema
         foreach (['webhooks', 'deliveries', 'events', 'outbox', 'jobs'] as $t) {
             $wpdb->query('DROP TABLE IF EXISTS ' . self::table($t)); // phpcs:ignore WordPress.DB.PreparedSQL -- table name only.
         }
-        foreach ([self::OPTION, Webhooks::VERSION_OPTION, 'multisite_webhooks_last_prune', \MultisiteWebhooks\Emitter::LAST_ERROR,
-            \MultisiteWebhooks\Emitter::REJECTED, \MultisiteWebhooks\Importer::DROPPED_SEEN, Jobs::HEARTBEAT, \MultisiteWebhooks\Cron::LAST_RUN, \MultisiteWebhooks\SpoolExposure::OPTION] as $o) {
+        foreach (Options::NETWORK as $o) {
             delete_site_option($o);
+        }
+        foreach (Options::USER as $o) {
+            delete_metadata('user', 0, $o, '', true);
         }
     }
 }

@@ -10,6 +10,7 @@ declare(strict_types=1);
 
 namespace MultisiteWebhooks\Store;
 
+use MultisiteWebhooks\Options;
 use MultisiteWebhooks\Messages;
 use MultisiteWebhooks\UrlRule;
 
@@ -18,8 +19,6 @@ use MultisiteWebhooks\UrlRule;
  */
 final class Webhooks
 {
-    /** Network option: increases whenever anything the engine needs changes. */
-    public const VERSION_OPTION = 'multisite_webhooks_config_version';
 
     /** Seconds a rotated-out secret keeps signing. */
     public const ROTATION_GRACE = DAY_IN_SECONDS;
@@ -49,7 +48,7 @@ final class Webhooks
      */
     public function configVersion(): int
     {
-        return (int) get_site_option(self::VERSION_OPTION, 0);
+        return (int) get_site_option(Options::CONFIG_VERSION, 0);
     }
 
     /**
@@ -58,7 +57,7 @@ final class Webhooks
     public function bumpVersion(): int
     {
         $next = max($this->configVersion() + 1, (int) floor(microtime(true) * 1000));
-        update_site_option(self::VERSION_OPTION, $next);
+        update_site_option(Options::CONFIG_VERSION, $next);
         /**
          * Fires when anything the engine needs about the webhooks changed.
          *
@@ -372,7 +371,7 @@ final class Webhooks
         $now = time();
         $keep = [];
         foreach ($hook['secrets'] as $s) {
-            if (empty($s['expires']) || (int) $s['expires'] > $now) {
+            if (self::isActiveSecret($s, $now)) {
                 $s['expires'] = min((int) ($s['expires'] ?: PHP_INT_MAX), $now + self::ROTATION_GRACE);
                 $keep[] = $s;
             }
@@ -394,7 +393,7 @@ final class Webhooks
         $changed = false;
         foreach ((array) $rows as $r) {
             $secrets = (array) json_decode((string) $r['secrets'], true);
-            $keep = array_values(array_filter($secrets, static fn ($s): bool => empty($s['expires']) || (int) $s['expires'] > time()));
+            $keep = array_values(array_filter($secrets, [self::class, 'isActiveSecret']));
             if (count($keep) !== count($secrets)) {
                 $wpdb->update(Schema::table('webhooks'), ['secrets' => wp_json_encode($keep)], ['id' => (int) $r['id']]);
                 $changed = true;
@@ -477,14 +476,42 @@ final class Webhooks
      */
     public static function activeSecrets(array $secrets, ?int $now = null): array
     {
-        $now ??= time();
         $out = [];
         foreach ($secrets as $s) {
-            if (is_array($s) && !empty($s['secret']) && (empty($s['expires']) || (int) $s['expires'] > $now)) {
+            if (self::isActiveSecret($s, $now)) {
                 $out[] = (string) $s['secret'];
             }
         }
         return $out;
+    }
+
+    /**
+     * Whether one entry of a webhook's `secrets` signs at `$now` (default: now): a secret with
+     * no expiry, or one still in its rotation grace. The one rule for the snapshot, rotation,
+     * expiry, the admin and the REST answer.
+     *
+     * @param mixed $secret
+     */
+    public static function isActiveSecret($secret, ?int $now = null): bool
+    {
+        return is_array($secret) && !empty($secret['secret']) && (empty($secret['expires']) || (int) $secret['expires'] > ($now ?? time()));
+    }
+
+    /**
+     * When the last rotated-out secret that still signs stops signing (Unix time), or null
+     * when only the current one signs.
+     *
+     * @param array<mixed> $secrets A webhook's `secrets` (get(…, true)), newest first.
+     */
+    public static function previousValidUntil(array $secrets, ?int $now = null): ?int
+    {
+        $until = null;
+        foreach (array_slice(array_values($secrets), 1) as $s) {
+            if (self::isActiveSecret($s, $now) && !empty($s['expires'])) {
+                $until = max((int) $until, (int) $s['expires']);
+            }
+        }
+        return $until;
     }
 
     /**
