@@ -1,6 +1,7 @@
 # Multisite Webhooks — build, test, benchmark, demo.
 #   make demo        bring up a local multisite with the plugin and show a webhook working
 #   make demo-stop   stop what the demo started
+#   make lint        the style, kept by machines: cargo fmt, clippy, php -l, phpcs (in make test)
 #   make test        run every test (Rust, C boundary, processes, PHP through FFI, WordPress,
 #                    the network admin pages in Chromium)
 #   make test-reliability  the reliability and security suite in full (crash, faults, disk,
@@ -13,7 +14,7 @@ CARGO ?= cargo
 LIB   := target/release/libmultisite_webhooks.so
 HDR   := include/multisite_webhooks.h
 
-.PHONY: all build header plugin deps test test-rust test-php test-wp test-browser test-crash test-reliability fuzz wp-up demo demo-stop bench clean
+.PHONY: all build header plugin deps lint lint-rust test test-rust test-php test-wp test-browser test-crash test-reliability fuzz wp-up demo demo-stop bench clean
 
 all: build
 
@@ -36,7 +37,13 @@ plugin: build
 deps:
 	tools/deps.sh
 
-test: deps test-rust test-php test-wp test-browser test-crash
+test: deps lint test-rust test-php test-wp test-browser test-crash
+
+lint: lint-rust
+
+lint-rust:
+	$(CARGO) fmt --check
+	$(CARGO) clippy --release --locked --all-targets -- -D warnings
 
 test-rust:
 	$(CARGO) test --release --locked -- --test-threads=2

@@ -580,6 +580,82 @@ fn nesting_depth(json: &[u8]) -> usize {
     max
 }
 
+fn sync_dir(dir: &std::path::Path) -> Result<()> {
+    std::fs::File::open(dir)
+        .and_then(|f| f.sync_all())
+        .map_err(|e| Error::spool(format!("syncing {}", dir.display()), e))
+}
+
+fn leader_alive(pid: u32) -> bool {
+    pid != 0 && std::path::Path::new(&format!("/proc/{pid}")).exists()
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// The process-wide engine the C API uses.
+static GLOBAL: Mutex<Option<Arc<Engine>>> = Mutex::new(None);
+
+/// Starts the process-wide engine, or keeps the running one if `settings_json` is unchanged
+/// (so calling it on every request is cheap). Different settings replace the engine.
+pub fn init_global(settings_json: &[u8]) -> Result<()> {
+    let mut g = lock(&GLOBAL);
+    if let Some(e) = g.as_ref() {
+        if e.pid == std::process::id() && e.raw_settings == settings_json {
+            return Ok(());
+        }
+        // Refuse bad settings before stopping an engine that works.
+        Settings::from_json(settings_json)?;
+        if e.pid == std::process::id() {
+            let _ = e.shutdown(Duration::ZERO);
+        } else {
+            e.abandon_after_fork();
+        }
+    }
+    *g = None;
+    *g = Some(Engine::start(settings_json)?);
+    Ok(())
+}
+
+/// The process-wide engine; restarted in a forked child (new pid, no threads).
+pub fn global() -> Result<Arc<Engine>> {
+    let mut g = lock(&GLOBAL);
+    let e = g.as_ref().ok_or(Error::NotInitialized)?.clone();
+    if e.pid == std::process::id() {
+        return Ok(e);
+    }
+    e.abandon_after_fork();
+    let fresh = Engine::start(&e.raw_settings)?;
+    *g = Some(fresh.clone());
+    Ok(fresh)
+}
+
+/// At process exit: if this process is delivering, stop starting attempts, record the ones in
+/// flight (briefly) and hand leadership over, so the next leader does not repeat them.
+pub fn stop_at_exit() {
+    let e = match GLOBAL.try_lock() {
+        Ok(g) => g.clone(),
+        Err(_) => return,
+    };
+    if let Some(e) = e.filter(|e| e.pid == std::process::id()) {
+        let _ = e.shutdown(Duration::ZERO);
+    }
+}
+
+/// Stops and forgets the process-wide engine.
+pub fn shutdown_global(timeout: Duration) -> Result<()> {
+    let e = lock(&GLOBAL).take();
+    match e {
+        Some(e) if e.pid == std::process::id() => e.shutdown(timeout),
+        Some(e) => {
+            e.abandon_after_fork();
+            Ok(())
+        }
+        None => Err(Error::NotInitialized),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -674,81 +750,5 @@ mod tests {
             verdict_json(&Verdict::Unresolved("could not resolve a.invalid: x".into())),
             json!({"ok": null, "kind": "dns", "reason": "could not resolve a.invalid: x"})
         );
-    }
-}
-
-fn sync_dir(dir: &std::path::Path) -> Result<()> {
-    std::fs::File::open(dir)
-        .and_then(|f| f.sync_all())
-        .map_err(|e| Error::spool(format!("syncing {}", dir.display()), e))
-}
-
-fn leader_alive(pid: u32) -> bool {
-    pid != 0 && std::path::Path::new(&format!("/proc/{pid}")).exists()
-}
-
-fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|e| e.into_inner())
-}
-
-/// The process-wide engine the C API uses.
-static GLOBAL: Mutex<Option<Arc<Engine>>> = Mutex::new(None);
-
-/// Starts the process-wide engine, or keeps the running one if `settings_json` is unchanged
-/// (so calling it on every request is cheap). Different settings replace the engine.
-pub fn init_global(settings_json: &[u8]) -> Result<()> {
-    let mut g = lock(&GLOBAL);
-    if let Some(e) = g.as_ref() {
-        if e.pid == std::process::id() && e.raw_settings == settings_json {
-            return Ok(());
-        }
-        // Refuse bad settings before stopping an engine that works.
-        Settings::from_json(settings_json)?;
-        if e.pid == std::process::id() {
-            let _ = e.shutdown(Duration::ZERO);
-        } else {
-            e.abandon_after_fork();
-        }
-    }
-    *g = None;
-    *g = Some(Engine::start(settings_json)?);
-    Ok(())
-}
-
-/// The process-wide engine; restarted in a forked child (new pid, no threads).
-pub fn global() -> Result<Arc<Engine>> {
-    let mut g = lock(&GLOBAL);
-    let e = g.as_ref().ok_or(Error::NotInitialized)?.clone();
-    if e.pid == std::process::id() {
-        return Ok(e);
-    }
-    e.abandon_after_fork();
-    let fresh = Engine::start(&e.raw_settings)?;
-    *g = Some(fresh.clone());
-    Ok(fresh)
-}
-
-/// At process exit: if this process is delivering, stop starting attempts, record the ones in
-/// flight (briefly) and hand leadership over, so the next leader does not repeat them.
-pub fn stop_at_exit() {
-    let e = match GLOBAL.try_lock() {
-        Ok(g) => g.clone(),
-        Err(_) => return,
-    };
-    if let Some(e) = e.filter(|e| e.pid == std::process::id()) {
-        let _ = e.shutdown(Duration::ZERO);
-    }
-}
-
-/// Stops and forgets the process-wide engine.
-pub fn shutdown_global(timeout: Duration) -> Result<()> {
-    let e = lock(&GLOBAL).take();
-    match e {
-        Some(e) if e.pid == std::process::id() => e.shutdown(timeout),
-        Some(e) => {
-            e.abandon_after_fork();
-            Ok(())
-        }
-        None => Err(Error::NotInitialized),
     }
 }

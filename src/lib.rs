@@ -3,24 +3,29 @@
 //! Events are accepted in microseconds into a durable spool on local disk ([`spool`]), then
 //! delivered by one leader process per spool ([`worker`]) with Standard Webhooks signatures
 //! ([`signing`]), retries ([`retry`]), an SSRF guard ([`ssrf`]) and a journal of every attempt
-//! ([`results`]). [`engine`] ties them together; `ffi` is the C ABI that PHP loads.
+//! ([`results`]). [`engine`] ties them together; `ffi` is the C ABI that PHP loads. The
+//! modules public here are the ones the tests, fuzzers and tools outside the crate use.
 #![deny(unsafe_code)]
 #![warn(missing_docs)]
 
 pub mod clock;
 pub mod config;
-pub mod delivery;
+pub(crate) mod delivery;
 pub mod engine;
-pub mod error;
+pub(crate) mod error;
 pub mod results;
-pub mod retry;
+pub(crate) mod retry;
 pub mod settings;
 pub mod signing;
 pub mod spool;
-pub mod ssrf;
-pub mod worker;
+pub(crate) mod ssrf;
+pub(crate) mod worker;
 
-#[allow(unsafe_code)]
+#[allow(unsafe_code, reason = "the C ABI and the OS calls: the crate's only unsafe, each block with its SAFETY line")]
+#[allow(
+    clippy::not_unsafe_ptr_arg_deref,
+    reason = "C callers cannot honour Rust's unsafe; each export checks its pointers for NULL and documents what it borrows"
+)]
 pub mod ffi;
 
 #[cfg(feature = "fuzzing")]
@@ -29,3 +34,4 @@ pub mod fuzzing;
 
 pub use engine::Engine;
 pub use error::{Error, Result};
+pub use worker::WORKER_RESTART_GRACE_MS;

@@ -14,11 +14,6 @@ pub struct Schedule {
 }
 
 impl Schedule {
-    /// How many attempts in all (first try + retries).
-    pub fn max_attempts(&self) -> u32 {
-        self.delays_s.len() as u32 + 1
-    }
-
     /// When attempt `attempt + 1` is due after attempt `attempt` (1-based) failed at `now_ms`,
     /// or `None` if that was the last one. A `Retry-After` (seconds) replaces the scheduled
     /// delay, clamped to `[1, retry_after_max_s]`.

@@ -766,7 +766,7 @@ fn a_delivery_worker_takes_delivery_over_and_the_others_leave_it_to_it() {
     let stopped = Instant::now();
     assert!(stats_until(&web, T, |s| s["is_leader"] == true), "a web process leads again once the worker is gone");
     assert!(
-        stopped.elapsed() >= Duration::from_millis(multisite_webhooks::worker::WORKER_RESTART_GRACE_MS as u64 - 500),
+        stopped.elapsed() >= Duration::from_millis(multisite_webhooks::WORKER_RESTART_GRACE_MS as u64 - 500),
         "not before the restart grace ({:?})",
         stopped.elapsed()
     );

@@ -284,7 +284,7 @@ fn assert_no_more(run: &mut Run, count: impl Fn() -> usize, n: usize) {
 
 // ---------------------------------------------------------------------------------------------
 
-/// 1. 500 every time: retried on the schedule, then failed when attempts run out.
+/// Fault 1: 500 every time: retried on the schedule, then failed when attempts run out.
 fn f1_always_500() -> Report {
     let server = Server::start(|_, _| status(500));
     let mut run = Run::start("500", &server.url("/"), "");
@@ -319,7 +319,7 @@ fn f1_always_500() -> Report {
     }
 }
 
-/// 2. 429 (then 503) with Retry-After: the next attempt waits Retry-After instead of the
+/// Fault 2: 429 (then 503) with Retry-After: the next attempt waits Retry-After instead of the
 /// schedule's 1 s, in seconds or as an HTTP date, clamped to retry_after_max_s (3 s here).
 fn f2_429_retry_after() -> Report {
     let server = Server::start(|_, n| match n {
@@ -364,7 +364,7 @@ fn f2_429_retry_after() -> Report {
     }
 }
 
-/// 3. 410 Gone: the endpoint is disabled (the result says why) and gets nothing more.
+/// Fault 3: 410 Gone: the endpoint is disabled (the result says why) and gets nothing more.
 fn f3_gone() -> Report {
     let server = Server::start(|_, _| status(410));
     let mut run = Run::start("410", &server.url("/"), "");
@@ -393,7 +393,7 @@ fn reset_mid_request(mut conn: TcpStream) {
     let _ = conn.peek(&mut b);
 }
 
-/// 4. The connection reset mid-request (RST with the request half read) or closed before any
+/// Fault 4: The connection reset mid-request (RST with the request half read) or closed before any
 /// response (FIN after reading it): a network error, retried.
 fn f4_reset() -> Report {
     let server = RawServer::start(|conn, n, _| {
@@ -428,7 +428,7 @@ fn f4_reset() -> Report {
     }
 }
 
-/// 5. The receiver answers 200 only after the total timeout: a timeout error, retried; the
+/// Fault 5: The receiver answers 200 only after the total timeout: a timeout error, retried; the
 /// late 200 never counts.
 fn f5_late_answer() -> Report {
     let server = Server::start(|_, _| Reply::After(Duration::from_millis(3_000), Box::new(ok())));
@@ -530,7 +530,7 @@ fn proc_status(field: &str) -> u64 {
     line[field.len()..].trim().trim_end_matches("kB").trim().parse::<u64>().unwrap() * 1024
 }
 
-/// 7. A 50 MB response body: the engine keeps its 20 KB excerpt, reads a bounded amount more,
+/// Fault 7: A 50 MB response body: the engine keeps its 20 KB excerpt, reads a bounded amount more,
 /// hangs up, and the process's memory does not grow by anything like 50 MB.
 fn f7_50mb_body() -> Report {
     let written = Arc::new(AtomicU64::new(0));
@@ -617,7 +617,7 @@ fn f7_50mb_body() -> Report {
     }
 }
 
-/// 8. The receiver accepts the connection and never reads or answers, with a payload (8 MB)
+/// Fault 8: The receiver accepts the connection and never reads or answers, with a payload (8 MB)
 /// larger than the socket buffers absorb, so the engine's write itself stalls: a timeout,
 /// retried. Once the engine gave up, the receiver reads what reached it, to show the request
 /// never went out whole.

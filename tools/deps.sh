@@ -6,7 +6,8 @@
 #   machine has no npm of its own;
 #   the local WordPress multisite's packages (tools/wp/install-packages.sh: MariaDB, PHP-FPM,
 #   WordPress 6.8);
-#   Python: the standardwebhooks verifier the receivers check signatures with.
+#   Python: the standardwebhooks verifier the receivers check signatures with;
+#   the Rust toolchain's rustfmt and clippy (make lint).
 #
 #   tools/deps.sh
 set -euo pipefail
@@ -29,5 +30,11 @@ if [ "${#need[@]}" -gt 0 ]; then
 fi
 
 "$root/tools/wp/install-packages.sh"
+
+# make lint: rustfmt and clippy, from the toolchain the build uses.
+if command -v rustup > /dev/null && ! rustup component list --installed 2>/dev/null | grep -q '^clippy'; then
+    mwh_log "adding rustfmt and clippy to the Rust toolchain"
+    rustup component add rustfmt clippy > /dev/null
+fi
 
 mwh_python_package standardwebhooks standardwebhooks

@@ -1,6 +1,6 @@
 //! Test fixtures: a real HTTP/1.1 server on 127.0.0.1:0 with scriptable faults, and helpers to
 //! start an engine on a fresh spool.
-#![allow(dead_code)]
+#![allow(dead_code, reason = "each test binary uses its own part of these helpers")]
 
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Read, Write};
@@ -164,9 +164,8 @@ fn serve(
                         // End when the client hung up.
                         conn.set_nonblocking(true).ok();
                         let mut b = [0u8; 1];
-                        match reader.get_mut().peek(&mut b) {
-                            Ok(0) => return,
-                            _ => {}
+                        if let Ok(0) = reader.get_mut().peek(&mut b) {
+                            return;
                         }
                         conn.set_nonblocking(false).ok();
                     }
@@ -296,6 +295,9 @@ pub struct RawServer {
     stop: Arc<AtomicBool>,
 }
 
+/// What a [`RawServer`] runs for each connection: `(connection, n, stop)`.
+type RawScript = dyn Fn(TcpStream, usize, &AtomicBool) + Send + Sync;
+
 impl RawServer {
     /// Starts a server running `script(connection, n, stop)` on a thread of its own for each
     /// connection, n counting connections from 0. `stop` turns true when the server is dropped,
@@ -305,7 +307,7 @@ impl RawServer {
         let port = listener.local_addr().unwrap().port();
         let accepted = Arc::new(Mutex::new(Vec::new()));
         let stop = Arc::new(AtomicBool::new(false));
-        let script: Arc<dyn Fn(TcpStream, usize, &AtomicBool) + Send + Sync> = Arc::new(script);
+        let script: Arc<RawScript> = Arc::new(script);
         let (acc, st) = (accepted.clone(), stop.clone());
         std::thread::spawn(move || {
             for conn in listener.incoming() {
