@@ -34,7 +34,7 @@ fi
 # make lint: rustfmt and clippy, from the toolchain the build uses.
 if command -v rustup > /dev/null && ! rustup component list --installed 2>/dev/null | grep -q '^clippy'; then
     mwh_log "adding rustfmt and clippy to the Rust toolchain"
-    rustup component add rustfmt clippy > /dev/null
+    rustup component add rustfmt clippy > /dev/null || mwh_log "could not add rustfmt and clippy: make lint will say what is missing"
 fi
 
 mwh_python_package standardwebhooks standardwebhooks
