@@ -1,6 +1,6 @@
 //! The endpoint snapshot: which webhooks exist, where they point, what they hear, how they sign.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 use serde::{Deserialize, Serialize};
 
@@ -51,14 +51,47 @@ pub struct EndpointSpec {
     /// Defaults to 0.
     #[serde(default)]
     pub revision: u64,
+    /// Headers sent with every request to this endpoint, by name (`Authorization`,
+    /// `X-API-Key`, …): credentials the receiver asks for. Their values are never recorded in
+    /// results. Names the engine sets itself ([`OWNED_HEADERS`], `webhook-*`, `proxy-*`) are
+    /// refused. Defaults to none.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub headers: BTreeMap<String, String>,
 }
+
+/// The header carrying the event slug.
+pub const EVENT_HEADER: &str = "x-webhook-event";
+/// The header carrying the attempt number.
+pub const ATTEMPT_HEADER: &str = "x-webhook-attempt";
+/// Headers the engine sets (or HTTP reserves) that an endpoint's own headers cannot replace,
+/// besides every name starting with `webhook-` or `proxy-`.
+pub const OWNED_HEADERS: [&str; 13] = [
+    "content-type",
+    "content-length",
+    "content-encoding",
+    "user-agent",
+    "host",
+    "connection",
+    "keep-alive",
+    "transfer-encoding",
+    "te",
+    "trailer",
+    "upgrade",
+    EVENT_HEADER,
+    ATTEMPT_HEADER,
+];
+/// Most headers of one endpoint.
+pub const MAX_HEADERS: usize = 20;
+/// Longest header value, in bytes.
+pub const MAX_HEADER_VALUE: usize = 4096;
 
 fn yes() -> bool {
     true
 }
 
 /// The fields an endpoint may have.
-const ENDPOINT_FIELDS: [&str; 8] = ["id", "url", "events", "secrets", "active", "format", "since_ms", "revision"];
+const ENDPOINT_FIELDS: [&str; 9] =
+    ["id", "url", "events", "secrets", "active", "format", "since_ms", "revision", "headers"];
 
 /// The document given to `hooks_configure`: only its outer shape is checked as a whole.
 #[derive(Debug, Deserialize)]
@@ -367,12 +400,51 @@ fn check_spec(spec: &EndpointSpec) -> std::result::Result<Vec<Secret>, Problem> 
                 .map_err(|err| Problem::config("bad_event", "events", format!("events[{j}]"), err.to_string()))?;
         }
     }
+    check_headers(&spec.headers)?;
     let mut secrets = Vec::with_capacity(spec.secrets.len());
     for (j, s) in spec.secrets.iter().enumerate() {
         secrets
             .push(Secret::parse(s).map_err(|m| Problem::config("bad_secret", "secrets", format!("secrets[{j}]"), m))?);
     }
     Ok(secrets)
+}
+
+/// Checks an endpoint's own headers: at most [`MAX_HEADERS`], each name an HTTP token the
+/// engine does not own, each value visible ASCII (spaces and tabs inside) of at most
+/// [`MAX_HEADER_VALUE`] bytes. Errors name the header, never its value.
+fn check_headers(headers: &BTreeMap<String, String>) -> std::result::Result<(), Problem> {
+    if headers.len() > MAX_HEADERS {
+        let detail = format!("at most {MAX_HEADERS} headers, {} given", headers.len());
+        return Err(Problem::config("bad_header", "headers", "headers", detail));
+    }
+    let mut seen = std::collections::HashSet::new();
+    for (name, value) in headers {
+        let at = format!("headers.{}", name.escape_default());
+        let lower = name.to_ascii_lowercase();
+        let token = |c: u8| c.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&c);
+        if name.is_empty() || name.len() > 64 || !name.bytes().all(token) {
+            let detail = "a header name is 1 to 64 letters, digits and !#$%&'*+-.^_`|~";
+            return Err(Problem::config("bad_header", "headers", at, detail));
+        }
+        if OWNED_HEADERS.contains(&lower.as_str()) || lower.starts_with("webhook-") || lower.starts_with("proxy-") {
+            let detail = "the engine sets this header itself; it cannot be replaced";
+            return Err(Problem::config("owned_header", "headers", at, detail));
+        }
+        if !seen.insert(lower) {
+            return Err(Problem::config("bad_header", "headers", at, "given twice (header names ignore case)"));
+        }
+        if value.len() > MAX_HEADER_VALUE
+            || value.starts_with([' ', '\t'])
+            || value.ends_with([' ', '\t'])
+            || !value.bytes().all(|c| c == b'\t' || (b' '..=b'~').contains(&c))
+        {
+            let detail = format!(
+                "the value must be at most {MAX_HEADER_VALUE} bytes of visible ASCII, spaces and tabs only inside"
+            );
+            return Err(Problem::config("bad_header", "headers", at, detail));
+        }
+    }
+    Ok(())
 }
 
 /// Reads field `name` of an endpoint object as a `T`, if present.
@@ -423,6 +495,8 @@ fn endpoint_of(v: &serde_json::Value) -> (Option<u64>, std::result::Result<Endpo
         let format: Option<Format> = field(obj, "format", "must be \"flat\" or \"envelope\"")?;
         let since_ms: Option<i64> = field(obj, "since_ms", "must be an integer (ms since the epoch)")?;
         let revision: Option<u64> = field(obj, "revision", "must be a non-negative integer")?;
+        let headers: Option<BTreeMap<String, String>> =
+            field(obj, "headers", "must be an object of header names and string values")?;
         let Some(url) = url else { return Err(Problem::config("bad_field", "url", "url", "missing")) };
         let spec = EndpointSpec {
             id,
@@ -433,6 +507,7 @@ fn endpoint_of(v: &serde_json::Value) -> (Option<u64>, std::result::Result<Endpo
             format: format.unwrap_or_default(),
             since_ms: since_ms.unwrap_or(0),
             revision: revision.unwrap_or(0),
+            headers: headers.unwrap_or_default(),
         };
         let secrets = check_spec(&spec)?;
         Ok(Endpoint { spec, secrets })
@@ -708,6 +783,7 @@ mod tests {
             format: Format::Flat,
             since_ms: 0,
             revision: 0,
+            headers: BTreeMap::new(),
         };
         let e = Endpoint::from_spec(spec("http://a:99999/", &["a"], &[]), "endpoint").unwrap_err();
         assert_eq!(e.kind(), "invalid_url");
@@ -722,6 +798,44 @@ mod tests {
         let e = Endpoint::from_spec(spec("http://a/", &["a"], &["nope"]), "endpoint").unwrap_err();
         assert!(e.to_string().starts_with("config: endpoint.secrets[0]: "), "{e}");
         assert!(Endpoint::from_spec(spec("http://a/", &["a"], &[SECRET]), "endpoint").is_ok());
+    }
+
+    #[test]
+    fn an_endpoints_own_headers_are_tokens_it_does_not_own_with_visible_values() {
+        let snap = |headers: serde_json::Value| {
+            let doc = serde_json::json!({"version": 1, "endpoints": [
+                {"id": 1, "url": "http://a/", "events": ["a"], "headers": headers}]});
+            Snapshot::from_json(doc.to_string().as_bytes()).unwrap()
+        };
+        let ok = snap(serde_json::json!({"Authorization": "Bearer s3cr3t", "X-API-Key": "k\tv 1"}));
+        assert!(ok.rejected.is_empty(), "{:?}", ok.rejected);
+        assert_eq!(ok.endpoints[&1].spec.headers["Authorization"], "Bearer s3cr3t");
+        for (headers, code, at) in [
+            (serde_json::json!({"Content-Type": "text/plain"}), "owned_header", "headers.Content-Type"),
+            (serde_json::json!({"webhook-signature": "v1,x"}), "owned_header", "headers.webhook-signature"),
+            (serde_json::json!({"Proxy-Authorization": "x"}), "owned_header", "headers.Proxy-Authorization"),
+            (serde_json::json!({"HOST": "evil"}), "owned_header", "headers.HOST"),
+            (serde_json::json!({"X-Webhook-Attempt": "9"}), "owned_header", "headers.X-Webhook-Attempt"),
+            (serde_json::json!({"Bad Name": "x"}), "bad_header", "headers.Bad Name"),
+            (serde_json::json!({"": "x"}), "bad_header", "headers."),
+            (serde_json::json!({"X-A": "line\r\nX-Injected: 1"}), "bad_header", "headers.X-A"),
+            (serde_json::json!({"X-A": " padded"}), "bad_header", "headers.X-A"),
+            (serde_json::json!({"X-A": "é"}), "bad_header", "headers.X-A"),
+            (serde_json::json!({"X-A": "a".repeat(MAX_HEADER_VALUE + 1)}), "bad_header", "headers.X-A"),
+            (serde_json::json!({"X-A": "1", "x-a": "2"}), "bad_header", "headers.x-a"),
+            (serde_json::json!({"X-A": 1}), "bad_field", "headers"),
+            (serde_json::json!(["X-A"]), "bad_field", "headers"),
+        ] {
+            let s = snap(headers.clone());
+            assert!(s.endpoints.is_empty(), "{headers} is refused");
+            let r = &s.rejected[0];
+            assert_eq!((r.code.as_str(), r.field.as_deref()), (code, Some("headers")), "{headers}: {r:?}");
+            assert!(r.detail.starts_with(&format!("{at}: ")), "{headers}: {}", r.detail);
+            assert!(!r.detail.contains("X-Injected") && !r.detail.contains("evil"), "the value is never echoed");
+        }
+        let many: serde_json::Map<String, serde_json::Value> =
+            (0..=MAX_HEADERS).map(|i| (format!("X-{i}"), serde_json::json!("v"))).collect();
+        assert_eq!(snap(serde_json::Value::Object(many)).rejected[0].code, "bad_header");
     }
 
     #[test]

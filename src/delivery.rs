@@ -1,5 +1,6 @@
 //! One HTTP attempt: build the signed request, send it with ureq, and record what came back.
 
+use std::collections::BTreeMap;
 use std::io::Read;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -13,16 +14,11 @@ use ureq::unversioned::transport::{DefaultConnector, NextTimeout};
 use ureq::{Agent, Timeout};
 
 use crate::clock::rfc3339;
-use crate::config::Format;
+use crate::config::{Format, ATTEMPT_HEADER, EVENT_HEADER};
 use crate::error::{Error, Result};
 use crate::settings::Settings;
 use crate::signing::{signature_header, Secret};
 use crate::ssrf::{Guard, GuardedResolver, Refused, Verdict};
-
-/// The header naming the event slug.
-pub const EVENT_HEADER: &str = "x-webhook-event";
-/// The header numbering the attempt (1 = first try).
-pub const ATTEMPT_HEADER: &str = "x-webhook-attempt";
 
 /// What to send in one attempt.
 #[derive(Debug)]
@@ -45,7 +41,12 @@ pub struct Request<'a> {
     pub attempt: u32,
     /// `webhook-timestamp` of this attempt, seconds since the epoch.
     pub now_s: i64,
+    /// The endpoint's own headers (credentials): sent, recorded as [`HIDDEN`].
+    pub headers: &'a BTreeMap<String, String>,
 }
+
+/// What the results show for the value of an endpoint's own header.
+pub const HIDDEN: &str = "(hidden)";
 
 /// What happened in one attempt.
 #[derive(Debug, Clone, Serialize, Default)]
@@ -199,6 +200,10 @@ impl Deliverer {
         let mut builder = agent.post(req.url);
         for (k, v) in &headers {
             builder = builder.header(k.as_str(), v.as_str());
+        }
+        for (k, v) in req.headers {
+            builder = builder.header(k.as_str(), v.as_str());
+            headers.push((k.to_ascii_lowercase(), HIDDEN.into()));
         }
         let mut out = Outcome { request_headers: headers, ..Outcome::default() };
         match builder.send(&body[..]) {

@@ -303,6 +303,7 @@ impl Engine {
             secrets: &endpoint.secrets,
             attempt: 1,
             now_s: now.div_euclid(1000),
+            headers: &endpoint.spec.headers,
         });
         let v = json!({
             "ok": o.delivered(), "event_id": id, "endpoint_id": endpoint.spec.id, "event": spec.event,

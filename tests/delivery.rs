@@ -545,6 +545,48 @@ fn a_refused_connection_and_a_500_have_their_error_kinds_in_results_and_test_sen
 }
 
 #[test]
+fn an_endpoints_own_headers_are_sent_on_every_attempt_and_never_recorded() {
+    let server = Server::start(|_, n| if n == 0 { status(500) } else { ok() });
+    let (engine, clock) = start_driven("headers", "");
+    let headers = serde_json::json!({"Authorization": "Bearer tok-5ecret", "X-API-Key": "key-5ecret"});
+    let snap = serde_json::json!({"version": 1, "endpoints": [
+        {"id": 1, "url": server.url("/"), "events": ["e"], "secrets": [SECRET], "headers": headers}]});
+    let answer = engine.configure(snap.to_string().as_bytes()).unwrap().to_json();
+    assert!(!answer.contains("5ecret"), "{answer}");
+    engine.emit("e", b"{}").unwrap();
+    let first = take_until(&engine, 1, T);
+    clock.advance(6_001);
+    let second = take_until(&engine, 1, T);
+    let got = server.requests();
+    assert_eq!(got.len(), 2);
+    for r in &got {
+        assert_eq!(r.header("authorization"), "Bearer tok-5ecret");
+        assert_eq!(r.header("x-api-key"), "key-5ecret");
+        assert!(r.header("webhook-signature").starts_with("v1,"), "signed as ever");
+    }
+    for r in first.iter().chain(&second) {
+        assert_eq!(r["request_headers"]["authorization"], "(hidden)", "{r}");
+        assert_eq!(r["request_headers"]["x-api-key"], "(hidden)", "{r}");
+        assert!(!r.to_string().contains("5ecret"), "no result carries a credential: {r}");
+    }
+    assert!(!engine.stats().contains("5ecret"));
+    // Send Test sends them too, and does not show them either.
+    let req = serde_json::json!({"endpoint": {"id": 1, "url": server.url("/t"), "events": ["e"], "headers": headers},
+        "event": "e", "payload": {}});
+    let out = engine.send_test(req.to_string().as_bytes()).unwrap();
+    assert_eq!(server.requests()[2].header("authorization"), "Bearer tok-5ecret");
+    assert!(!out.contains("5ecret") && out.contains("(hidden)"), "{out}");
+    // A header the engine owns is refused with the endpoint, its value never echoed.
+    let snap = serde_json::json!({"version": 2, "endpoints": [
+        {"id": 1, "url": server.url("/"), "events": ["e"], "headers": {"Webhook-Signature": "v1,forged"}}]});
+    let answer: serde_json::Value =
+        serde_json::from_str(&engine.configure(snap.to_string().as_bytes()).unwrap().to_json()).unwrap();
+    assert_eq!(answer["rejected"][0]["code"], "owned_header", "{answer}");
+    assert!(!answer.to_string().contains("forged"), "{answer}");
+    engine.shutdown(Duration::ZERO).unwrap();
+}
+
+#[test]
 fn one_bad_endpoint_is_left_out_and_reported_while_the_good_ones_deliver() {
     let good = Server::start(|_, _| ok());
     let other = Server::start(|_, _| ok());

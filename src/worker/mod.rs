@@ -825,6 +825,7 @@ fn deliver_loop(worker: usize, rx: Receiver<Work>, done: Sender<Msg>, deliverer:
             secrets: &endpoint.secrets,
             attempt: job.attempts as u32 + 1,
             now_s: started_at.div_euclid(1000),
+            headers: &endpoint.spec.headers,
         });
         let url = endpoint.spec.url;
         if done.send(Msg::Done(Box::new(Done { worker, job, record, url, started_at, outcome }))).is_err() {
