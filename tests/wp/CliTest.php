@@ -54,6 +54,20 @@ final class CliTest extends WpTestCase
         return $r;
     }
 
+    public function testEveryIdLookUpGoesThroughOneFetcherWithOneMessage(): void
+    {
+        $commands = [['webhook get', []], ['webhook update', ['active' => '0']], ['webhook delete', ['yes' => true]], ['webhook rotate-secret', []],
+            ['webhook test', []], ['webhook delivery get', []], ['webhook delivery retry', []]];
+        foreach ($commands as [$command, $assoc]) {
+            [$kind, $list] = str_starts_with($command, 'webhook delivery') ? ['delivery', 'wp webhook delivery list'] : ['webhook', 'wp webhook list'];
+            foreach (['abc', '0', '-3', '99999999'] as $id) {
+                $r = $this->assertCliError(sprintf('Could not find the %s with ID %s. See `%s` for the ids.', $kind, $id, $list), $command, [$id], $assoc);
+                $this->assertSame(1, substr_count($r['err'], 'Error: '), "`wp $command $id` says it once");
+            }
+        }
+        $this->assertCliError('Could not find the webhook with ID x1, nor any delivery logged for one.', 'webhook delivery list', [], ['webhook' => 'x1']);
+    }
+
     /** Creates a webhook with `create --porcelain --show-secret`; the receiver learns its secret. */
     private function createViaCli(string $name, string $path, string $events): int
     {
@@ -300,7 +314,7 @@ final class CliTest extends WpTestCase
         $this->assertSame('1', trim(self::ok('webhook delivery list', [], ['webhook' => (string) $ping, 'format' => 'count'])));
         self::ok('webhook delete', [$ping], ['yes' => true]);
         $this->assertSame('1', trim(self::ok('webhook delivery list', [], ['webhook' => (string) $ping, 'format' => 'count'])));
-        $this->assertCliError('There is no webhook "999999", and no delivery logged for one', 'webhook delivery list', [], ['webhook' => '999999']);
+        $this->assertCliError('Could not find the webhook with ID 999999, nor any delivery logged for one. See `wp webhook list` for the ids.', 'webhook delivery list', [], ['webhook' => '999999']);
     }
 
     public function testCreatePrintsTheSecretOnceAndListAndGetNeverDo(): void
@@ -335,12 +349,12 @@ final class CliTest extends WpTestCase
         $this->assertSame(['id' => $id, 'webhook_url' => $this->receiver->url('/crm'), 'payload_format' => 'envelope', 'integration' => 'zapier', 'active' => 1], $got);
         $this->assertCliError('Unknown field "secrets"', 'webhook get', [$id], ['fields' => 'secrets']);
         $this->assertCliError("Parameter errors:\n Invalid value specified for 'format' (Output format.)", 'webhook list', [], ['format' => 'xml']);
-        $this->assertCliError('There is no webhook "999999"', 'webhook get', [999999]);
+        $this->assertCliError('Could not find the webhook with ID 999999. See `wp webhook list` for the ids.', 'webhook get', [999999]);
 
         // rotate-secret prints a new secret once; the engine signs with it.
         $rotated = trim(self::ok('webhook rotate-secret', [$second], ['porcelain' => true]));
         $this->assertMatchesRegularExpression('/^whsec_[A-Za-z0-9+\/=]{44}$/', $rotated);
-        $this->assertCliError('There is no webhook "999999"', 'webhook rotate-secret', [999999]);
+        $this->assertCliError('Could not find the webhook with ID 999999. See `wp webhook list` for the ids.', 'webhook rotate-secret', [999999]);
         $receiver = new \MultisiteWebhooks\Tests\Support\Receiver([$rotated]);
         try {
             self::ok('webhook update', [$second], ['webhook_url' => $receiver->url('/rotated')]);
@@ -369,9 +383,9 @@ final class CliTest extends WpTestCase
         $this->assertCliError('must start with http', 'webhook update', [$id], ['webhook_url' => 'not-a-url']);
         $this->assertCliError('There is no event called "nope"', 'webhook update', [$id], ['events' => 'nope']);
         $this->assertCliError('Nothing to update', 'webhook update', [$id]);
-        $this->assertCliError('There is no webhook "999999"', 'webhook update', [999999], ['active' => '0']);
+        $this->assertCliError('Could not find the webhook with ID 999999. See `wp webhook list` for the ids.', 'webhook update', [999999], ['active' => '0']);
         $this->assertSame($before, self::jsonOut('webhook get', [$id]), 'failed updates changed nothing');
-        $this->assertCliError('There is no webhook "999999"', 'webhook delete', [$id, 999999], ['yes' => true]);
+        $this->assertCliError('Could not find the webhook with ID 999999. See `wp webhook list` for the ids.', 'webhook delete', [$id, 999999], ['yes' => true]);
         $this->assertSame('2', trim(self::ok('webhook list', [], ['format' => 'count'])), 'nothing deleted when one id is unknown');
 
         $this->assertStringContainsString("Success: Updated webhook $id.", self::ok('webhook update', [$id], ['active' => '0', 'name' => 'Kept', 'events' => 'site_created,test_ping']));
@@ -401,7 +415,7 @@ final class CliTest extends WpTestCase
         $this->assertMatchesRegularExpression('/^Body: status 500$/m', $r['out']);
         $this->assertCount(1, $this->waitForPosts('/status/500', 1));
         $this->assertCliError('There is no event called "nope"', 'webhook test', [$ok], ['event' => 'nope']);
-        $this->assertCliError('There is no webhook "999999"', 'webhook test', [999999]);
+        $this->assertCliError('Could not find the webhook with ID 999999. See `wp webhook list` for the ids.', 'webhook test', [999999]);
         $this->assertCount(1, $this->posts('/status/200'), 'refused tests sent nothing');
     }
 
@@ -521,13 +535,13 @@ final class CliTest extends WpTestCase
         $this->assertSame([$hook, 'test_ping', 500, 'status 500'], [$one['webhook_id'], $one['event'], $one['status_code'], $one['response_excerpt']]);
         $this->assertSame(['n' => 3], json_decode($one['payload'], true), 'get shows the payload');
         $this->assertNotEmpty($one['request_headers']['webhook-signature']);
-        $this->assertCliError('There is no delivery "99999999"', 'webhook delivery get', [99999999]);
+        $this->assertCliError('Could not find the delivery with ID 99999999. See `wp webhook delivery list` for the ids.', 'webhook delivery get', [99999999]);
         $this->assertCliError('Unknown status "broken"', 'webhook delivery list', [], ['status' => 'broken']);
         $this->assertCliError('Cannot read the date "not a date"', 'webhook delivery list', [], ['since' => 'not a date']);
-        $this->assertCliError('There is no webhook "999999"', 'webhook delivery list', [], ['webhook' => '999999']);
+        $this->assertCliError('Could not find the webhook with ID 999999, nor any delivery logged for one. See `wp webhook list` for the ids.', 'webhook delivery list', [], ['webhook' => '999999']);
 
         // Bad retries queue nothing.
-        $this->assertCliError('There is no delivery "99999999"', 'webhook delivery retry', [$failed[0]['id'], 99999999]);
+        $this->assertCliError('Could not find the delivery with ID 99999999. See `wp webhook delivery list` for the ids.', 'webhook delivery retry', [$failed[0]['id'], 99999999]);
         $this->assertCliError('Give delivery ids or --all-failed', 'webhook delivery retry');
         $this->assertCliError('Cannot read the date', 'webhook delivery retry', [], ['all-failed' => true, 'since' => 'whenever']);
         usleep(500_000);

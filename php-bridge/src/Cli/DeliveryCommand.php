@@ -227,10 +227,7 @@ final class DeliveryCommand
             $count = $r['total'] - $r['skipped'];
             $queuedIds = $r['queued_ids'];
         } else {
-            $targets = [];
-            foreach ($args as $a) {
-                $targets[] = $this->delivery($a);
-            }
+            $targets = (new Fetcher($this->plugin))->all('delivery', $args);
             $progress = count($targets) > 1 ? \WP_CLI\Utils\make_progress_bar(sprintf('Queueing %d deliveries', count($targets)), count($targets)) : null;
             $queued = 0;
             $problems = [];
@@ -298,12 +295,8 @@ final class DeliveryCommand
     {
         $f = [];
         if (isset($assoc['webhook'])) {
-            $id = (string) $assoc['webhook'];
             // A deleted webhook's history stays in the log until it ages out.
-            if (!ctype_digit($id) || ($this->plugin->webhooks()->get((int) $id) === null && $this->plugin->deliveries()->count(['webhook_id' => (int) $id]) === 0)) {
-                \WP_CLI::error(sprintf('There is no webhook "%s", and no delivery logged for one. See `wp webhook list` for the ids.', $id));
-            }
-            $f['webhook_id'] = (int) $id;
+            $f['webhook_id'] = (new Fetcher($this->plugin))->loggedWebhookId($assoc['webhook']);
         }
         if (isset($assoc['event']) && $assoc['event'] !== true) {
             $f['event'] = (string) $assoc['event'];
@@ -322,18 +315,13 @@ final class DeliveryCommand
     }
 
     /**
-     * The attempt with this id, or a WP-CLI error.
+     * The attempt with this id, or a WP-CLI error (Fetcher).
      *
      * @param mixed $id
      * @return array<string, mixed>
      */
     private function delivery($id): array
     {
-        $id = (string) $id;
-        $d = ctype_digit($id) ? $this->plugin->deliveries()->get((int) $id) : null;
-        if ($d === null) {
-            \WP_CLI::error(sprintf('There is no delivery "%s". See `wp webhook delivery list` for the ids.', $id));
-        }
-        return $d;
+        return (new Fetcher($this->plugin))->delivery($id);
     }
 }

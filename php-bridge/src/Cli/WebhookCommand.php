@@ -328,11 +328,7 @@ final class WebhookCommand
         if ($args === []) {
             \WP_CLI::error('Give the id of the webhook to delete (see `wp webhook list`).');
         }
-        $ids = [];
-        foreach ($args as $a) {
-            $ids[] = $this->hook($a)['id'];
-        }
-        $ids = array_values(array_unique($ids));
+        $ids = array_values(array_unique(array_column((new Fetcher($this->plugin))->all('webhook', $args), 'id')));
         \WP_CLI::confirm(sprintf(count($ids) === 1 ? 'Delete webhook %s? Its deliveries waiting for a retry are cancelled.'
             : 'Delete webhooks %s? Their deliveries waiting for a retry are cancelled.', implode(', ', $ids)), $assoc);
         foreach ($ids as $id) {
@@ -723,19 +719,14 @@ final class WebhookCommand
     }
 
     /**
-     * The webhook with this id, or a WP-CLI error.
+     * The webhook with this id, or a WP-CLI error (Fetcher).
      *
      * @param mixed $id
      * @return array<string, mixed>
      */
     private function hook($id): array
     {
-        $id = (string) $id;
-        $hook = ctype_digit($id) ? $this->plugin->webhooks()->get((int) $id) : null;
-        if ($hook === null) {
-            \WP_CLI::error(sprintf('There is no webhook "%s". See `wp webhook list` for the ids.', $id));
-        }
-        return $hook;
+        return (new Fetcher($this->plugin))->webhook($id);
     }
 
     /**
