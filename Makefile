@@ -14,7 +14,7 @@ CARGO ?= cargo
 LIB   := target/release/libmultisite_webhooks.so
 HDR   := include/multisite_webhooks.h
 
-.PHONY: all build header plugin deps lint lint-rust test test-rust test-php test-wp test-browser test-crash test-reliability fuzz wp-up demo demo-stop bench clean
+.PHONY: all build header plugin deps lint lint-php lint-rust test test-rust test-php test-wp test-browser test-crash test-reliability fuzz wp-up demo demo-stop bench clean
 
 all: build
 
@@ -40,6 +40,11 @@ deps:
 test: deps lint test-rust test-php test-wp test-browser test-crash
 
 lint: lint-rust
+
+# PHP: every file parses (php -l), and phpcs with the repository's phpcs.xml.dist.
+lint-php:
+	@find php-bridge tests -name '*.php' -not -path '*/node_modules/*' -print0 | xargs -0 -n 1 -P 4 php -l > /dev/null
+	phpcs -q
 
 lint-rust:
 	$(CARGO) fmt --check

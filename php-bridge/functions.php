@@ -21,7 +21,8 @@ if ( ! function_exists( 'hooks_register_event' ) ) {
 	 * }
 	 * @return true|WP_Error
 	 */
-	function hooks_register_event( string $slug, array $args = array() ) {
+	function hooks_register_event(string $slug, array $args = array())
+    {
 		return \MultisiteWebhooks\Plugin::instance()->catalog()->register( $slug, $args, 'custom' );
 	}
 }
@@ -37,7 +38,8 @@ if ( ! function_exists( 'hooks_emit' ) ) {
 	 * @param array|string $payload Flat payload (array, or the JSON text of an object).
 	 * @return string|WP_Error The event id (`msg_…`, the `webhook-id` receivers see), or why it was refused.
 	 */
-	function hooks_emit( string $slug, $payload = array() ) {
+	function hooks_emit(string $slug, $payload = array())
+    {
 		return \MultisiteWebhooks\Plugin::instance()->emitter()->emit( $slug, $payload );
 	}
 }

@@ -14,10 +14,10 @@
  * @package MultisiteWebhooks
  */
 
-defined( 'ABSPATH' ) || exit;
+defined('ABSPATH') || exit;
 
 require_once __DIR__ . '/src/Autoloader.php';
-\MultisiteWebhooks\Autoloader::register( __DIR__ . '/src' );
+\MultisiteWebhooks\Autoloader::register(__DIR__ . '/src');
 require_once __DIR__ . '/functions.php';
 
-\MultisiteWebhooks\Plugin::boot( __FILE__ );
+\MultisiteWebhooks\Plugin::boot(__FILE__);

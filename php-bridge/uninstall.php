@@ -18,12 +18,12 @@ $multisite_webhooks_spool = \MultisiteWebhooks\Settings::spoolDir();
 if ( is_dir( $multisite_webhooks_spool . '/queue' ) ) {
 	foreach ( array( 'queue', 'results' ) as $multisite_webhooks_sub ) {
 		foreach ( (array) glob( $multisite_webhooks_spool . '/' . $multisite_webhooks_sub . '/*' ) as $multisite_webhooks_file ) {
-			@unlink( $multisite_webhooks_file ); // phpcs:ignore WordPress.PHP.NoSilencedErrors -- best effort.
+			@unlink( $multisite_webhooks_file ); // Silenced: best effort.
 		}
-		@rmdir( $multisite_webhooks_spool . '/' . $multisite_webhooks_sub ); // phpcs:ignore WordPress.PHP.NoSilencedErrors
+		@rmdir( $multisite_webhooks_spool . '/' . $multisite_webhooks_sub );
 	}
 	foreach ( array( 'leader.lock', 'endpoints.json', 'endpoints.lock', 'stats.json', 'health.json' ) as $multisite_webhooks_file ) {
-		@unlink( $multisite_webhooks_spool . '/' . $multisite_webhooks_file ); // phpcs:ignore WordPress.PHP.NoSilencedErrors
+		@unlink( $multisite_webhooks_spool . '/' . $multisite_webhooks_file );
 	}
-	@rmdir( $multisite_webhooks_spool ); // phpcs:ignore WordPress.PHP.NoSilencedErrors
+	@rmdir( $multisite_webhooks_spool );
 }

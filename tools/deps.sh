@@ -2,8 +2,8 @@
 # Installs what `make test` needs, idempotently (run as root on Debian 12; a machine that has
 # everything already spends about a second here):
 #   Debian packages: PHP 8.2 CLI with FFI and the extensions the tests load, phpunit, nginx,
-#   wrk, libfcgi-bin, Chromium and ChromeDriver (the browser tests), Node.js and npm when the
-#   machine has no npm of its own;
+#   wrk, libfcgi-bin, Chromium and ChromeDriver (the browser tests), php-codesniffer (make
+#   lint-php), Node.js and npm when the machine has no npm of its own;
 #   the local WordPress multisite's packages (tools/wp/install-packages.sh: MariaDB, PHP-FPM,
 #   WordPress 6.8);
 #   Python: the standardwebhooks verifier the receivers check signatures with;
@@ -18,7 +18,7 @@ export DEBIAN_FRONTEND=noninteractive
 
 need=()
 for p in php8.2-cli php8.2-fpm php8.2-mysql php8.2-curl php8.2-mbstring php8.2-xml php8.2-bcmath php8.2-intl phpunit \
-         nginx wrk libfcgi-bin chromium chromium-driver; do
+         php-codesniffer nginx wrk libfcgi-bin chromium chromium-driver; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep 'install ok installed' > /dev/null || need+=("$p")
 done
 # Node.js (for playwright-core): the machine's own when it has one, Debian's otherwise.

@@ -20,8 +20,6 @@ use MultisiteWebhooks\Store\Outbox;
  */
 final class Emitter
 {
-
-
     /** Filter: whether one webhook gets an event (a veto). */
     public const SHOULD_DELIVER = 'multisite_webhooks_should_deliver';
 
@@ -60,13 +58,17 @@ final class Emitter
             $this->refuseEvent($slug, 'invalid_event', 'the event slug is not valid');
             return new \WP_Error('multisite_webhooks_invalid_event', sprintf(
                 /* translators: %s: event slug */
-                __('"%s" is not a valid event slug: use 1 to 191 letters, digits, "_", "-", "." or ":".', 'multisite-webhooks'), $slug));
+                __('"%s" is not a valid event slug: use 1 to 191 letters, digits, "_", "-", "." or ":".', 'multisite-webhooks'),
+                $slug
+            ));
         }
         if (!$this->plugin->catalog()->has($slug)) {
             $this->refuseEvent($slug, 'unknown_event', 'no event of this name is registered');
             return new \WP_Error('multisite_webhooks_unknown_event', sprintf(
                 /* translators: %s: event slug */
-                __('There is no event called "%s": register it first with hooks_register_event().', 'multisite-webhooks'), $slug));
+                __('There is no event called "%s": register it first with hooks_register_event().', 'multisite-webhooks'),
+                $slug
+            ));
         }
         return $this->emitTrusted($slug, $payload);
     }
@@ -87,8 +89,12 @@ final class Emitter
     {
         $json = is_string($payload) ? $payload : (is_array($payload) ? Payload::fromValue($payload) : null);
         if ($json === null) {
-            return $this->refuse($slug, '', new EngineException(EngineException::INVALID_JSON,
-                'json: the payload must be an array or the JSON text of an object, and encodable as JSON', null, is_array($payload) ? 'invalid_utf8' : 'not_object'));
+            return $this->refuse($slug, '', new EngineException(
+                EngineException::INVALID_JSON,
+                'json: the payload must be an array or the JSON text of an object, and encodable as JSON',
+                null,
+                is_array($payload) ? 'invalid_utf8' : 'not_object'
+            ));
         }
         // The default path pays nothing for the extension points: one record for every listener.
         $plan = has_filter(self::SHOULD_DELIVER) || has_filter(self::WEBHOOK_PAYLOAD) ? $this->plan($slug, $json) : null;
@@ -207,8 +213,13 @@ final class Emitter
         $bytes = is_array($filtered) ? Payload::fromValue($filtered) : null;
         if ($bytes === null) {
             // Nothing is lost over a filter's mistake: the payload goes as raised, and the notice says why.
-            $this->noteError(sprintf('%s: the %s filter returned %s, not an array that encodes as JSON; webhook %d gets the payload as raised.',
-                $slug, self::WEBHOOK_PAYLOAD, gettype($filtered), (int) $webhook['id']), 'invalid_json');
+            $this->noteError(sprintf(
+                '%s: the %s filter returned %s, not an array that encodes as JSON; webhook %d gets the payload as raised.',
+                $slug,
+                self::WEBHOOK_PAYLOAD,
+                gettype($filtered),
+                (int) $webhook['id']
+            ), 'invalid_json');
             return $json;
         }
         return $bytes;
@@ -366,7 +377,7 @@ final class Emitter
             if ($this->syncedVersion !== null) {
                 return; // Once per request: an edit made in this request is pushed by its own sync.
             }
-            $checked = @filemtime($stamp); // phpcs:ignore WordPress.PHP.NoSilencedErrors -- absent until the first check.
+            $checked = @filemtime($stamp); // Silenced: absent until the first check.
             if ($checked !== false && time() - $checked < self::CHECK_INTERVAL && $engine->configuredVersion() > 0) {
                 $this->syncedVersion = $engine->configuredVersion();
                 return;
@@ -379,11 +390,11 @@ final class Emitter
             $this->recordRejected($report['rejected']);
         }
         $this->syncedVersion = $version;
-        if (!@touch($stamp)) { // phpcs:ignore WordPress.PHP.NoSilencedErrors -- another user's stamp: replace it.
-            @unlink($stamp); // phpcs:ignore WordPress.PHP.NoSilencedErrors
-            @touch($stamp); // phpcs:ignore WordPress.PHP.NoSilencedErrors
+        if (!@touch($stamp)) { // Silenced: another user's stamp: replace it.
+            @unlink($stamp);
+            @touch($stamp);
         }
-        @chmod($stamp, 0600); // phpcs:ignore WordPress.PHP.NoSilencedErrors -- like every file of the spool.
+        @chmod($stamp, 0600); // Silenced: like every file of the spool.
     }
 
     /**
@@ -393,7 +404,7 @@ final class Emitter
     public function configChanged(): void
     {
         $this->syncedVersion = null;
-        @unlink(Settings::spoolDir() . '/' . self::CHECKED_STAMP); // phpcs:ignore WordPress.PHP.NoSilencedErrors -- absent is fine.
+        @unlink(Settings::spoolDir() . '/' . self::CHECKED_STAMP); // Silenced: absent is fine.
         // The delivering process must stop using a deleted or turned-off webhook (or an old
         // URL or secret) even if no event follows: hand it the new snapshot when this request
         // ends (once, however many webhooks it changed).

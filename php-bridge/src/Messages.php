@@ -74,7 +74,8 @@ final class Messages
             return sprintf(
                 /* translators: %s: the refused address and its kind, e.g. "169.254.169.254 (link-local)" */
                 __('Requests to this address are refused because it is not on the public internet: %s. If the receiver really runs inside your network, add its address to the MULTISITE_WEBHOOKS_SSRF_ALLOW constant in wp-config.php.', 'multisite-webhooks'),
-                $where !== '' ? $where : $detail);
+                $where !== '' ? $where : $detail
+            );
         }
         $sentences = [
             'too_large' => __('The payload is larger than the engine accepts.', 'multisite-webhooks'),
@@ -119,8 +120,12 @@ final class Messages
         }
         return sprintf(
             /* translators: 1: number of retries, 2: how long they take, e.g. "about 27 hours" */
-            _n('Any response from 200 to 299 counts as delivered; anything else is retried %1$d more time over %2$s.',
-                'Any response from 200 to 299 counts as delivered; anything else is retried %1$d more times over %2$s.', $count, 'multisite-webhooks'),
+            _n(
+                'Any response from 200 to 299 counts as delivered; anything else is retried %1$d more time over %2$s.',
+                'Any response from 200 to 299 counts as delivered; anything else is retried %1$d more times over %2$s.',
+                $count,
+                'multisite-webhooks'
+            ),
             $count,
             self::duration((int) array_sum($schedule))
         );

@@ -103,7 +103,7 @@ final class Operations
     private function deliveryIdOf(string $attemptId): int
     {
         global $wpdb;
-        return (int) $wpdb->get_var($wpdb->prepare('SELECT id FROM ' . Store\Schema::table('deliveries') . ' WHERE attempt_id = %s', $attemptId)); // phpcs:ignore WordPress.DB.PreparedSQL -- table name only.
+        return (int) $wpdb->get_var($wpdb->prepare('SELECT id FROM ' . Store\Schema::table('deliveries') . ' WHERE attempt_id = %s', $attemptId)); // SQL safe: table name only.
     }
 
     /**
@@ -150,8 +150,10 @@ final class Operations
         }
         // Turning on a webhook whose address was refused, or never judged, asks again.
         $turnsOn = array_key_exists('active', $data) && filter_var($data['active'], FILTER_VALIDATE_BOOLEAN);
-        if ($existing !== null && $turnsOn && !array_key_exists('webhook_url', $data)
-            && (!$existing['url_checked'] || in_array($existing['disabled_kind'], ['ssrf_refused', 'invalid_url'], true))) {
+        if (
+            $existing !== null && $turnsOn && !array_key_exists('webhook_url', $data)
+            && (!$existing['url_checked'] || in_array($existing['disabled_kind'], ['ssrf_refused', 'invalid_url'], true))
+        ) {
             $data['webhook_url'] = $existing['webhook_url'];
         }
         $fields = $this->validateWebhook($data, $id !== null, $existing);
@@ -471,12 +473,16 @@ final class Operations
             return new \WP_Error('multisite_webhooks_worker_silent', sprintf(
                 /* translators: 1: process id@host, 2: seconds */
                 __('The delivery worker (%1$s) did not take the job within %2$d seconds; nothing was done. Check it with `wp webhook worker --verbose` or its service log.', 'multisite-webhooks'),
-                $where, (int) round($seconds)), ['status' => 504, 'kind' => 'worker_silent']);
+                $where,
+                (int) round($seconds)
+            ), ['status' => 504, 'kind' => 'worker_silent']);
         }
         return new \WP_Error('multisite_webhooks_worker_slow', sprintf(
             /* translators: 1: process id@host, 2: seconds */
             __('The delivery worker (%1$s) took the job but did not finish within %2$d seconds; its result will be in the delivery log.', 'multisite-webhooks'),
-            $where, (int) round($seconds)), ['status' => 504, 'kind' => 'worker_slow']);
+            $where,
+            (int) round($seconds)
+        ), ['status' => 504, 'kind' => 'worker_slow']);
     }
 
     /**
@@ -485,11 +491,18 @@ final class Operations
     private function noWorker(): \WP_Error
     {
         $loader = $this->plugin->loader();
-        return new \WP_Error('multisite_webhooks_degraded', sprintf(
+        return new \WP_Error(
+            'multisite_webhooks_degraded',
+            sprintf(
             /* translators: 1: why this PHP has no engine, 2: command that starts the worker, 3: systemd unit file, 4: the pool fix */
-            __('This page was served by a PHP that cannot load the delivery engine (%1$s), and no delivery worker is running to do it instead. Start one: %2$s (or install %3$s), or let this PHP load the engine: %4$s', 'multisite-webhooks'),
-            rtrim($loader->reason(), '.'), self::workerCommand(), $this->plugin->dir() . '/contrib/multisite-webhooks-worker.service', $loader->fix()),
-            ['status' => 503, 'kind' => 'engine_unavailable']);
+                __('This page was served by a PHP that cannot load the delivery engine (%1$s), and no delivery worker is running to do it instead. Start one: %2$s (or install %3$s), or let this PHP load the engine: %4$s', 'multisite-webhooks'),
+                rtrim($loader->reason(), '.'),
+                self::workerCommand(),
+                $this->plugin->dir() . '/contrib/multisite-webhooks-worker.service',
+                $loader->fix()
+            ),
+            ['status' => 503, 'kind' => 'engine_unavailable']
+        );
     }
 
     /**
@@ -515,7 +528,11 @@ final class Operations
             return ['kind' => 'worker', 'detail' => sprintf(
                 /* translators: 1: process id, 2: host, 3: user, 4: how long ago it started */
                 __('the delivery worker (process %1$d on %2$s, as %3$s, started %4$s ago); web requests only queue events and hand it test sends and redeliveries.', 'multisite-webhooks'),
-                (int) $worker['pid'], (string) $worker['host'], (string) $worker['user'], human_time_diff((int) $worker['started']))];
+                (int) $worker['pid'],
+                (string) $worker['host'],
+                (string) $worker['user'],
+                human_time_diff((int) $worker['started'])
+            )];
         }
         $mode = $this->plugin->loader()->mode();
         if ($this->plugin->engine()->delivers()) {
@@ -527,17 +544,20 @@ final class Operations
         $ago = time() - (int) ($last['time'] ?? 0);
         if ($ago <= 3 * MINUTE_IN_SECONDS) {
             $cli = ($last['sapi'] ?? '') === 'cli';
-            return ['kind' => $cli ? 'cron' : 'other', 'detail' => sprintf($cli
+            return ['kind' => $cli ? 'cron' : 'other', 'detail' => sprintf(
+                $cli
                 /* translators: %s: how long ago */
                 ? __('WP-CLI (a system cron), which last ran %s ago: this PHP cannot load the engine, so events wait up to a minute in the outbox and test sends need the delivery worker.', 'multisite-webhooks')
                 /* translators: %s: how long ago */
                 : __('another PHP with the engine (another pool or server), which last ran %s ago: this PHP cannot load the engine, so events wait in the outbox for it.', 'multisite-webhooks'),
-                human_time_diff(time() - max(1, $ago)))];
+                human_time_diff(time() - max(1, $ago))
+            )];
         }
         return ['kind' => 'nothing', 'detail' => sprintf(
             /* translators: %s: command */
             __('nothing: this PHP cannot load the engine and no process with it ran in the last 3 minutes, so events wait in the outbox. Start the delivery worker: %s', 'multisite-webhooks'),
-            self::workerCommand())];
+            self::workerCommand()
+        )];
     }
 
     private static function notFound(int $id): \WP_Error
@@ -548,8 +568,11 @@ final class Operations
 
     private static function refusal(EngineException $e, string $url = ''): \WP_Error
     {
-        return new \WP_Error('multisite_webhooks_refused', Messages::kind($e->kind(), $e->getMessage(), ['code' => UrlRule::check($url) ?? '']),
-            ['status' => $e->isTransient() ? 503 : 400, 'kind' => $e->kind()]);
+        return new \WP_Error(
+            'multisite_webhooks_refused',
+            Messages::kind($e->kind(), $e->getMessage(), ['code' => UrlRule::check($url) ?? '']),
+            ['status' => $e->isTransient() ? 503 : 400, 'kind' => $e->kind()]
+        );
     }
 
     /**

@@ -165,7 +165,7 @@ final class Plugin
         if (PHP_SAPI === 'cli' || $this->loader !== null && $this->loader->mode() === Loader::MODE_DEGRADED) {
             return;
         }
-        $pid = (int) @file_get_contents(Settings::spoolDir() . '/leader.lock'); // phpcs:ignore WordPress.PHP.NoSilencedErrors -- absent before the first leader.
+        $pid = (int) @file_get_contents(Settings::spoolDir() . '/leader.lock'); // Silenced: absent before the first leader.
         if ($pid > 0 && is_dir('/proc/' . $pid)) {
             return;
         }
@@ -217,8 +217,11 @@ final class Plugin
      */
     public function outboxEngine(): OutboxEngine
     {
-        return $this->outboxEngine ??= new OutboxEngine($this->outbox(), $this->loader()->reason() ?: __('The delivery engine could not take the event.', 'multisite-webhooks'),
-            (int) ($this->engineSettings()['max_payload_bytes'] ?? Payload::DEFAULT_MAX_BYTES));
+        return $this->outboxEngine ??= new OutboxEngine(
+            $this->outbox(),
+            $this->loader()->reason() ?: __('The delivery engine could not take the event.', 'multisite-webhooks'),
+            (int) ($this->engineSettings()['max_payload_bytes'] ?? Payload::DEFAULT_MAX_BYTES)
+        );
     }
 
     /**

@@ -143,7 +143,7 @@ final class Settings
     public static function documentRoot(string $abspath, string $siteUrl): string
     {
         $abspath = rtrim($abspath, '/');
-        $path = trim((string) parse_url($siteUrl, PHP_URL_PATH), '/'); // phpcs:ignore WordPress.WP.AlternativeFunctions -- also used before WordPress loads.
+        $path = trim((string) parse_url($siteUrl, PHP_URL_PATH), '/'); // also used before WordPress loads.
         if ($path !== '' && substr($abspath, -strlen($path) - 1) === '/' . $path) {
             return substr($abspath, 0, -strlen($path) - 1) ?: '/';
         }

@@ -105,8 +105,9 @@ final class SpoolExposure
             $verdict['detail'] = sprintf(
                 /* translators: %s: folders */
                 __('outside every folder the web server serves for this network (%s).', 'multisite-webhooks'),
-                implode(', ', array_keys(self::servedFolders())));
-        } elseif (!is_dir($dir) && !(function_exists('posix_geteuid') && posix_geteuid() === 0) && @mkdir($dir, 0700, true)) { // phpcs:ignore WordPress.PHP.NoSilencedErrors
+                implode(', ', array_keys(self::servedFolders()))
+            );
+        } elseif (!is_dir($dir) && !(function_exists('posix_geteuid') && posix_geteuid() === 0) && @mkdir($dir, 0700, true)) {
             // Created as the engine would (never by root: the web user must own it).
             self::denyApache($dir);
             $verdict = self::probe($dir, $url) + $verdict;
@@ -120,10 +121,10 @@ final class SpoolExposure
         }
         $marker = rtrim($dir, '/') . '/' . self::MARKER;
         if ($verdict['served'] === true) {
-            @file_put_contents($marker, $url); // phpcs:ignore WordPress.PHP.NoSilencedErrors,WordPress.WP.AlternativeFunctions -- best effort; the option below also says it.
-            @chmod($marker, 0600); // phpcs:ignore WordPress.PHP.NoSilencedErrors
+            @file_put_contents($marker, $url); // Silenced: best effort; the option below also says it.
+            @chmod($marker, 0600);
         } elseif (is_file($marker)) {
-            @unlink($marker); // phpcs:ignore WordPress.PHP.NoSilencedErrors
+            @unlink($marker);
         }
         update_site_option(Options::SPOOL_EXPOSURE, $verdict);
         return $verdict;
@@ -153,31 +154,38 @@ final class SpoolExposure
         $token = bin2hex(random_bytes(16));
         $name = 'probe-' . bin2hex(random_bytes(6)) . '.txt';
         $path = rtrim($dir, '/') . '/' . $name;
-        if (@file_put_contents($path, $token) === false) { // phpcs:ignore WordPress.PHP.NoSilencedErrors,WordPress.WP.AlternativeFunctions
+        if (@file_put_contents($path, $token) === false) {
             /* translators: %s: URL */
             return ['served' => null, 'status' => null, 'detail' => sprintf(__('inside a folder the web server serves (%s); no probe file could be written to check it.', 'multisite-webhooks'), $url)];
         }
-        @chmod($path, 0600); // phpcs:ignore WordPress.PHP.NoSilencedErrors -- as private as endpoints.json.
+        @chmod($path, 0600); // Silenced: as private as endpoints.json.
         try {
             $r = wp_remote_get($url . $name, ['timeout' => 5, 'redirection' => 0, 'sslverify' => false, 'reject_unsafe_urls' => false]);
         } finally {
-            @unlink($path); // phpcs:ignore WordPress.PHP.NoSilencedErrors
+            @unlink($path);
         }
         if (is_wp_error($r)) {
             return ['served' => null, 'status' => null, 'detail' => sprintf(
                 /* translators: 1: URL, 2: error */
                 __('inside a folder the web server serves (%1$s), and fetching it failed (%2$s), so it is not known whether the web server hands its files out.', 'multisite-webhooks'),
-                $url, $r->get_error_message())];
+                $url,
+                $r->get_error_message()
+            )];
         }
         $status = (int) wp_remote_retrieve_response_code($r);
         if ($status === 200 && trim((string) wp_remote_retrieve_body($r)) === $token) {
             return ['served' => true, 'status' => $status, 'detail' => sprintf(
                 /* translators: %s: URL */
-                __('served over HTTP: %s hands its files out, endpoints.json with every signing secret included.', 'multisite-webhooks'), $url)];
+                __('served over HTTP: %s hands its files out, endpoints.json with every signing secret included.', 'multisite-webhooks'),
+                $url
+            )];
         }
         return ['served' => false, 'status' => $status, 'detail' => sprintf(
             /* translators: 1: URL, 2: HTTP status */
-            __('inside a folder the web server serves, but %1$s does not hand its files out (HTTP %2$d).', 'multisite-webhooks'), $url, $status)];
+            __('inside a folder the web server serves, but %1$s does not hand its files out (HTTP %2$d).', 'multisite-webhooks'),
+            $url,
+            $status
+        )];
     }
 
     /**
@@ -187,8 +195,8 @@ final class SpoolExposure
     {
         $file = rtrim($dir, '/') . '/.htaccess';
         if (!is_file($file)) {
-            @file_put_contents($file, "# Multisite Webhooks: this folder holds signing secrets.\n<IfModule mod_authz_core.c>\n\tRequire all denied\n</IfModule>\n<IfModule !mod_authz_core.c>\n\tDeny from all\n</IfModule>\n"); // phpcs:ignore WordPress.PHP.NoSilencedErrors,WordPress.WP.AlternativeFunctions
-            @chmod($file, 0600); // phpcs:ignore WordPress.PHP.NoSilencedErrors
+            @file_put_contents($file, "# Multisite Webhooks: this folder holds signing secrets.\n<IfModule mod_authz_core.c>\n\tRequire all denied\n</IfModule>\n<IfModule !mod_authz_core.c>\n\tDeny from all\n</IfModule>\n");
+            @chmod($file, 0600);
         }
     }
 

@@ -41,11 +41,11 @@ final class UltimateMultisiteImport
     public function importOne(int $sourceId): int
     {
         global $wpdb;
-        $mine = (int) $wpdb->get_var($wpdb->prepare('SELECT id FROM ' . Schema::table('webhooks') . ' WHERE migrated_from_id = %d ORDER BY id LIMIT 1', $sourceId)); // phpcs:ignore WordPress.DB.PreparedSQL -- table name only.
+        $mine = (int) $wpdb->get_var($wpdb->prepare('SELECT id FROM ' . Schema::table('webhooks') . ' WHERE migrated_from_id = %d ORDER BY id LIMIT 1', $sourceId)); // SQL safe: table name only.
         if ($mine > 0 || $sourceId <= 0) {
             return $mine;
         }
-        $row = $wpdb->get_row($wpdb->prepare('SELECT * FROM `' . esc_sql(self::sourceTable()) . '` WHERE id = %d', $sourceId), ARRAY_A); // phpcs:ignore WordPress.DB.PreparedSQL -- table name only.
+        $row = $wpdb->get_row($wpdb->prepare('SELECT * FROM `' . esc_sql(self::sourceTable()) . '` WHERE id = %d', $sourceId), ARRAY_A); // SQL safe: table name only.
         if (!is_array($row)) {
             return 0;
         }
@@ -69,11 +69,11 @@ final class UltimateMultisiteImport
             return [];
         }
         $mine = [];
-        foreach ((array) $wpdb->get_results('SELECT id, migrated_from_id FROM ' . Schema::table('webhooks') . ' WHERE migrated_from_id > 0', ARRAY_A) as $r) { // phpcs:ignore WordPress.DB.PreparedSQL -- table name only.
+        foreach ((array) $wpdb->get_results('SELECT id, migrated_from_id FROM ' . Schema::table('webhooks') . ' WHERE migrated_from_id > 0', ARRAY_A) as $r) { // SQL safe: table name only.
             $mine[(int) $r['migrated_from_id']] = (int) $r['id'];
         }
         $out = [];
-        foreach ((array) $wpdb->get_results('SELECT * FROM `' . esc_sql($source) . '` ORDER BY id ASC', ARRAY_A) as $row) { // phpcs:ignore WordPress.DB.PreparedSQL -- table name only.
+        foreach ((array) $wpdb->get_results('SELECT * FROM `' . esc_sql($source) . '` ORDER BY id ASC', ARRAY_A) as $row) { // SQL safe: table name only.
             $sourceId = (int) ($row['id'] ?? 0);
             $item = ['source_id' => $sourceId, 'name' => (string) ($row['name'] ?? ''), 'webhook_url' => (string) ($row['webhook_url'] ?? ''),
                 'event' => (string) ($row['event'] ?? ''), 'active' => (bool) (int) ($row['active'] ?? 0), 'hidden' => (bool) (int) ($row['hidden'] ?? 0)];
@@ -98,7 +98,7 @@ final class UltimateMultisiteImport
         if ($wpdb->get_var($wpdb->prepare('SHOW TABLES LIKE %s', $wpdb->esc_like($source))) !== $source) {
             return 0;
         }
-        return (int) $wpdb->get_var('SELECT COUNT(*) FROM `' . esc_sql($source) . '` s WHERE NOT EXISTS (SELECT 1 FROM ' . Schema::table('webhooks') . ' w WHERE w.migrated_from_id = s.id)'); // phpcs:ignore WordPress.DB.PreparedSQL -- table names only.
+        return (int) $wpdb->get_var('SELECT COUNT(*) FROM `' . esc_sql($source) . '` s WHERE NOT EXISTS (SELECT 1 FROM ' . Schema::table('webhooks') . ' w WHERE w.migrated_from_id = s.id)'); // SQL safe: table names only.
     }
 
     /**
@@ -149,13 +149,15 @@ final class UltimateMultisiteImport
         $source = self::sourceTable();
         if ($wpdb->get_var($wpdb->prepare('SHOW TABLES LIKE %s', $wpdb->esc_like($source))) !== $source) {
             return new \WP_Error('multisite_webhooks_no_source', sprintf(
-                'There is no table %s: Ultimate Multisite has no webhooks on this network (nothing to import).', $source));
+                'There is no table %s: Ultimate Multisite has no webhooks on this network (nothing to import).',
+                $source
+            ));
         }
-        $rows = $wpdb->get_results('SELECT * FROM `' . esc_sql($source) . '` ORDER BY id ASC', ARRAY_A); // phpcs:ignore WordPress.DB.PreparedSQL -- table name only.
+        $rows = $wpdb->get_results('SELECT * FROM `' . esc_sql($source) . '` ORDER BY id ASC', ARRAY_A); // SQL safe: table name only.
         if (!is_array($rows)) {
             return new \WP_Error('multisite_webhooks_source_unreadable', sprintf('Could not read %s: %s', $source, $wpdb->last_error));
         }
-        $done = array_map('intval', (array) $wpdb->get_col('SELECT migrated_from_id FROM ' . Schema::table('webhooks') . ' WHERE migrated_from_id > 0')); // phpcs:ignore WordPress.DB.PreparedSQL -- table name only.
+        $done = array_map('intval', (array) $wpdb->get_col('SELECT migrated_from_id FROM ' . Schema::table('webhooks') . ' WHERE migrated_from_id > 0')); // SQL safe: table name only.
         $done = array_flip($done);
         $out = ['imported' => [], 'already' => 0, 'skipped' => [], 'disabled' => 0];
         $toDisable = [];
@@ -176,7 +178,7 @@ final class UltimateMultisiteImport
         }
         if ($disableSource) {
             foreach ($toDisable as $sourceId) {
-                $n = $wpdb->query($wpdb->prepare('UPDATE `' . esc_sql($source) . '` SET active = 0 WHERE id = %d AND active <> 0', $sourceId)); // phpcs:ignore WordPress.DB.PreparedSQL -- table name only.
+                $n = $wpdb->query($wpdb->prepare('UPDATE `' . esc_sql($source) . '` SET active = 0 WHERE id = %d AND active <> 0', $sourceId)); // SQL safe: table name only.
                 $out['disabled'] += (int) $n;
             }
         }

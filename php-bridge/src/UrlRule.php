@@ -43,9 +43,11 @@ final class UrlRule
         if (str_contains($url, '#')) {
             return 'fragment';
         }
-        if (!preg_match('~^([A-Za-z][A-Za-z0-9+.-]*):~', $url, $m)
+        if (
+            !preg_match('~^([A-Za-z][A-Za-z0-9+.-]*):~', $url, $m)
             || !in_array(strtolower($m[1]), ['http', 'https'], true)
-            || substr($url, strlen($m[1]) + 1, 2) !== '//') {
+            || substr($url, strlen($m[1]) + 1, 2) !== '//'
+        ) {
             return 'scheme';
         }
         $rest = substr($url, strlen($m[1]) + 3);

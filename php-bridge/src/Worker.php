@@ -43,7 +43,7 @@ final class Worker
     {
         // Page views come first: the engine's delivery threads, started below, inherit this.
         if ($nice > 0 && function_exists('proc_nice')) {
-            @proc_nice($nice); // phpcs:ignore WordPress.PHP.NoSilencedErrors -- a refusal only costs latency.
+            @proc_nice($nice); // Silenced: a refusal only costs latency.
         }
         $this->plugin->becomeDeliveryWorker();
         $engine = $this->plugin->engine();
@@ -126,9 +126,18 @@ final class Worker
         } catch (EngineException $e) {
             $s = [];
         }
-        return sprintf('%ds: leading=%s queue=%d delivered=%d failed=%d outbox moved=%d imported=%d jobs=%d memory=%.1f MB',
-            (int) $seconds, !empty($s['is_leader']) ? 'yes' : 'no', (int) ($s['queue_depth'] ?? 0), (int) ($s['delivered'] ?? 0),
-            (int) ($s['failed'] ?? 0), $done['moved'], $done['imported'], $done['jobs'], memory_get_usage(true) / 1048576);
+        return sprintf(
+            '%ds: leading=%s queue=%d delivered=%d failed=%d outbox moved=%d imported=%d jobs=%d memory=%.1f MB',
+            (int) $seconds,
+            !empty($s['is_leader']) ? 'yes' : 'no',
+            (int) ($s['queue_depth'] ?? 0),
+            (int) ($s['delivered'] ?? 0),
+            (int) ($s['failed'] ?? 0),
+            $done['moved'],
+            $done['imported'],
+            $done['jobs'],
+            memory_get_usage(true) / 1048576
+        );
     }
 
     private function trapSignals(): void

@@ -75,8 +75,10 @@ final class CheckUrlTest extends EngineTestCase
         $engine = $this->engine();
         $engine->init($this->settings());
         // The message names the URL rule's code (tests/fixtures/url-rule.json has them all).
-        foreach (['ftp://example.org/hook' => '/^config: url: scheme: /', 'example.org/hook' => '/^config: url: scheme: /',
-            '' => '/^config: url: empty: /', 'https://example.org/' . str_repeat('a', 2048) => '/^config: url: too_long: /'] as $url => $pattern) {
+        foreach (
+            ['ftp://example.org/hook' => '/^config: url: scheme: /', 'example.org/hook' => '/^config: url: scheme: /',
+            '' => '/^config: url: empty: /', 'https://example.org/' . str_repeat('a', 2048) => '/^config: url: too_long: /'] as $url => $pattern
+        ) {
             try {
                 $engine->checkUrl((string) $url);
                 $this->fail("expected an EngineException for $url");

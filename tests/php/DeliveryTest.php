@@ -31,8 +31,11 @@ final class DeliveryTest extends EngineTestCase
         $r = $requests[0];
         $this->assertSame('POST', $r['method']);
         $this->assertSame('/hook', $r['path']);
-        $this->assertSame('{"site_id":7,"site_url":"https:\/\/example.org\/caf\u00e9\/","site_title":"\u00dcn\u00efcode & \"quotes\" <b>"}', $r['body'],
-            'the payload bytes as the plugin\'s one encoder wrote them (as Ultimate Multisite does: wp_json_encode\'s default flags)');
+        $this->assertSame(
+            '{"site_id":7,"site_url":"https:\/\/example.org\/caf\u00e9\/","site_title":"\u00dcn\u00efcode & \"quotes\" <b>"}',
+            $r['body'],
+            'the payload bytes as the plugin\'s one encoder wrote them (as Ultimate Multisite does: wp_json_encode\'s default flags)'
+        );
         $this->assertSame($id, $r['headers']['webhook-id']);
         $this->assertTrue($r['signature_valid'], 'standardwebhooks verified the signature');
         $this->assertSame('site_created', $r['headers']['x-webhook-event']);

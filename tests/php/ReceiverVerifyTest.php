@@ -50,11 +50,16 @@ final class ReceiverVerifyTest extends EngineTestCase
             $payload = $verifier->verify($v['body'], self::headers($v, $v['signature']), $v['timestamp']);
             $this->assertSame(json_decode($v['body'], true), $payload);
             $this->assertSame($v['id'], $verifier->lastId());
-            $this->assertStringContainsString('no signature matches',
-                $this->rejected($verifier, $v['body'] . ' ', self::headers($v, $v['signature']), $v['timestamp']), 'a changed body');
-            $this->assertStringContainsString('no signature matches',
+            $this->assertStringContainsString(
+                'no signature matches',
+                $this->rejected($verifier, $v['body'] . ' ', self::headers($v, $v['signature']), $v['timestamp']),
+                'a changed body'
+            );
+            $this->assertStringContainsString(
+                'no signature matches',
                 $this->rejected(new Verifier(['whsec_' . base64_encode(random_bytes(24))]), $v['body'], self::headers($v, $v['signature']), $v['timestamp']),
-                'another secret');
+                'another secret'
+            );
         }
         $v = $vectors['valid'][0];
         $verifier = new Verifier([$v['secret']]);
@@ -129,8 +134,10 @@ final class ReceiverVerifyTest extends EngineTestCase
             $payload = $verifier->verify($r['body'], $r['headers']);
             $this->assertSame($id, $verifier->lastId());
             $this->assertSame(7, ('/envelope' === $r['path'] ? $payload['data'] : $payload)['site_id']);
-            $this->assertStringContainsString('no signature matches',
-                $this->rejected($verifier, str_replace('7', '8', $r['body']), $r['headers'], time()));
+            $this->assertStringContainsString(
+                'no signature matches',
+                $this->rejected($verifier, str_replace('7', '8', $r['body']), $r['headers'], time())
+            );
         }
         $hook = array_values(array_filter($requests, static fn (array $r): bool => '/hook' === $r['path']))[0];
         $this->assertSame(2, substr_count($hook['headers']['webhook-signature'], 'v1,'), 'signed with both secrets');

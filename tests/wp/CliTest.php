@@ -92,7 +92,10 @@ final class CliTest extends WpTestCase
             'webhook create', 'webhook delete', 'webhook delivery get', 'webhook delivery list', 'webhook delivery retry', 'webhook doctor',
             'webhook emit', 'webhook event example', 'webhook event list', 'webhook get', 'webhook import-ultimate-multisite', 'webhook list',
             'webhook queue flush', 'webhook queue status', 'webhook rotate-secret', 'webhook test', 'webhook update', 'webhook worker',
-        ], (static function (array $k): array { sort($k); return $k; })(array_keys($list)));
+        ], (static function (array $k): array {
+            sort($k);
+            return $k;
+        })(array_keys($list)));
         foreach ($list as $name => $doc) {
             $this->assertStringContainsString('## EXAMPLES', $doc['longdesc'], "$name has ## EXAMPLES");
             $this->assertStringContainsString('## OPTIONS', $doc['longdesc'], "$name has ## OPTIONS");
@@ -675,7 +678,10 @@ final class CliTest extends WpTestCase
             self::wp('global $wpdb; $wpdb->query("DROP TABLE IF EXISTS " . $wpdb->base_prefix . "wu_webhooks");
                 delete_site_option(MultisiteWebhooks\Options::UM_TAKEOVER);');
         }
-        $this->assertStringContainsString('Success: Nothing to import: There is no table wp_wu_webhooks: Ultimate Multisite has no webhooks on this network',
-            self::ok('webhook import-ultimate-multisite'), 'nothing to migrate is not a failure');
+        $this->assertStringContainsString(
+            'Success: Nothing to import: There is no table wp_wu_webhooks: Ultimate Multisite has no webhooks on this network',
+            self::ok('webhook import-ultimate-multisite'),
+            'nothing to migrate is not a failure'
+        );
     }
 }

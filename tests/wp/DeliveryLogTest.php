@@ -113,8 +113,12 @@ final class DeliveryLogTest extends WpTestCase
         $ns = array_map(static fn ($r) => json_decode($r['body'], true)['n'], $got);
         sort($ns);
         $ids = array_count_values(array_map(static fn ($r) => $r['headers']['webhook-id'], $got));
-        $this->assertSame(range(0, $n - 1), $ns, sprintf('every event delivered exactly once (%d requests, %d distinct webhook-ids, paths %s)',
-            count($got), count($ids), json_encode(array_count_values(array_column($this->receiver->requests(), 'path')))));
+        $this->assertSame(range(0, $n - 1), $ns, sprintf(
+            'every event delivered exactly once (%d requests, %d distinct webhook-ids, paths %s)',
+            count($got),
+            count($ids),
+            json_encode(array_count_values(array_column($this->receiver->requests(), 'path')))
+        ));
     }
 
     public function testAnIdleLeaderStopsRetryingAWebhookDeletedMeanwhile(): void

@@ -169,8 +169,11 @@ final class HostingTest extends WpTestCase
                 usleep(300_000);
             } while ($rows === [] && microtime(true) < $end);
             $this->assertNotEmpty($rows, "delivered after signal $signal");
-            $this->assertSame($id, $this->posts($path)[0]['headers']['webhook-id'] ?? null, sprintf('signal %d; posts: %s', $signal,
-                json_encode(array_map(static fn (array $r): array => [$r['path'], $r['headers']['webhook-id'] ?? '', $r['body']], $this->receiver->requests()))));
+            $this->assertSame($id, $this->posts($path)[0]['headers']['webhook-id'] ?? null, sprintf(
+                'signal %d; posts: %s',
+                $signal,
+                json_encode(array_map(static fn (array $r): array => [$r['path'], $r['headers']['webhook-id'] ?? '', $r['body']], $this->receiver->requests()))
+            ));
             self::wp('foreach (MultisiteWebhooks\Plugin::instance()->webhooks()->list() as $h) { MultisiteWebhooks\Plugin::instance()->webhooks()->delete($h["id"]); }');
         }
     }
@@ -257,8 +260,11 @@ final class HostingTest extends WpTestCase
             Settings::defaultSpoolDir("/var/www/html/blog/wp", "https://example.com/blog/wp"),
             Settings::defaultSpoolDir("/var/www/html/blog", "https://example.com/blog/"),
         ]);');
-        $this->assertSame(array_fill(0, 4, '/var/www/multisite-webhooks-spool'), $layouts,
-            'WordPress at the root, in its own directory, in its own directory under a path, under a path');
+        $this->assertSame(
+            array_fill(0, 4, '/var/www/multisite-webhooks-spool'),
+            $layouts,
+            'WordPress at the root, in its own directory, in its own directory under a path, under a path'
+        );
         // "WordPress in its own directory", on disk: the folder beside WordPress's (the old
         // default) is served; the new default is outside every served folder.
         $root = sys_get_temp_dir() . '/mwh-layout-' . bin2hex(random_bytes(4));

@@ -84,8 +84,10 @@ final class RestTest extends WpTestCase
         $secret = $hook['secret'];
         $this->assertMatchesRegularExpression('#^whsec_[A-Za-z0-9+/]{43}=$#', $secret);
         $this->assertSame(self::BASE . '/webhooks/' . $hook['id'], $r['headers']['location']);
-        $this->assertSame(['Round trip', $this->receiver->url('/crud'), ['test_ping', 'post_published'], 'test_ping', true, 'active', 'envelope', 'manual', false],
-            [$hook['name'], $hook['webhook_url'], $hook['events'], $hook['event'], $hook['active'], $hook['status'], $hook['payload_format'], $hook['integration'], $hook['hidden']]);
+        $this->assertSame(
+            ['Round trip', $this->receiver->url('/crud'), ['test_ping', 'post_published'], 'test_ping', true, 'active', 'envelope', 'manual', false],
+            [$hook['name'], $hook['webhook_url'], $hook['events'], $hook['event'], $hook['active'], $hook['status'], $hook['payload_format'], $hook['integration'], $hook['hidden']]
+        );
         $this->assertMatchesRegularExpression('/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/', $hook['date_created']);
         $this->assertFalse($hook['secret_rotating']);
 
@@ -119,8 +121,10 @@ final class RestTest extends WpTestCase
         // Partial updates change only what is sent.
         $p = self::api('PATCH', '/webhooks/' . $hook['id'], ['name' => 'Renamed', 'active' => false]);
         $this->assertSame(200, $p['status'], $p['raw']);
-        $this->assertSame(['Renamed', false, 'inactive', ['test_ping', 'post_published'], 'envelope'],
-            [$p['body']['name'], $p['body']['active'], $p['body']['status'], $p['body']['events'], $p['body']['payload_format']]);
+        $this->assertSame(
+            ['Renamed', false, 'inactive', ['test_ping', 'post_published'], 'envelope'],
+            [$p['body']['name'], $p['body']['active'], $p['body']['status'], $p['body']['events'], $p['body']['payload_format']]
+        );
         $u = self::api('PUT', '/webhooks/' . $hook['id'], ['event' => 'site_created', 'payload_format' => 'flat']);
         $this->assertSame(200, $u['status'], $u['raw']);
         $this->assertSame([['site_created'], 'site_created', 'flat', 'Renamed'], [$u['body']['events'], $u['body']['event'], $u['body']['payload_format'], $u['body']['name']]);
@@ -201,8 +205,10 @@ final class RestTest extends WpTestCase
 
     public function testSchemaIsServedOnOptions(): void
     {
-        foreach (['/webhooks' => 'multisite-webhook', '/webhooks/1' => 'multisite-webhook', '/events' => 'multisite-webhook-event',
-            '/deliveries' => 'multisite-webhook-delivery', '/deliveries/1' => 'multisite-webhook-delivery'] as $path => $title) {
+        foreach (
+            ['/webhooks' => 'multisite-webhook', '/webhooks/1' => 'multisite-webhook', '/events' => 'multisite-webhook-event',
+            '/deliveries' => 'multisite-webhook-delivery', '/deliveries/1' => 'multisite-webhook-delivery'] as $path => $title
+        ) {
             $r = self::api('OPTIONS', $path);
             $this->assertSame(200, $r['status'], "OPTIONS $path: " . $r['raw']);
             $schema = $r['body']['schema'];
@@ -318,8 +324,10 @@ final class RestTest extends WpTestCase
         $this->assertSame('1', $list['headers']['x-wp-total']);
         $this->assertSame('1', $list['headers']['x-wp-totalpages']);
         $row = $rows[0];
-        $this->assertSame([$hook['id'], 'test_ping', $eventId, 'delivered', 200, false, 1],
-            [$row['webhook_id'], $row['event'], $row['event_id'], $row['status'], $row['status_code'], $row['is_test'], $row['attempt']]);
+        $this->assertSame(
+            [$hook['id'], 'test_ping', $eventId, 'delivered', 200, false, 1],
+            [$row['webhook_id'], $row['event'], $row['event_id'], $row['status'], $row['status_code'], $row['is_test'], $row['attempt']]
+        );
         $this->assertArrayNotHasKey('request_headers', $row, 'the list is a summary');
         $this->assertSame([], self::api('GET', '/deliveries?webhook_id=' . $hook['id'] . '&status=failing')['body']);
         $this->assertSame([], self::api('GET', '/deliveries?webhook_id=' . $hook['id'] . '&until=2001-01-01T00:00:00Z')['body']);

@@ -114,8 +114,11 @@ final class SeamTest extends WpTestCase
         // Redeliver from the admin (the delivery's own page, its form and nonce) …
         $jar = self::login();
         [, $page] = self::http('http://localhost/wp-admin/network/admin.php?page=multisite-webhooks-log&delivery=' . $delivery, $jar);
-        [$status] = self::http('http://localhost/wp-admin/network/admin.php?page=multisite-webhooks-log', $jar,
-            ['_wpnonce' => self::hiddenInput($page, '_wpnonce'), 'action' => 'redeliver_one', 'delivery' => (string) $delivery]);
+        [$status] = self::http(
+            'http://localhost/wp-admin/network/admin.php?page=multisite-webhooks-log',
+            $jar,
+            ['_wpnonce' => self::hiddenInput($page, '_wpnonce'), 'action' => 'redeliver_one', 'delivery' => (string) $delivery]
+        );
         $this->assertSame(302, $status);
         unlink($jar);
         // … from the REST API …
@@ -140,8 +143,11 @@ final class SeamTest extends WpTestCase
         $this->assertTrue($r['ok'], json_encode($r));
         $sent = $this->waitForPosts('/tested', 1)[0]['body'];
         $this->assertSame($sent, self::wp('echo ' . self::P . '->deliveries()->payload(' . var_export($r['event_id'], true) . ');'));
-        $this->assertSame($sent, self::wp('echo MultisiteWebhooks\Payload::encode(' . self::P . '->catalog()->example("test_ping"));'),
-            'the one encoder every surface uses');
+        $this->assertSame(
+            $sent,
+            self::wp('echo MultisiteWebhooks\Payload::encode(' . self::P . '->catalog()->example("test_ping"));'),
+            'the one encoder every surface uses'
+        );
     }
 
     // ------------------------------------------------------------------ 3. bounded results
@@ -171,8 +177,11 @@ final class SeamTest extends WpTestCase
         $this->assertSame(0, $peek['payload_in_attempts'], 'attempts never carry the payload');
         $this->assertLessThan((1 << 20) + 700_000, $peek['bytes'], 'a batch stays within its byte budget (plus one entry)');
         // An import with little memory records everything: 40 payloads once each, 120 attempts.
-        $out = self::wp('$n = ' . self::P . '->importer()->run(60.0); echo json_encode(["new" => $n, "peak" => memory_get_peak_usage()]);',
-            'http://localhost/', ['memory_limit=48M']);
+        $out = self::wp(
+            '$n = ' . self::P . '->importer()->run(60.0); echo json_encode(["new" => $n, "peak" => memory_get_peak_usage()]);',
+            'http://localhost/',
+            ['memory_limit=48M']
+        );
         $done = json_decode(trim($out), true);
         $logged = (int) trim(self::wp('global $wpdb; echo (int) $wpdb->get_var("SELECT COUNT(*) FROM " . MultisiteWebhooks\Store\Schema::table("deliveries") . " WHERE webhook_id IN (' . implode(',', $ids) . ')");'));
         $this->assertSame(120, $logged, 'every attempt of these 40 events to the 3 webhooks is logged: ' . $out);
@@ -280,8 +289,11 @@ final class SeamTest extends WpTestCase
 
     public function testAWebhookSavedWithoutAnEngineIsCheckedByTheFirstProcessWithOne(): void
     {
-        $saved = self::wpJson('echo json_encode(' . self::P . '->operations()->saveWebhook(null, ["name" => "Inside", "webhook_url" => "http://10.1.2.3/hook", "events" => ["test_ping"]]));',
-            'http://localhost/', ['ffi.enable=0']);
+        $saved = self::wpJson(
+            'echo json_encode(' . self::P . '->operations()->saveWebhook(null, ["name" => "Inside", "webhook_url" => "http://10.1.2.3/hook", "events" => ["test_ping"]]));',
+            'http://localhost/',
+            ['ffi.enable=0']
+        );
         $this->assertFalse($saved['url_checked'], 'saved as unchecked where no engine could be asked');
         $hook = self::wpJson('echo json_encode(' . self::P . '->webhooks()->get(' . (int) $saved['id'] . '));');
         $this->assertSame('active', $hook['status']);

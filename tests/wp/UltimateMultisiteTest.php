@@ -93,8 +93,11 @@ final class UltimateMultisiteTest extends WpTestCase
         $jar = self::login();
         [, $page] = self::http('http://localhost/wp-admin/network/admin.php?page=multisite-webhooks-import', $jar);
         $this->assertStringContainsString('Give sending back to Ultimate Multisite', $page);
-        [$status] = self::http('http://localhost/wp-admin/network/admin.php?page=multisite-webhooks-import', $jar,
-            ['_wpnonce' => self::hiddenInput($page, '_wpnonce'), 'mwh_action' => 'release']);
+        [$status] = self::http(
+            'http://localhost/wp-admin/network/admin.php?page=multisite-webhooks-import',
+            $jar,
+            ['_wpnonce' => self::hiddenInput($page, '_wpnonce'), 'mwh_action' => 'release']
+        );
         unlink($jar);
         $this->assertSame(302, $status);
         $this->assertFalse(self::wpJson('echo json_encode(MultisiteWebhooks\Events\UltimateMultisite::tookOver());'));
@@ -109,8 +112,11 @@ final class UltimateMultisiteTest extends WpTestCase
         self::cli('webhook import-ultimate-multisite');
         $jar = self::login();
         [, $nonce] = self::http('http://localhost/?mwh_e2e_nonce=wu_webhook_send_test', $jar);
-        [$status, $body] = self::http('http://localhost/wp-admin/admin-ajax.php', $jar,
-            ['action' => 'wu_send_test_event', 'nonce' => trim($nonce), 'webhook_id' => (string) $umId, 'webhook_event' => 'payment_received']);
+        [$status, $body] = self::http(
+            'http://localhost/wp-admin/admin-ajax.php',
+            $jar,
+            ['action' => 'wu_send_test_event', 'nonce' => trim($nonce), 'webhook_id' => (string) $umId, 'webhook_event' => 'payment_received']
+        );
         unlink($jar);
         $this->assertSame(200, $status, $body);
         $answer = json_decode($body, true);
@@ -152,8 +158,11 @@ final class UltimateMultisiteTest extends WpTestCase
         $this->assertMatchesRegularExpression('/data-source-id="' . $zap . '" data-action="import"><td>Zap <span class="mwh-badge">hidden in Ultimate Multisite/', $page);
         $this->assertMatchesRegularExpression('/data-source-id="' . $gone . '" data-action="skip">.*no event &quot;some_removed_event&quot;/s', $page);
         $this->assertSame(0, (int) trim(self::wp('echo MultisiteWebhooks\Plugin::instance()->webhooks()->count();')), 'a preview saves nothing');
-        [$status] = self::http('http://localhost/wp-admin/network/admin.php?page=multisite-webhooks-import', $jar,
-            ['_wpnonce' => self::hiddenInput($page, '_wpnonce'), 'mwh_action' => 'import', 'disable_source' => '1']);
+        [$status] = self::http(
+            'http://localhost/wp-admin/network/admin.php?page=multisite-webhooks-import',
+            $jar,
+            ['_wpnonce' => self::hiddenInput($page, '_wpnonce'), 'mwh_action' => 'import', 'disable_source' => '1']
+        );
         $this->assertSame(302, $status);
         $mine = self::wpJson('echo json_encode(array_column(MultisiteWebhooks\Plugin::instance()->webhooks()->list(), "hidden", "migrated_from_id"));');
         $this->assertSame([$good => false, $zap => true], $mine, 'the private and the unknown ones are not imported; the hidden one is');
@@ -181,8 +190,10 @@ final class UltimateMultisiteTest extends WpTestCase
 
     public function testCodeThatRegistersAnEventBeforeInitDoesNotHideUltimateMultisitesEvents(): void
     {
-        file_put_contents(self::$env['WP_CONTENT_DIR'] . '/mu-plugins/mwh-e2e-early-event.php',
-            "<?php\n// Test-only: registers a custom event as a plugin file loads (before init).\nadd_action('plugins_loaded', static function () { hooks_register_event('early_bird', ['name' => 'Early', 'payload' => ['x' => 1]]); });\n");
+        file_put_contents(
+            self::$env['WP_CONTENT_DIR'] . '/mu-plugins/mwh-e2e-early-event.php',
+            "<?php\n// Test-only: registers a custom event as a plugin file loads (before init).\nadd_action('plugins_loaded', static function () { hooks_register_event('early_bird', ['name' => 'Early', 'payload' => ['x' => 1]]); });\n"
+        );
         try {
             $has = self::wpJson('$c = MultisiteWebhooks\Plugin::instance()->catalog(); echo json_encode([$c->has("early_bird"), $c->has("payment_received")]);');
             $this->assertSame([true, true], $has);

@@ -72,7 +72,7 @@ final class Admin
         if (!current_user_can(Plugin::CAPABILITY)) {
             wp_die(esc_html__('Only network administrators can manage webhooks.', 'multisite-webhooks'), esc_html__('Not allowed', 'multisite-webhooks'), ['response' => 403, 'back_link' => true]);
         }
-        $nonce = isset($_REQUEST[$field]) ? sanitize_text_field(wp_unslash((string) $_REQUEST[$field])) : ''; // phpcs:ignore WordPress.Security.NonceVerification -- verified on the next line.
+        $nonce = isset($_REQUEST[$field]) ? sanitize_text_field(wp_unslash((string) $_REQUEST[$field])) : ''; // No nonce needed: verified on the next line.
         if (!wp_verify_nonce($nonce, $nonceAction)) {
             wp_die(esc_html__('This link or form has expired or was not made for you. Go back, reload the page and try again.', 'multisite-webhooks'), esc_html__('Not allowed', 'multisite-webhooks'), ['response' => 403, 'back_link' => true]);
         }
@@ -109,7 +109,7 @@ final class Admin
         add_action('load-' . $this->screens[3], [$this->log, 'load']);
         // Editing an existing webhook belongs to "All Webhooks", not to "Add New".
         add_filter('submenu_file', static function ($file) {
-            return (($_GET['page'] ?? '') === self::PAGE_EDIT && !empty($_GET['id'])) ? self::PAGE_LIST : $file; // phpcs:ignore WordPress.Security.NonceVerification -- menu highlight only.
+            return (($_GET['page'] ?? '') === self::PAGE_EDIT && !empty($_GET['id'])) ? self::PAGE_LIST : $file; // No nonce needed: menu highlight only.
         });
     }
 
@@ -124,7 +124,7 @@ final class Admin
         }
         // Ultimate Multisite's old Webhooks page (bookmarks, its own links) leads here; the
         // menu is built before WordPress checks access to the page, so this runs first.
-        // phpcs:ignore WordPress.Security.NonceVerification -- a redirect, no action.
+        // No nonce needed: a redirect, no action.
         if (isset($_GET['page']) && $_GET['page'] === 'wp-ultimo-webhooks' && current_user_can(Plugin::CAPABILITY)) {
             wp_safe_redirect(self::url(self::PAGE_LIST));
             exit;
@@ -166,8 +166,13 @@ final class Admin
         ];
         echo '<nav class="nav-tab-wrapper mwh-tabs" aria-label="' . esc_attr__('Webhooks sections', 'multisite-webhooks') . '">';
         foreach ($tabs as $page => $label) {
-            printf('<a href="%s" class="nav-tab%s"%s>%s</a>', esc_url(self::url($page)), $page === $current ? ' nav-tab-active' : '',
-                $page === $current ? ' aria-current="page"' : '', esc_html($label));
+            printf(
+                '<a href="%s" class="nav-tab%s"%s>%s</a>',
+                esc_url(self::url($page)),
+                $page === $current ? ' nav-tab-active' : '',
+                $page === $current ? ' aria-current="page"' : '',
+                esc_html($label)
+            );
         }
         echo '</nav>';
     }
@@ -179,8 +184,8 @@ final class Admin
      */
     public static function flash(): ?array
     {
-        $key = isset($_GET['mwh_msg']) ? sanitize_key(wp_unslash((string) $_GET['mwh_msg'])) : ''; // phpcs:ignore WordPress.Security.NonceVerification -- display only.
-        $n = isset($_GET['mwh_n']) ? absint($_GET['mwh_n']) : 0; // phpcs:ignore WordPress.Security.NonceVerification -- display only.
+        $key = isset($_GET['mwh_msg']) ? sanitize_key(wp_unslash((string) $_GET['mwh_msg'])) : ''; // No nonce needed: display only.
+        $n = isset($_GET['mwh_n']) ? absint($_GET['mwh_n']) : 0; // No nonce needed: display only.
         $messages = [
             'created' => ['success', __('Webhook created.', 'multisite-webhooks')],
             'saved' => ['success', __('Webhook saved.', 'multisite-webhooks')],

@@ -59,10 +59,9 @@ final class Ajax
     public function sendTest(): void
     {
         self::guard();
-        // phpcs:disable WordPress.Security.NonceVerification -- guard() checked the nonce.
+        // No nonce needed: guard() checked the nonce.
         $id = isset($_POST['webhook_id']) ? absint($_POST['webhook_id']) : 0;
         $event = isset($_POST['event']) ? sanitize_text_field(wp_unslash((string) $_POST['event'])) : '';
-        // phpcs:enable
         $result = $this->plugin->operations()->sendTest($id, $event === '' ? null : $event);
         if (is_wp_error($result)) {
             $data = (array) $result->get_error_data();

@@ -42,7 +42,7 @@ final class DeliveriesPage
     {
         add_screen_option('per_page', ['default' => DeliveriesTable::PER_PAGE, 'option' => Options::DELIVERIES_PER_PAGE]);
         $this->table = new DeliveriesTable($this->plugin);
-        // phpcs:disable WordPress.Security.NonceVerification -- Admin::guard() verifies before anything changes.
+        // No nonce needed: Admin::guard() verifies before anything changes.
         $action = $this->table->current_action();
         if ($action === 'redeliver_one' && isset($_REQUEST['delivery'])) {
             Admin::guard(self::NONCE);
@@ -64,7 +64,6 @@ final class DeliveriesPage
             Admin::guard('bulk-deliveries');
             $this->redeliver(array_values(array_filter(array_map('absint', (array) ($_REQUEST['deliveries'] ?? [])))), $this->back());
         }
-        // phpcs:enable
     }
 
     /**
@@ -123,7 +122,7 @@ final class DeliveriesPage
             wp_die(esc_html__('Only network administrators can manage webhooks.', 'multisite-webhooks'), 403);
         }
         $more = array_map(static fn (string $e): array => ['error', $e], $this->errors);
-        $one = isset($_GET['delivery']) ? absint($_GET['delivery']) : 0; // phpcs:ignore WordPress.Security.NonceVerification -- display only.
+        $one = isset($_GET['delivery']) ? absint($_GET['delivery']) : 0; // No nonce needed: display only.
         if ($one > 0) {
             $this->renderOne($one, $more);
             return;
@@ -154,13 +153,16 @@ final class DeliveriesPage
         foreach ($f as $key => $value) {
             printf('<input type="hidden" name="%s" value="%s" />', esc_attr($key), esc_attr((string) $value));
         }
-        printf('<p><button type="submit" class="button mwh-confirm" id="mwh-redeliver-range" data-confirm="%s">%s</button> <span class="description">%s</span></p>',
+        printf(
+            '<p><button type="submit" class="button mwh-confirm" id="mwh-redeliver-range" data-confirm="%s">%s</button> <span class="description">%s</span></p>',
             esc_attr__('Send every event that failed for good and matches these filters again?', 'multisite-webhooks'),
             esc_html__('Redeliver all failed', 'multisite-webhooks'),
             esc_html(sprintf(
                 /* translators: %d: maximum number of events */
                 __('Sends again every event that failed for good (and was not delivered since) matching the filters above — the webhook, event and date range — up to %d at a time, with the same webhook-id so receivers can tell a repeat.', 'multisite-webhooks'),
-                self::RANGE_MAX)));
+                self::RANGE_MAX
+            ))
+        );
         echo '</form></div>';
     }
 
@@ -192,22 +194,27 @@ final class DeliveriesPage
             __('Status', 'multisite-webhooks') => DeliveriesTable::outcomeLabel($d),
             __('Duration', 'multisite-webhooks') => esc_html(sprintf(
                 /* translators: %s: milliseconds */
-                __('%s ms', 'multisite-webhooks'), number_format_i18n((int) $d['duration_ms']))),
+                __('%s ms', 'multisite-webhooks'),
+                number_format_i18n((int) $d['duration_ms'])
+            )),
         ];
         if ($d['outcome'] === 'retrying' && !empty($d['next_attempt_at'])) {
             $facts[__('Next retry', 'multisite-webhooks')] = WebhooksTable::when((string) $d['next_attempt_at']);
         }
         echo '<table class="widefat striped mwh-facts" id="mwh-delivery"><tbody>';
         foreach ($facts as $label => $html) {
-            printf('<tr><th scope="row">%s</th><td>%s</td></tr>', esc_html($label), $html); // phpcs:ignore WordPress.Security.EscapeOutput -- escaped above.
+            printf('<tr><th scope="row">%s</th><td>%s</td></tr>', esc_html($label), $html); // Escaped: escaped above.
         }
         echo '</tbody></table>';
         if (!$d['is_test'] && $d['outcome'] !== \MultisiteWebhooks\Store\Deliveries::REFUSED) {
             printf('<form method="post" class="mwh-redeliver-form" action="%s">', esc_url(Admin::url(Admin::PAGE_LOG)));
             wp_nonce_field(self::NONCE);
             printf('<input type="hidden" name="action" value="redeliver_one" /><input type="hidden" name="delivery" value="%d" />', $id);
-            printf('<p><button type="submit" class="button button-primary" id="mwh-redeliver">%s</button> <span class="description">%s</span></p></form>',
-                esc_html__('Redeliver', 'multisite-webhooks'), esc_html__('Sends this event to the webhook again now, with the same webhook-id.', 'multisite-webhooks'));
+            printf(
+                '<p><button type="submit" class="button button-primary" id="mwh-redeliver">%s</button> <span class="description">%s</span></p></form>',
+                esc_html__('Redeliver', 'multisite-webhooks'),
+                esc_html__('Sends this event to the webhook again now, with the same webhook-id.', 'multisite-webhooks')
+            );
         }
         $payload = $this->plugin->deliveries()->payload((string) $d['event_id']);
         $decoded = $payload === null ? null : json_decode($payload, true);

@@ -12,7 +12,6 @@ namespace MultisiteWebhooks\Admin;
 
 use MultisiteWebhooks\Options;
 use MultisiteWebhooks\Store\Deliveries;
-
 use MultisiteWebhooks\Plugin;
 
 if (!class_exists('WP_List_Table')) {
@@ -46,7 +45,7 @@ final class DeliveriesTable extends \WP_List_Table
      */
     public static function filters(): array
     {
-        // phpcs:disable WordPress.Security.NonceVerification -- read-only filters.
+        // No nonce needed: read-only filters.
         $f = [];
         if (!empty($_REQUEST['webhook_id'])) {
             $f['webhook_id'] = absint($_REQUEST['webhook_id']);
@@ -69,7 +68,6 @@ final class DeliveriesTable extends \WP_List_Table
         if (in_array($tests, ['only', 'hide'], true)) {
             $f['tests'] = $tests;
         }
-        // phpcs:enable
         return $f;
     }
 
@@ -153,8 +151,11 @@ final class DeliveriesTable extends \WP_List_Table
         }
         $f = self::filters();
         echo '<div class="alignleft actions mwh-filters">';
-        printf('<label class="screen-reader-text" for="mwh-filter-webhook">%s</label><select name="webhook_id" id="mwh-filter-webhook"><option value="">%s</option>',
-            esc_html__('Filter by webhook', 'multisite-webhooks'), esc_html__('All webhooks', 'multisite-webhooks'));
+        printf(
+            '<label class="screen-reader-text" for="mwh-filter-webhook">%s</label><select name="webhook_id" id="mwh-filter-webhook"><option value="">%s</option>',
+            esc_html__('Filter by webhook', 'multisite-webhooks'),
+            esc_html__('All webhooks', 'multisite-webhooks')
+        );
         foreach ($this->names as $id => $name) {
             printf('<option value="%d"%s>%s</option>', $id, selected((int) ($f['webhook_id'] ?? 0), $id, false), esc_html($name));
         }
@@ -166,8 +167,11 @@ final class DeliveriesTable extends \WP_List_Table
             printf('<option value="%s"%s>%s</option>', esc_attr($value), selected((string) ($f['status'] ?? ''), $value, false), esc_html($label));
         }
         echo '</select>';
-        printf('<label class="screen-reader-text" for="mwh-filter-event">%s</label><select name="event" id="mwh-filter-event"><option value="">%s</option>',
-            esc_html__('Filter by event', 'multisite-webhooks'), esc_html__('All events', 'multisite-webhooks'));
+        printf(
+            '<label class="screen-reader-text" for="mwh-filter-event">%s</label><select name="event" id="mwh-filter-event"><option value="">%s</option>',
+            esc_html__('Filter by event', 'multisite-webhooks'),
+            esc_html__('All events', 'multisite-webhooks')
+        );
         foreach ($this->plugin->catalog()->all() as $e) {
             printf('<option value="%s"%s>%s</option>', esc_attr($e['slug']), selected((string) ($f['event'] ?? ''), $e['slug'], false), esc_html($e['slug']));
         }
@@ -189,8 +193,11 @@ final class DeliveriesTable extends \WP_List_Table
      */
     protected function column_cb($item): string
     {
-        return sprintf('<label class="screen-reader-text" for="mwh-d-%1$d">%2$s</label><input type="checkbox" id="mwh-d-%1$d" name="deliveries[]" value="%1$d" />',
-            (int) $item['id'], esc_html__('Select this delivery', 'multisite-webhooks'));
+        return sprintf(
+            '<label class="screen-reader-text" for="mwh-d-%1$d">%2$s</label><input type="checkbox" id="mwh-d-%1$d" name="deliveries[]" value="%1$d" />',
+            (int) $item['id'],
+            esc_html__('Select this delivery', 'multisite-webhooks')
+        );
     }
 
     /**
@@ -315,11 +322,16 @@ final class DeliveriesTable extends \WP_List_Table
         }
         echo '</tr></thead><tbody>';
         foreach ($rows as $d) {
-            printf('<tr><td><a href="%s">%s</a></td><td><code>%s</code></td><td>%s</td><td>%s</td><td>%s</td></tr>',
-                esc_url(Admin::url(Admin::PAGE_LOG, ['delivery' => (int) $d['id']])), WebhooksTable::when((string) $d['date_created']),
-                esc_html((string) $d['event']), self::attemptLabel($d), self::outcomeLabel($d),
+            printf(
+                '<tr><td><a href="%s">%s</a></td><td><code>%s</code></td><td>%s</td><td>%s</td><td>%s</td></tr>',
+                esc_url(Admin::url(Admin::PAGE_LOG, ['delivery' => (int) $d['id']])),
+                WebhooksTable::when((string) $d['date_created']),
+                esc_html((string) $d['event']),
+                self::attemptLabel($d),
+                self::outcomeLabel($d),
                 /* translators: %s: milliseconds */
-                esc_html(sprintf(__('%s ms', 'multisite-webhooks'), number_format_i18n((int) $d['duration_ms']))));
+                esc_html(sprintf(__('%s ms', 'multisite-webhooks'), number_format_i18n((int) $d['duration_ms'])))
+            );
         }
         echo '</tbody></table>';
     }

@@ -43,7 +43,7 @@ final class EditPage
      */
     private static function id(): int
     {
-        return isset($_REQUEST['id']) ? absint($_REQUEST['id']) : 0; // phpcs:ignore WordPress.Security.NonceVerification -- an id; actions are verified.
+        return isset($_REQUEST['id']) ? absint($_REQUEST['id']) : 0; // No nonce needed: an id; actions are verified.
     }
 
     /**
@@ -56,7 +56,7 @@ final class EditPage
             return;
         }
         $id = self::id();
-        $action = isset($_POST['mwh_action']) ? sanitize_key(wp_unslash((string) $_POST['mwh_action'])) : ''; // phpcs:ignore WordPress.Security.NonceVerification -- verified per action below.
+        $action = isset($_POST['mwh_action']) ? sanitize_key(wp_unslash((string) $_POST['mwh_action'])) : ''; // No nonce needed: verified per action below.
         $nonces = ['rotate' => 'multisite_webhooks_rotate_', 'delete' => 'multisite_webhooks_delete_', 'save' => 'multisite_webhooks_save_'];
         if (!isset($nonces[$action])) {
             return;
@@ -88,7 +88,7 @@ final class EditPage
      */
     private function save(int $id): void
     {
-        // phpcs:disable WordPress.Security.NonceVerification -- Admin::guard() verified the nonce.
+        // No nonce needed: Admin::guard() verified the nonce.
         $input = [
             'name' => isset($_POST['name']) ? wp_unslash((string) $_POST['name']) : '', // Plain text; validate() cleans it, output escapes it.
             'webhook_url' => isset($_POST['webhook_url']) ? trim(wp_unslash((string) $_POST['webhook_url'])) : '',
@@ -96,7 +96,6 @@ final class EditPage
             'payload_format' => isset($_POST['payload_format']) ? sanitize_key(wp_unslash((string) $_POST['payload_format'])) : 'flat',
             'active' => !empty($_POST['active']),
         ];
-        // phpcs:enable
         if ($id !== 0) {
             $hook = $this->plugin->webhooks()->get($id);
             // A webhook the engine disabled is shown with Active unticked: ticking it is the
@@ -179,7 +178,9 @@ final class EditPage
             if ($hook['disabled_reason'] !== '') {
                 printf('<div class="notice notice-error"><p>%s</p></div>', esc_html(sprintf(
                     /* translators: %s: reason */
-                    __('This webhook was disabled: %s Tick "Active" and save to turn it on again.', 'multisite-webhooks'), \MultisiteWebhooks\Notices::disabledReason($hook))));
+                    __('This webhook was disabled: %s Tick "Active" and save to turn it on again.', 'multisite-webhooks'),
+                    \MultisiteWebhooks\Notices::disabledReason($hook)
+                )));
             }
             if (!$hook['url_checked']) {
                 printf('<div class="notice notice-warning"><p>%s</p></div>', esc_html__('This webhook\'s address was saved without the engine\'s address check (no engine in this PHP process). The first process with the engine checks it, and turns the webhook off with the reason if the address is refused.', 'multisite-webhooks'));
@@ -235,15 +236,28 @@ final class EditPage
         echo '<input type="hidden" name="mwh_action" value="save" />';
         echo '<table class="form-table" role="presentation"><tbody>';
 
-        $this->row('name', __('Name', 'multisite-webhooks'), sprintf(
-            '<input type="text" name="name" id="mwh-name" class="regular-text" maxlength="191" value="%s" placeholder="%s"%s />',
-            esc_attr((string) $values['name']), esc_attr__('E.g. Zapier: new customers', 'multisite-webhooks'), $this->invalid('name')),
-            __('A name to recognise the webhook by.', 'multisite-webhooks'));
+        $this->row(
+            'name',
+            __('Name', 'multisite-webhooks'),
+            sprintf(
+                '<input type="text" name="name" id="mwh-name" class="regular-text" maxlength="191" value="%s" placeholder="%s"%s />',
+                esc_attr((string) $values['name']),
+                esc_attr__('E.g. Zapier: new customers', 'multisite-webhooks'),
+                $this->invalid('name')
+            ),
+            __('A name to recognise the webhook by.', 'multisite-webhooks')
+        );
 
-        $this->row('webhook_url', __('URL', 'multisite-webhooks'), sprintf(
-            '<input type="url" name="webhook_url" id="mwh-webhook_url" class="large-text code" value="%s" placeholder="https://example.com/webhooks"%s />',
-            esc_attr((string) $values['webhook_url']), $this->invalid('webhook_url')),
-            __('Where each event is sent, as an HTTP POST with a JSON body.', 'multisite-webhooks') . ' ' . Messages::retries(Settings::retrySchedule($this->plugin->engineSettings())));
+        $this->row(
+            'webhook_url',
+            __('URL', 'multisite-webhooks'),
+            sprintf(
+                '<input type="url" name="webhook_url" id="mwh-webhook_url" class="large-text code" value="%s" placeholder="https://example.com/webhooks"%s />',
+                esc_attr((string) $values['webhook_url']),
+                $this->invalid('webhook_url')
+            ),
+            __('Where each event is sent, as an HTTP POST with a JSON body.', 'multisite-webhooks') . ' ' . Messages::retries(Settings::retrySchedule($this->plugin->engineSettings()))
+        );
 
         $this->row('events', __('Events', 'multisite-webhooks'), $this->eventsPicker((array) $values['events']), '', false);
 
@@ -253,15 +267,22 @@ final class EditPage
         ];
         $radios = '<fieldset><legend class="screen-reader-text">' . esc_html__('Payload format', 'multisite-webhooks') . '</legend>';
         foreach ($formats as $value => [$label, $help]) {
-            $radios .= sprintf('<label><input type="radio" name="payload_format" value="%s"%s /> %s</label><p class="description mwh-choice-help">%s</p>',
-                esc_attr($value), checked($values['payload_format'], $value, false), esc_html($label), esc_html($help));
+            $radios .= sprintf(
+                '<label><input type="radio" name="payload_format" value="%s"%s /> %s</label><p class="description mwh-choice-help">%s</p>',
+                esc_attr($value),
+                checked($values['payload_format'], $value, false),
+                esc_html($label),
+                esc_html($help)
+            );
         }
         $radios .= '</fieldset>';
         $this->row('payload_format', __('Payload format', 'multisite-webhooks'), $radios, '', false);
 
         $this->row('active', __('Active', 'multisite-webhooks'), sprintf(
             '<label><input type="checkbox" name="active" id="mwh-active" value="1"%s /> %s</label>',
-            checked(!empty($values['active']), true, false), esc_html__('Send events to this webhook', 'multisite-webhooks')), '');
+            checked(!empty($values['active']), true, false),
+            esc_html__('Send events to this webhook', 'multisite-webhooks')
+        ), '');
 
         echo '</tbody></table>';
         echo '<h2>' . esc_html__('Example payloads of the selected events', 'multisite-webhooks') . '</h2>';
@@ -276,12 +297,15 @@ final class EditPage
      */
     private function row(string $field, string $label, string $control, string $help, bool $labelled = true): void
     {
-        printf('<tr class="%s"><th scope="row">%s</th><td>', $this->errors[$field] ?? null ? 'mwh-has-error' : '',
-            $labelled ? sprintf('<label for="mwh-%s">%s</label>', esc_attr($field), esc_html($label)) : esc_html($label));
+        printf(
+            '<tr class="%s"><th scope="row">%s</th><td>',
+            $this->errors[$field] ?? null ? 'mwh-has-error' : '',
+            $labelled ? sprintf('<label for="mwh-%s">%s</label>', esc_attr($field), esc_html($label)) : esc_html($label)
+        );
         if (!empty($this->errors[$field])) {
             printf('<p class="mwh-field-error" id="mwh-error-%s" role="alert">%s</p>', esc_attr($field), esc_html(implode(' ', $this->errors[$field])));
         }
-        echo $control; // phpcs:ignore WordPress.Security.EscapeOutput -- built escaped by the caller.
+        echo $control; // Escaped: built escaped by the caller.
         if ($help !== '') {
             echo '<p class="description">' . esc_html($help) . '</p>';
         }
@@ -314,8 +338,12 @@ final class EditPage
         }
         $html = '<fieldset id="mwh-events" class="mwh-events-picker"' . $this->invalid('events') . '><legend class="screen-reader-text">' . esc_html__('Events', 'multisite-webhooks') . '</legend>';
         $html .= sprintf('<p><label class="screen-reader-text" for="mwh-events-filter">%1$s</label><input type="search" id="mwh-events-filter" class="regular-text" placeholder="%1$s" /></p>', esc_attr__('Filter events', 'multisite-webhooks'));
-        $html .= sprintf('<p class="mwh-event-all"><label><input type="checkbox" name="events[]" value="*"%s /> <strong>%s</strong></label> <span class="description">%s</span></p>',
-            checked(in_array('*', $selected, true), true, false), esc_html__('All events', 'multisite-webhooks'), esc_html__('Every event below, and events added later.', 'multisite-webhooks'));
+        $html .= sprintf(
+            '<p class="mwh-event-all"><label><input type="checkbox" name="events[]" value="*"%s /> <strong>%s</strong></label> <span class="description">%s</span></p>',
+            checked(in_array('*', $selected, true), true, false),
+            esc_html__('All events', 'multisite-webhooks'),
+            esc_html__('Every event below, and events added later.', 'multisite-webhooks')
+        );
         $html .= '<div class="mwh-events-list">';
         foreach ([Catalog::SOURCE_WORDPRESS, Catalog::SOURCE_ULTIMATE_MULTISITE, Catalog::SOURCE_CUSTOM] as $source) {
             if (empty($groups[$source])) {
@@ -323,9 +351,15 @@ final class EditPage
             }
             $html .= '<h4>' . esc_html(EventsReference::sourceLabel($source)) . '</h4>';
             foreach ($groups[$source] as $e) {
-                $html .= sprintf('<label class="mwh-event" data-search="%s"><input type="checkbox" name="events[]" value="%s"%s /> <strong>%s</strong> <code>%s</code><span class="description">%s</span></label>',
-                    esc_attr(mb_strtolower($e['slug'] . ' ' . $e['name'] . ' ' . $e['description'])), esc_attr($e['slug']),
-                    checked(in_array($e['slug'], $selected, true), true, false), esc_html($e['name']), esc_html($e['slug']), esc_html($e['description']));
+                $html .= sprintf(
+                    '<label class="mwh-event" data-search="%s"><input type="checkbox" name="events[]" value="%s"%s /> <strong>%s</strong> <code>%s</code><span class="description">%s</span></label>',
+                    esc_attr(mb_strtolower($e['slug'] . ' ' . $e['name'] . ' ' . $e['description'])),
+                    esc_attr($e['slug']),
+                    checked(in_array($e['slug'], $selected, true), true, false),
+                    esc_html($e['name']),
+                    esc_html($e['slug']),
+                    esc_html($e['description'])
+                );
             }
         }
         // Events this webhook hears whose source is not loaded now: kept, shown as such.
@@ -333,10 +367,17 @@ final class EditPage
         if ($missing !== []) {
             $html .= '<h4>' . esc_html__('Not raised right now', 'multisite-webhooks') . '</h4>';
             foreach ($missing as $slug) {
-                $html .= sprintf('<label class="mwh-event mwh-event-missing" data-search="%s"><input type="checkbox" name="events[]" value="%s" checked="checked" /> <code>%s</code><span class="description">%s</span></label>',
-                    esc_attr(mb_strtolower($slug)), esc_attr($slug), esc_html($slug), esc_html(sprintf(
+                $html .= sprintf(
+                    '<label class="mwh-event mwh-event-missing" data-search="%s"><input type="checkbox" name="events[]" value="%s" checked="checked" /> <code>%s</code><span class="description">%s</span></label>',
+                    esc_attr(mb_strtolower($slug)),
+                    esc_attr($slug),
+                    esc_html($slug),
+                    esc_html(sprintf(
                         /* translators: %s: where the event comes from, e.g. "Ultimate Multisite" */
-                        __('Not raised while %s is inactive. The subscription is kept.', 'multisite-webhooks'), UltimateMultisite::sourceOf($slug))));
+                        __('Not raised while %s is inactive. The subscription is kept.', 'multisite-webhooks'),
+                        UltimateMultisite::sourceOf($slug)
+                    ))
+                );
             }
         }
         $html .= '</div></fieldset>';
@@ -368,28 +409,37 @@ final class EditPage
         if ($current !== null) {
             echo '<p>' . esc_html(sprintf(
                 /* translators: %s: date */
-                __('In use since %s.', 'multisite-webhooks'), wp_date((string) get_option('date_format') . ' ' . (string) get_option('time_format'), (int) ($current['created'] ?? 0)))) . '</p>';
+                __('In use since %s.', 'multisite-webhooks'),
+                wp_date((string) get_option('date_format') . ' ' . (string) get_option('time_format'), (int) ($current['created'] ?? 0))
+            )) . '</p>';
         }
         $until = Webhooks::previousValidUntil($secrets);
         if ($until !== null) {
             echo '<p>' . esc_html(sprintf(
                 /* translators: %s: date */
-                __('The previous secret also signs until %s.', 'multisite-webhooks'), wp_date((string) get_option('date_format') . ' ' . (string) get_option('time_format'), $until))) . '</p>';
+                __('The previous secret also signs until %s.', 'multisite-webhooks'),
+                wp_date((string) get_option('date_format') . ' ' . (string) get_option('time_format'), $until)
+            )) . '</p>';
         }
         echo '<form method="post">';
         wp_nonce_field('multisite_webhooks_rotate_' . $id);
         echo '<input type="hidden" name="mwh_action" value="rotate" />';
-        printf('<button type="submit" class="button mwh-confirm" data-confirm="%s">%s</button>',
-            esc_attr__('Make a new signing secret? The current one keeps signing for 24 hours.', 'multisite-webhooks'), esc_html__('Rotate secret', 'multisite-webhooks'));
+        printf(
+            '<button type="submit" class="button mwh-confirm" data-confirm="%s">%s</button>',
+            esc_attr__('Make a new signing secret? The current one keeps signing for 24 hours.', 'multisite-webhooks'),
+            esc_html__('Rotate secret', 'multisite-webhooks')
+        );
         echo '</form></div></div>';
 
         echo '<div class="postbox mwh-box"><h2 class="hndle">' . esc_html__('Delete', 'multisite-webhooks') . '</h2><div class="inside">';
         echo '<form method="post">';
         wp_nonce_field('multisite_webhooks_delete_' . $id);
         echo '<input type="hidden" name="mwh_action" value="delete" />';
-        printf('<button type="submit" class="button button-link-delete mwh-confirm" data-confirm="%s">%s</button>',
+        printf(
+            '<button type="submit" class="button button-link-delete mwh-confirm" data-confirm="%s">%s</button>',
             esc_attr(sprintf(/* translators: %s: webhook name */ __('Delete the webhook "%s"? Its delivery log is kept until it ages out.', 'multisite-webhooks'), $hook['name'])),
-            esc_html__('Delete Webhook', 'multisite-webhooks'));
+            esc_html__('Delete Webhook', 'multisite-webhooks')
+        );
         echo '</form></div></div>';
     }
 

@@ -81,7 +81,8 @@ final class EventsReference
         echo '<p class="description">' . esc_html(sprintf(
             /* translators: %d: number of events */
             _n('%d event can trigger a webhook. Each request carries the event\'s payload as its JSON body (or inside an envelope with type, timestamp and data) and the headers webhook-id, webhook-timestamp and webhook-signature (Standard Webhooks).', '%d events can trigger a webhook. Each request carries the event\'s payload as its JSON body (or inside an envelope with type, timestamp and data) and the headers webhook-id, webhook-timestamp and webhook-signature (Standard Webhooks).', count($events), 'multisite-webhooks'),
-            count($events))) . '</p>';
+            count($events)
+        )) . '</p>';
         echo '<table class="widefat striped mwh-events-table"><thead><tr>';
         foreach ([__('Event', 'multisite-webhooks'), __('Description', 'multisite-webhooks'), __('Source', 'multisite-webhooks'), __('Payload', 'multisite-webhooks')] as $h) {
             echo '<th scope="col">' . esc_html($h) . '</th>';
@@ -89,16 +90,23 @@ final class EventsReference
         echo '</tr></thead><tbody>';
         foreach ($events as $e) {
             $payload = (array) $e['payload'];
-            printf('<tr id="%s"><td><strong>%s</strong><br><code>%s</code></td><td>%s</td><td>%s</td><td>',
-                esc_attr('mwh-event-' . $e['slug']), esc_html((string) $e['name']), esc_html((string) $e['slug']),
-                esc_html((string) $e['description']), esc_html(self::sourceLabel((string) $e['source'])));
+            printf(
+                '<tr id="%s"><td><strong>%s</strong><br><code>%s</code></td><td>%s</td><td>%s</td><td>',
+                esc_attr('mwh-event-' . $e['slug']),
+                esc_html((string) $e['name']),
+                esc_html((string) $e['slug']),
+                esc_html((string) $e['description']),
+                esc_html(self::sourceLabel((string) $e['source']))
+            );
             $fields = self::fields($payload);
             if ($fields === []) {
                 echo '<span class="description">' . esc_html__('No example payload registered.', 'multisite-webhooks') . '</span>';
             } else {
                 echo '<details><summary>' . esc_html(sprintf(
                     /* translators: %d: number of payload fields */
-                    _n('%d field', '%d fields', count($fields), 'multisite-webhooks'), count($fields))) . '</summary><ul class="mwh-fields">';
+                    _n('%d field', '%d fields', count($fields), 'multisite-webhooks'),
+                    count($fields)
+                )) . '</summary><ul class="mwh-fields">';
                 foreach ($fields as $path => $type) {
                     printf('<li><code>%s</code> <span class="description">%s</span></li>', esc_html($path), esc_html($type));
                 }

@@ -39,7 +39,8 @@ final class HealthPanel
 
         if (!$full) {
             $class = $degraded || $lastError !== '' ? 'mwh-health mwh-health-warn' : 'mwh-health';
-            printf('<p class="%s" id="mwh-health-summary"><strong>%s</strong> %s · %s · %s%s · <a href="%s">%s</a></p>',
+            printf(
+                '<p class="%s" id="mwh-health-summary"><strong>%s</strong> %s · %s · %s%s · <a href="%s">%s</a></p>',
                 esc_attr($class),
                 esc_html__('Engine:', 'multisite-webhooks'),
                 esc_html($degraded ? __('degraded', 'multisite-webhooks') : $h['mode']),
@@ -48,7 +49,9 @@ final class HealthPanel
                 /* translators: %s: number of deliveries waiting */
                 esc_html(sprintf(__('%s in the queue', 'multisite-webhooks'), number_format_i18n((int) ($stats['queue_depth'] ?? 0)))),
                 $lastError !== '' ? ' · ' . esc_html__('last error:', 'multisite-webhooks') . ' ' . esc_html($lastError) : '',
-                esc_url(Admin::url(Admin::PAGE_HEALTH)), esc_html__('Health', 'multisite-webhooks'));
+                esc_url(Admin::url(Admin::PAGE_HEALTH)),
+                esc_html__('Health', 'multisite-webhooks')
+            );
             return;
         }
 
@@ -64,10 +67,12 @@ final class HealthPanel
             __('Engine library', 'multisite-webhooks') => $h['library'] === null ? esc_html__('not found', 'multisite-webhooks')
                 : '<code>' . esc_html((string) $h['library']) . '</code> ' . esc_html((string) ($h['library_version'] ?? '')),
             __('Spool directory', 'multisite-webhooks') => '<code>' . esc_html((string) $h['spool_dir']) . '</code>',
-            __('Spool served over HTTP', 'multisite-webhooks') => sprintf('<span id="mwh-health-served" data-served="%s">%s</span>',
+            __('Spool served over HTTP', 'multisite-webhooks') => sprintf(
+                '<span id="mwh-health-served" data-served="%s">%s</span>',
                 esc_attr(var_export($h['spool_served']['served'], true)),
                 esc_html(($h['spool_served']['served'] === false ? __('No:', 'multisite-webhooks') : ($h['spool_served']['served'] ? __('YES:', 'multisite-webhooks') : __('Unknown:', 'multisite-webhooks')))
-                    . ' ' . $h['spool_served']['detail'])),
+                . ' ' . $h['spool_served']['detail'])
+            ),
             __('Who delivers', 'multisite-webhooks') => sprintf('<span id="mwh-health-path" data-path="%s">%s</span>', esc_attr((string) $h['path']['kind']), esc_html(ucfirst((string) $h['path']['detail']))),
             __('Delivering process', 'multisite-webhooks') => esc_html($leader),
             __('Queue depth', 'multisite-webhooks') => esc_html(number_format_i18n((int) ($stats['queue_depth'] ?? 0))),
@@ -91,7 +96,7 @@ final class HealthPanel
         ];
         echo '<table class="widefat striped mwh-health-table" id="mwh-health"><tbody>';
         foreach ($rows as $label => $html) {
-            printf('<tr><th scope="row">%s</th><td>%s</td></tr>', esc_html($label), $html); // phpcs:ignore WordPress.Security.EscapeOutput -- escaped above.
+            printf('<tr><th scope="row">%s</th><td>%s</td></tr>', esc_html($label), $html); // Escaped: escaped above.
         }
         echo '</tbody></table>';
     }

@@ -35,7 +35,7 @@ final class ImportPage
      */
     public function load(): void
     {
-        // phpcs:ignore WordPress.Security.NonceVerification -- Admin::guard() checks it below.
+        // No nonce needed: Admin::guard() checks it below.
         $action = (string) ($_POST['mwh_action'] ?? '');
         if ($action === 'release' || $action === 'take_over') {
             Admin::guard(self::NONCE);
@@ -92,28 +92,40 @@ final class ImportPage
             } elseif ($r['action'] === 'already') {
                 $what = sprintf('<a href="%s">%s</a>', esc_url(Admin::url(Admin::PAGE_EDIT, ['id' => (int) $r['id']])), $what);
             }
-            printf('<tr data-source-id="%d" data-action="%s"><td>%s%s</td><td><code>%s</code></td><td><code>%s</code></td><td>%s</td><td>%s</td></tr>',
-                (int) $r['source_id'], esc_attr((string) $r['action']), esc_html((string) $r['name']),
+            printf(
+                '<tr data-source-id="%d" data-action="%s"><td>%s%s</td><td><code>%s</code></td><td><code>%s</code></td><td>%s</td><td>%s</td></tr>',
+                (int) $r['source_id'],
+                esc_attr((string) $r['action']),
+                esc_html((string) $r['name']),
                 $r['hidden'] ? ' <span class="mwh-badge">' . esc_html__('hidden in Ultimate Multisite (e.g. made by Zapier)', 'multisite-webhooks') . '</span>' : '',
-                esc_html((string) $r['webhook_url']), esc_html((string) $r['event']),
-                esc_html($r['active'] ? __('yes', 'multisite-webhooks') : __('no', 'multisite-webhooks')), $what); // phpcs:ignore WordPress.Security.EscapeOutput -- escaped above.
+                esc_html((string) $r['webhook_url']),
+                esc_html((string) $r['event']),
+                esc_html($r['active'] ? __('yes', 'multisite-webhooks') : __('no', 'multisite-webhooks')),
+                $what
+            ); // Escaped: escaped above.
         }
         echo '</tbody></table>';
         printf('<form method="post" action="%s">', esc_url(Admin::url(Admin::PAGE_IMPORT)));
         wp_nonce_field(self::NONCE);
         echo '<input type="hidden" name="mwh_action" value="import" />';
-        printf('<p><label><input type="checkbox" name="disable_source" value="1" checked="checked" /> %s</label></p>',
-            esc_html__('Mark the imported webhooks inactive in Ultimate Multisite too', 'multisite-webhooks'));
-        printf('<p><button type="submit" class="button button-primary" id="mwh-import">%s</button></p></form>',
-            esc_html(sprintf(/* translators: %d: number of webhooks */ _n('Import %d webhook and take over', 'Import %d webhooks and take over', $importable, 'multisite-webhooks'), $importable)));
+        printf(
+            '<p><label><input type="checkbox" name="disable_source" value="1" checked="checked" /> %s</label></p>',
+            esc_html__('Mark the imported webhooks inactive in Ultimate Multisite too', 'multisite-webhooks')
+        );
+        printf(
+            '<p><button type="submit" class="button button-primary" id="mwh-import">%s</button></p></form>',
+            esc_html(sprintf(/* translators: %d: number of webhooks */ _n('Import %d webhook and take over', 'Import %d webhooks and take over', $importable, 'multisite-webhooks'), $importable))
+        );
         printf('<form method="post" action="%s">', esc_url(Admin::url(Admin::PAGE_IMPORT)));
         wp_nonce_field(self::NONCE);
         $took = UltimateMultisite::tookOver();
-        printf('<input type="hidden" name="mwh_action" value="%s" /><p><button type="submit" class="button" id="mwh-take-over">%s</button> <span class="description">%s</span></p></form>',
+        printf(
+            '<input type="hidden" name="mwh_action" value="%s" /><p><button type="submit" class="button" id="mwh-take-over">%s</button> <span class="description">%s</span></p></form>',
             $took ? 'release' : 'take_over',
             esc_html($took ? __('Give sending back to Ultimate Multisite', 'multisite-webhooks') : __('Take over without importing', 'multisite-webhooks')),
             esc_html($took ? __('Ultimate Multisite then sends to every webhook in its own list again (unsigned, and without retries); the webhooks here keep sending too.', 'multisite-webhooks')
-                : __('Ultimate Multisite stops sending; only the webhooks listed here receive events.', 'multisite-webhooks')));
+            : __('Ultimate Multisite stops sending; only the webhooks listed here receive events.', 'multisite-webhooks'))
+        );
         echo '</div>';
     }
 }

@@ -34,7 +34,7 @@ final class WebhooksPage
     {
         add_screen_option('per_page', ['default' => WebhooksTable::PER_PAGE, 'option' => Options::WEBHOOKS_PER_PAGE]);
         $this->table = new WebhooksTable($this->plugin);
-        // phpcs:disable WordPress.Security.NonceVerification -- Admin::guard() verifies before anything changes.
+        // No nonce needed: Admin::guard() verifies before anything changes.
         $action = $this->table->current_action();
         if ($action === 'delete' && isset($_GET['id'])) {
             $id = absint($_GET['id']);
@@ -47,7 +47,6 @@ final class WebhooksPage
         }
         Admin::guard('bulk-webhooks');
         $ids = array_values(array_filter(array_map('absint', (array) ($_REQUEST['ids'] ?? []))));
-        // phpcs:enable
         if ($ids === []) {
             $this->done('nothing', 0);
         }
@@ -90,9 +89,9 @@ final class WebhooksPage
         echo '<div class="wrap mwh-wrap">';
         echo '<h1 class="wp-heading-inline">' . esc_html__('Webhooks', 'multisite-webhooks') . '</h1> ';
         printf('<a href="%s" class="page-title-action">%s</a>', esc_url(Admin::url(Admin::PAGE_EDIT)), esc_html__('Add New Webhook', 'multisite-webhooks'));
-        if (!empty($_REQUEST['s'])) { // phpcs:ignore WordPress.Security.NonceVerification -- display only.
+        if (!empty($_REQUEST['s'])) { // No nonce needed: display only.
             /* translators: %s: search terms */
-            printf('<span class="subtitle">' . esc_html__('Search results for: %s', 'multisite-webhooks') . '</span>', '<strong>' . esc_html(sanitize_text_field(wp_unslash((string) $_REQUEST['s']))) . '</strong>'); // phpcs:ignore WordPress.Security.NonceVerification
+            printf('<span class="subtitle">' . esc_html__('Search results for: %s', 'multisite-webhooks') . '</span>', '<strong>' . esc_html(sanitize_text_field(wp_unslash((string) $_REQUEST['s']))) . '</strong>');
         }
         echo '<hr class="wp-header-end">';
         Admin::messages();

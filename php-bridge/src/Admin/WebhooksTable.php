@@ -83,7 +83,7 @@ final class WebhooksTable extends \WP_List_Table
     public function prepare_items(): void
     {
         $per = $this->get_items_per_page(Options::WEBHOOKS_PER_PAGE, self::PER_PAGE);
-        // phpcs:disable WordPress.Security.NonceVerification -- read-only list parameters.
+        // No nonce needed: read-only list parameters.
         $args = [
             'search' => isset($_REQUEST['s']) ? sanitize_text_field(wp_unslash((string) $_REQUEST['s'])) : '',
             'orderby' => isset($_REQUEST['orderby']) ? sanitize_key(wp_unslash((string) $_REQUEST['orderby'])) : 'id',
@@ -91,7 +91,6 @@ final class WebhooksTable extends \WP_List_Table
             // Hidden ones too (Ultimate Multisite hides those Zapier made): the network admin
             // sees every webhook that receives events, marked.
         ];
-        // phpcs:enable
         $total = $this->plugin->webhooks()->count($args);
         $this->items = $this->plugin->webhooks()->list($args + ['per_page' => $per, 'page' => $this->get_pagenum()]);
         $this->failures = $this->plugin->deliveries()->failuresSince(array_column($this->items, 'id'), time() - DAY_IN_SECONDS);
@@ -101,7 +100,7 @@ final class WebhooksTable extends \WP_List_Table
 
     public function no_items(): void
     {
-        if (!empty($_REQUEST['s'])) { // phpcs:ignore WordPress.Security.NonceVerification -- display only.
+        if (!empty($_REQUEST['s'])) { // No nonce needed: display only.
             esc_html_e('No webhook matches the search.', 'multisite-webhooks');
             return;
         }
@@ -117,8 +116,11 @@ final class WebhooksTable extends \WP_List_Table
      */
     protected function column_cb($item): string
     {
-        return sprintf('<label class="screen-reader-text" for="mwh-cb-%1$d">%2$s</label><input type="checkbox" id="mwh-cb-%1$d" name="ids[]" value="%1$d" />',
-            (int) $item['id'], esc_html(sprintf(/* translators: %s: webhook name */ __('Select %s', 'multisite-webhooks'), $item['name'])));
+        return sprintf(
+            '<label class="screen-reader-text" for="mwh-cb-%1$d">%2$s</label><input type="checkbox" id="mwh-cb-%1$d" name="ids[]" value="%1$d" />',
+            (int) $item['id'],
+            esc_html(sprintf(/* translators: %s: webhook name */ __('Select %s', 'multisite-webhooks'), $item['name']))
+        );
     }
 
     /**
@@ -133,9 +135,12 @@ final class WebhooksTable extends \WP_List_Table
             'edit' => sprintf('<a href="%s">%s</a>', esc_url($edit), esc_html__('Edit', 'multisite-webhooks')),
             'test' => sprintf('<button type="button" class="button-link mwh-send-test" data-webhook-id="%d">%s</button>', $id, esc_html__('Send Test', 'multisite-webhooks')),
             'log' => sprintf('<a href="%s">%s</a>', esc_url(Admin::url(Admin::PAGE_LOG, ['webhook_id' => $id])), esc_html__('Deliveries', 'multisite-webhooks')),
-            'delete' => sprintf('<a href="%s" class="mwh-confirm" data-confirm="%s">%s</a>', esc_url($delete),
+            'delete' => sprintf(
+                '<a href="%s" class="mwh-confirm" data-confirm="%s">%s</a>',
+                esc_url($delete),
                 esc_attr(sprintf(/* translators: %s: webhook name */ __('Delete the webhook "%s"? Its delivery log is kept until it ages out.', 'multisite-webhooks'), $item['name'])),
-                esc_html__('Delete', 'multisite-webhooks')),
+                esc_html__('Delete', 'multisite-webhooks')
+            ),
         ];
         $badge = $item['hidden'] ? ' <span class="mwh-badge">' . esc_html__('hidden in Ultimate Multisite', 'multisite-webhooks') . '</span>' : '';
         return sprintf('<strong><a class="row-title" href="%s">%s</a></strong>', esc_url($edit), esc_html((string) $item['name'])) . $badge . $this->row_actions($actions);

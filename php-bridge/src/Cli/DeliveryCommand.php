@@ -10,7 +10,6 @@ declare(strict_types=1);
 namespace MultisiteWebhooks\Cli;
 
 use MultisiteWebhooks\Store\Deliveries;
-
 use MultisiteWebhooks\Plugin;
 use MultisiteWebhooks\Settings;
 

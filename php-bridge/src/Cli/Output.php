@@ -36,8 +36,12 @@ final class Output
             $a = $t['attempt'];
             if ($a === null) {
                 $bad++;
-                \WP_CLI::warning(sprintf('%s: not attempted within %s s; it stays queued (`wp webhook delivery list --webhook=%d` shows it once sent).',
-                    $who, rtrim(rtrim(sprintf('%.1f', $seconds), '0'), '.'), $t['webhook_id']));
+                \WP_CLI::warning(sprintf(
+                    '%s: not attempted within %s s; it stays queued (`wp webhook delivery list --webhook=%d` shows it once sent).',
+                    $who,
+                    rtrim(rtrim(sprintf('%.1f', $seconds), '0'), '.'),
+                    $t['webhook_id']
+                ));
                 continue;
             }
             $answer = $a['status_code'] !== null ? (string) $a['status_code'] : (string) ($a['error_kind'] ?: 'no answer');

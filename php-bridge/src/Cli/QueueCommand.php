@@ -160,10 +160,21 @@ final class QueueCommand
         }
         $n = static fn (string $k): int => (int) ($s[$k] ?? 0);
         if (!$done) {
-            \WP_CLI::error(sprintf('Still %d deliveries waiting after %s s: %d due, %d in flight, %d retrying later, %d parked (endpoint unreachable); nothing is lost. Run again with a longer --timeout, or see `wp webhook queue status`.',
-                $n('queue_depth'), rtrim(rtrim(number_format($timeoutMs / 1000, 3, '.', ''), '0'), '.'), $n('queued'), $n('in_flight'), $n('retrying'), $n('parked')));
+            \WP_CLI::error(sprintf(
+                'Still %d deliveries waiting after %s s: %d due, %d in flight, %d retrying later, %d parked (endpoint unreachable); nothing is lost. Run again with a longer --timeout, or see `wp webhook queue status`.',
+                $n('queue_depth'),
+                rtrim(rtrim(number_format($timeoutMs / 1000, 3, '.', ''), '0'), '.'),
+                $n('queued'),
+                $n('in_flight'),
+                $n('retrying'),
+                $n('parked')
+            ));
         }
-        \WP_CLI::success(sprintf('Nothing is due or in flight (%d retrying later, %d parked); %d attempts recorded in the delivery log.',
-            $n('retrying'), $n('parked'), $imported));
+        \WP_CLI::success(sprintf(
+            'Nothing is due or in flight (%d retrying later, %d parked); %d attempts recorded in the delivery log.',
+            $n('retrying'),
+            $n('parked'),
+            $imported
+        ));
     }
 }

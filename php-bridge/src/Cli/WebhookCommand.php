@@ -428,8 +428,13 @@ final class WebhookCommand
         }
         $sent = (string) ($r['event'] ?? $event ?? '');
         if (empty($r['ok'])) {
-            \WP_CLI::error(sprintf('Webhook %d did not accept the test %s event (%s). Make %s answer a POST with a 2xx status, then run this again.',
-                $hook['id'], $sent, $status, $hook['webhook_url']));
+            \WP_CLI::error(sprintf(
+                'Webhook %d did not accept the test %s event (%s). Make %s answer a POST with a 2xx status, then run this again.',
+                $hook['id'],
+                $sent,
+                $status,
+                $hook['webhook_url']
+            ));
         }
         \WP_CLI::success(sprintf('Webhook %d accepted the test %s event.', $hook['id'], $sent));
     }
@@ -487,8 +492,10 @@ final class WebhookCommand
         }
         $decoded = json_decode($json);
         if (!$decoded instanceof \stdClass) {
-            \WP_CLI::error(sprintf('The payload is not a JSON object (%s). Give an object such as --payload=\'{"key":"value"}\'.',
-                json_last_error() !== JSON_ERROR_NONE ? json_last_error_msg() : 'got ' . gettype($decoded)));
+            \WP_CLI::error(sprintf(
+                'The payload is not a JSON object (%s). Give an object such as --payload=\'{"key":"value"}\'.',
+                json_last_error() !== JSON_ERROR_NONE ? json_last_error_msg() : 'got ' . gettype($decoded)
+            ));
         }
         $id = $this->plugin->emitter()->emit($slug, $json);
         if (is_wp_error($id)) {
@@ -643,8 +650,14 @@ final class WebhookCommand
         } catch (\RuntimeException $e) {
             \WP_CLI::error('The worker needs the delivery engine: ' . $e->getMessage());
         }
-        \WP_CLI::success(sprintf('Worker stopped (%s) after %.1f s: %d events moved from the outbox, %d attempts logged, %d jobs done for web requests.',
-            $r['reason'], $r['seconds'], $r['moved'], $r['imported'], $r['jobs']));
+        \WP_CLI::success(sprintf(
+            'Worker stopped (%s) after %.1f s: %d events moved from the outbox, %d attempts logged, %d jobs done for web requests.',
+            $r['reason'],
+            $r['seconds'],
+            $r['moved'],
+            $r['imported'],
+            $r['jobs']
+        ));
     }
 
     /**
@@ -689,8 +702,13 @@ final class WebhookCommand
         foreach ($r['skipped'] as $s) {
             \WP_CLI::warning(sprintf('Skipped Ultimate Multisite webhook %d: %s', $s['source_id'], $s['reason']));
         }
-        \WP_CLI::success(sprintf('Imported %d, already imported %d, skipped %d; disabled %d source rows.',
-            count($r['imported']), $r['already'], count($r['skipped']), $r['disabled']));
+        \WP_CLI::success(sprintf(
+            'Imported %d, already imported %d, skipped %d; disabled %d source rows.',
+            count($r['imported']),
+            $r['already'],
+            count($r['skipped']),
+            $r['disabled']
+        ));
     }
 
     /**
@@ -758,8 +776,11 @@ final class WebhookCommand
         }
         $stored = isset($data['integration']) ? (string) ($this->plugin->webhooks()->get((int) ($saved['id'] ?? $id))['integration'] ?? '') : '';
         if (isset($data['integration']) && $data['integration'] !== '' && $stored !== $data['integration']) {
-            \WP_CLI::warning(sprintf('The integration "%s" was saved as "%s": integration names are lower-case letters, digits, "_" and "-".',
-                $data['integration'], $stored));
+            \WP_CLI::warning(sprintf(
+                'The integration "%s" was saved as "%s": integration names are lower-case letters, digits, "_" and "-".',
+                $data['integration'],
+                $stored
+            ));
         }
         if (!$saved['url_checked']) {
             \WP_CLI::warning('The address was saved without the engine\'s address check (no engine in this PHP process); the first process with the engine checks it and turns the webhook off if it is refused.');

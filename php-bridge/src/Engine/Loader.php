@@ -129,15 +129,19 @@ final class Loader
         try {
             $this->engine = $this->open();
         } catch (\Throwable $e) {
-            $this->degrade(sprintf('The engine library could not be loaded: %s', $e->getMessage()),
-                'Rebuild or reinstall the plugin so that lib/ holds the library built for this server.');
+            $this->degrade(
+                sprintf('The engine library could not be loaded: %s', $e->getMessage()),
+                'Rebuild or reinstall the plugin so that lib/ holds the library built for this server.'
+            );
         }
         if ($this->engine !== null) {
             $version = $this->engine->version();
             if ($version !== $this->expectedVersion) {
                 $this->engine = null;
-                $this->degrade(sprintf('The engine library is version %s, this plugin needs %s.', $version, $this->expectedVersion),
-                    'Install the plugin and its library from the same build.');
+                $this->degrade(
+                    sprintf('The engine library is version %s, this plugin needs %s.', $version, $this->expectedVersion),
+                    'Install the plugin and its library from the same build.'
+                );
             }
         }
         return $this->engine;
@@ -146,8 +150,10 @@ final class Loader
     private function open(): ?Engine
     {
         if (!extension_loaded('ffi')) {
-            $this->degrade('The PHP FFI extension is not loaded in this PHP.',
-                'Enable the FFI extension (it ships with PHP 8.1+; check that it is not disabled in php.ini).');
+            $this->degrade(
+                'The PHP FFI extension is not loaded in this PHP.',
+                'Enable the FFI extension (it ships with PHP 8.1+; check that it is not disabled in php.ini).'
+            );
             return null;
         }
         // A scope preloaded by preload.php (ffi.preload/opcache.preload route).

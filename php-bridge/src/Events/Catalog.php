@@ -45,7 +45,9 @@ final class Catalog
         if (!self::validSlug($slug) || $slug === '*') {
             return new \WP_Error('multisite_webhooks_invalid_event', sprintf(
                 /* translators: %s: event slug */
-                __('"%s" is not a valid event slug: use 1 to 191 letters, digits, "_", "-", "." or ":".', 'multisite-webhooks'), $slug));
+                __('"%s" is not a valid event slug: use 1 to 191 letters, digits, "_", "-", "." or ":".', 'multisite-webhooks'),
+                $slug
+            ));
         }
         $payload = $args['payload'] ?? [];
         if (!is_array($payload) && !is_callable($payload)) {

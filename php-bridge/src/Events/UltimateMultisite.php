@@ -102,8 +102,10 @@ final class UltimateMultisite
             foreach ($filter->callbacks as $priority => $callbacks) {
                 foreach ($callbacks as $cb) {
                     $fn = $cb['function'];
-                    if (is_array($fn) && is_object($fn[0]) && in_array($fn[1], ['send_webhooks', 'send_test_event'], true)
-                        && substr(get_class($fn[0]), -strlen('Webhook_Manager')) === 'Webhook_Manager') {
+                    if (
+                        is_array($fn) && is_object($fn[0]) && in_array($fn[1], ['send_webhooks', 'send_test_event'], true)
+                        && substr(get_class($fn[0]), -strlen('Webhook_Manager')) === 'Webhook_Manager'
+                    ) {
                         remove_action((string) $hook, $fn, $priority);
                     }
                 }
@@ -122,10 +124,9 @@ final class UltimateMultisite
             wp_send_json(['response' => esc_html__('You do not have enough permissions to send a test event.', 'multisite-webhooks')], 403);
         }
         check_ajax_referer('wu_webhook_send_test', 'nonce');
-        // phpcs:disable WordPress.Security.NonceVerification -- checked just above.
+        // No nonce needed: checked just above.
         $sourceId = isset($_REQUEST['webhook_id']) ? absint($_REQUEST['webhook_id']) : 0;
         $event = isset($_POST['webhook_event']) ? sanitize_text_field(wp_unslash((string) $_POST['webhook_event'])) : '';
-        // phpcs:enable
         $id = $plugin->umImport()->importOne($sourceId);
         if ($id === 0) {
             wp_send_json(['response' => esc_html__('This webhook is not in Multisite Webhooks (see Network Admin → Webhooks → Import).', 'multisite-webhooks'), 'id' => $sourceId]);

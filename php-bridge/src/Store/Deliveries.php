@@ -84,7 +84,7 @@ final class Deliveries
             }
         }
         $sql = 'INSERT IGNORE INTO ' . Schema::table('deliveries') . ' (' . implode(', ', array_keys($values)) . ') VALUES (' . implode(', ', $placeholders) . ')';
-        if ($wpdb->query($wpdb->prepare($sql, $params)) === false) { // phpcs:ignore WordPress.DB.PreparedSQL -- columns and table are constants.
+        if ($wpdb->query($wpdb->prepare($sql, $params)) === false) { // SQL safe: columns and table are constants.
             throw new \RuntimeException('database: the delivery log did not take an entry: ' . $wpdb->last_error);
         }
         return $wpdb->rows_affected === 1;
@@ -120,7 +120,7 @@ final class Deliveries
     public function refusedSince(int $since): int
     {
         global $wpdb;
-        return (int) $wpdb->get_var($wpdb->prepare('SELECT COUNT(*) FROM ' . Schema::table('deliveries') . ' WHERE outcome = %s AND date_created >= %s', self::REFUSED, gmdate('Y-m-d H:i:s', $since))); // phpcs:ignore WordPress.DB.PreparedSQL -- table name only.
+        return (int) $wpdb->get_var($wpdb->prepare('SELECT COUNT(*) FROM ' . Schema::table('deliveries') . ' WHERE outcome = %s AND date_created >= %s', self::REFUSED, gmdate('Y-m-d H:i:s', $since))); // SQL safe: table name only.
     }
 
     /**
@@ -129,8 +129,13 @@ final class Deliveries
     public function storePayload(string $eventId, string $event, string $payloadJson, int $timestampMs): void
     {
         global $wpdb;
-        $ok = $wpdb->query($wpdb->prepare('INSERT IGNORE INTO ' . Schema::table('events') . ' (event_id, event, payload, date_created) VALUES (%s, %s, %s, %s)', // phpcs:ignore WordPress.DB.PreparedSQL -- table name only.
-            $eventId, $event, $payloadJson, gmdate('Y-m-d H:i:s', intdiv(max(0, $timestampMs), 1000))));
+        $ok = $wpdb->query($wpdb->prepare(
+            'INSERT IGNORE INTO ' . Schema::table('events') . ' (event_id, event, payload, date_created) VALUES (%s, %s, %s, %s)', // SQL safe: table name only.
+            $eventId,
+            $event,
+            $payloadJson,
+            gmdate('Y-m-d H:i:s', intdiv(max(0, $timestampMs), 1000))
+        ));
         if ($ok === false) {
             throw new \RuntimeException('database: the payload of ' . $eventId . ' was not stored: ' . $wpdb->last_error);
         }
@@ -142,7 +147,7 @@ final class Deliveries
     public function payload(string $eventId): ?string
     {
         global $wpdb;
-        $p = $wpdb->get_var($wpdb->prepare('SELECT payload FROM ' . Schema::table('events') . ' WHERE event_id = %s', $eventId)); // phpcs:ignore WordPress.DB.PreparedSQL -- table name only.
+        $p = $wpdb->get_var($wpdb->prepare('SELECT payload FROM ' . Schema::table('events') . ' WHERE event_id = %s', $eventId)); // SQL safe: table name only.
         return $p === null ? null : (string) $p;
     }
 
@@ -155,7 +160,7 @@ final class Deliveries
     public function latestAttempt(string $eventId, int $webhookId, int $afterId = 0): ?array
     {
         global $wpdb;
-        $row = $wpdb->get_row($wpdb->prepare('SELECT * FROM ' . Schema::table('deliveries') . ' WHERE event_id = %s AND webhook_id = %d AND id > %d AND is_test = 0 ORDER BY id DESC LIMIT 1', $eventId, $webhookId, $afterId), ARRAY_A); // phpcs:ignore WordPress.DB.PreparedSQL -- table name only.
+        $row = $wpdb->get_row($wpdb->prepare('SELECT * FROM ' . Schema::table('deliveries') . ' WHERE event_id = %s AND webhook_id = %d AND id > %d AND is_test = 0 ORDER BY id DESC LIMIT 1', $eventId, $webhookId, $afterId), ARRAY_A); // SQL safe: table name only.
         return $row ? self::shape($row) : null;
     }
 
@@ -165,7 +170,7 @@ final class Deliveries
     public function lastId(): int
     {
         global $wpdb;
-        return (int) $wpdb->get_var('SELECT MAX(id) FROM ' . Schema::table('deliveries')); // phpcs:ignore WordPress.DB.PreparedSQL -- table name only.
+        return (int) $wpdb->get_var('SELECT MAX(id) FROM ' . Schema::table('deliveries')); // SQL safe: table name only.
     }
 
     /**
@@ -176,7 +181,7 @@ final class Deliveries
     public function get(int $id): ?array
     {
         global $wpdb;
-        $row = $wpdb->get_row($wpdb->prepare('SELECT * FROM ' . Schema::table('deliveries') . ' WHERE id = %d', $id), ARRAY_A); // phpcs:ignore WordPress.DB.PreparedSQL -- table name only.
+        $row = $wpdb->get_row($wpdb->prepare('SELECT * FROM ' . Schema::table('deliveries') . ' WHERE id = %d', $id), ARRAY_A); // SQL safe: table name only.
         return $row ? self::shape($row) : null;
     }
 
@@ -194,7 +199,7 @@ final class Deliveries
         $per = max(1, min(1000, (int) ($args['per_page'] ?? 50)));
         $offset = max(0, ((int) ($args['page'] ?? 1) - 1) * $per);
         $sql = 'SELECT * FROM ' . Schema::table('deliveries') . " WHERE {$where} ORDER BY date_created DESC, id DESC LIMIT %d OFFSET %d";
-        $rows = $wpdb->get_results($wpdb->prepare($sql, array_merge($params, [$per, $offset])), ARRAY_A); // phpcs:ignore WordPress.DB.PreparedSQL -- built from allow-listed parts.
+        $rows = $wpdb->get_results($wpdb->prepare($sql, array_merge($params, [$per, $offset])), ARRAY_A); // SQL safe: built from allow-listed parts.
         return array_map([self::class, 'shape'], (array) $rows);
     }
 
@@ -208,7 +213,7 @@ final class Deliveries
         global $wpdb;
         [$where, $params] = $this->where($args);
         $sql = 'SELECT COUNT(*) FROM ' . Schema::table('deliveries') . " WHERE {$where}";
-        return (int) $wpdb->get_var($params ? $wpdb->prepare($sql, $params) : $sql); // phpcs:ignore WordPress.DB.PreparedSQL -- built from allow-listed parts.
+        return (int) $wpdb->get_var($params ? $wpdb->prepare($sql, $params) : $sql); // SQL safe: built from allow-listed parts.
     }
 
     /**
@@ -228,7 +233,7 @@ final class Deliveries
         $sql = 'SELECT webhook_id, COUNT(*) AS n FROM ' . Schema::table('deliveries') . " WHERE outcome IN ('failed','retrying') AND is_test = 0 AND date_created >= %s AND webhook_id IN ("
             . implode(',', array_fill(0, count($ids), '%d')) . ') GROUP BY webhook_id';
         $out = [];
-        foreach ((array) $wpdb->get_results($wpdb->prepare($sql, array_merge([gmdate('Y-m-d H:i:s', $since)], $ids)), ARRAY_A) as $r) { // phpcs:ignore WordPress.DB.PreparedSQL -- placeholders only.
+        foreach ((array) $wpdb->get_results($wpdb->prepare($sql, array_merge([gmdate('Y-m-d H:i:s', $since)], $ids)), ARRAY_A) as $r) { // SQL safe: placeholders only.
             $out[(int) $r['webhook_id']] = (int) $r['n'];
         }
         return $out;
@@ -249,7 +254,7 @@ final class Deliveries
         $table = Schema::table('deliveries');
         $sql = "SELECT MAX(d.id) FROM {$table} d WHERE {$where} AND NOT EXISTS (SELECT 1 FROM {$table} ok WHERE ok.event_id = d.event_id AND ok.webhook_id = d.webhook_id AND ok.outcome = 'delivered')"
             . ' GROUP BY d.event_id, d.webhook_id ORDER BY MAX(d.id) ASC LIMIT %d';
-        return array_map('intval', (array) $wpdb->get_col($wpdb->prepare($sql, array_merge($params, [$max])))); // phpcs:ignore WordPress.DB.PreparedSQL -- built from allow-listed parts.
+        return array_map('intval', (array) $wpdb->get_col($wpdb->prepare($sql, array_merge($params, [$max])))); // SQL safe: built from allow-listed parts.
     }
 
     /**
@@ -305,7 +310,7 @@ final class Deliveries
         $deleted = 0;
         foreach (['deliveries', 'events'] as $t) {
             do {
-                $n = (int) $wpdb->query($wpdb->prepare('DELETE FROM ' . Schema::table($t) . ' WHERE date_created < %s LIMIT %d', $cutoff, $batch)); // phpcs:ignore WordPress.DB.PreparedSQL -- table name only.
+                $n = (int) $wpdb->query($wpdb->prepare('DELETE FROM ' . Schema::table($t) . ' WHERE date_created < %s LIMIT %d', $cutoff, $batch)); // SQL safe: table name only.
                 $deleted += $n;
             } while ($n === $batch && microtime(true) < $end);
         }

@@ -18,7 +18,6 @@ use MultisiteWebhooks\Options;
  */
 final class Jobs
 {
-
     /** Seconds a heartbeat stays fresh (the worker writes one every 5 s). */
     public const FRESH_SECONDS = 15;
 
@@ -54,11 +53,11 @@ final class Jobs
         $table = Schema::table('jobs');
         $cutoff = gmdate('Y-m-d H:i:s', time() - self::ABANDON_SECONDS);
         for ($tries = 0; $tries < 3; $tries++) {
-            $row = $wpdb->get_row($wpdb->prepare("SELECT id, kind, request FROM {$table} WHERE state = 'waiting' AND date_created >= %s ORDER BY id ASC LIMIT 1", $cutoff)); // phpcs:ignore WordPress.DB.PreparedSQL -- table name only.
+            $row = $wpdb->get_row($wpdb->prepare("SELECT id, kind, request FROM {$table} WHERE state = 'waiting' AND date_created >= %s ORDER BY id ASC LIMIT 1", $cutoff)); // SQL safe: table name only.
             if ($row === null) {
                 return null;
             }
-            $claimed = $wpdb->query($wpdb->prepare("UPDATE {$table} SET state = 'running' WHERE id = %d AND state = 'waiting'", (int) $row->id)); // phpcs:ignore WordPress.DB.PreparedSQL -- table name only.
+            $claimed = $wpdb->query($wpdb->prepare("UPDATE {$table} SET state = 'running' WHERE id = %d AND state = 'waiting'", (int) $row->id)); // SQL safe: table name only.
             if ((int) $claimed === 1) {
                 $request = json_decode((string) $row->request, true);
                 return ['id' => (int) $row->id, 'kind' => (string) $row->kind, 'request' => is_array($request) ? $request : []];
@@ -75,8 +74,13 @@ final class Jobs
     public function finish(int $id, array $answer): void
     {
         global $wpdb;
-        $wpdb->update(Schema::table('jobs'), ['state' => 'done', 'answer' => (string) wp_json_encode($answer), 'date_done' => gmdate('Y-m-d H:i:s')],
-            ['id' => $id], ['%s', '%s', '%s'], ['%d']);
+        $wpdb->update(
+            Schema::table('jobs'),
+            ['state' => 'done', 'answer' => (string) wp_json_encode($answer), 'date_done' => gmdate('Y-m-d H:i:s')],
+            ['id' => $id],
+            ['%s', '%s', '%s'],
+            ['%d']
+        );
     }
 
     /**
@@ -87,7 +91,7 @@ final class Jobs
     public function answer(int $id): ?array
     {
         global $wpdb;
-        $answer = $wpdb->get_var($wpdb->prepare('SELECT answer FROM ' . Schema::table('jobs') . " WHERE id = %d AND state = 'done'", $id)); // phpcs:ignore WordPress.DB.PreparedSQL -- table name only.
+        $answer = $wpdb->get_var($wpdb->prepare('SELECT answer FROM ' . Schema::table('jobs') . " WHERE id = %d AND state = 'done'", $id)); // SQL safe: table name only.
         if ($answer === null) {
             return null;
         }
@@ -101,7 +105,7 @@ final class Jobs
     public function withdraw(int $id): bool
     {
         global $wpdb;
-        return (int) $wpdb->query($wpdb->prepare('DELETE FROM ' . Schema::table('jobs') . " WHERE id = %d AND state = 'waiting'", $id)) === 1; // phpcs:ignore WordPress.DB.PreparedSQL -- table name only.
+        return (int) $wpdb->query($wpdb->prepare('DELETE FROM ' . Schema::table('jobs') . " WHERE id = %d AND state = 'waiting'", $id)) === 1; // SQL safe: table name only.
     }
 
     /**
@@ -110,7 +114,7 @@ final class Jobs
     public function prune(): void
     {
         global $wpdb;
-        $wpdb->query($wpdb->prepare('DELETE FROM ' . Schema::table('jobs') . ' WHERE date_created < %s', gmdate('Y-m-d H:i:s', time() - 10 * self::ABANDON_SECONDS))); // phpcs:ignore WordPress.DB.PreparedSQL -- table name only.
+        $wpdb->query($wpdb->prepare('DELETE FROM ' . Schema::table('jobs') . ' WHERE date_created < %s', gmdate('Y-m-d H:i:s', time() - 10 * self::ABANDON_SECONDS))); // SQL safe: table name only.
     }
 
     /**

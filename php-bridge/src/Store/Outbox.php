@@ -49,7 +49,7 @@ final class Outbox
     public function has(string $eventId): bool
     {
         global $wpdb;
-        return (int) $wpdb->get_var($wpdb->prepare('SELECT COUNT(*) FROM ' . Schema::table('outbox') . ' WHERE event_id = %s', $eventId)) > 0; // phpcs:ignore WordPress.DB.PreparedSQL -- table name only.
+        return (int) $wpdb->get_var($wpdb->prepare('SELECT COUNT(*) FROM ' . Schema::table('outbox') . ' WHERE event_id = %s', $eventId)) > 0; // SQL safe: table name only.
     }
 
     /**
@@ -81,7 +81,7 @@ final class Outbox
     public function count(): int
     {
         global $wpdb;
-        return (int) $wpdb->get_var('SELECT COUNT(*) FROM ' . Schema::table('outbox')); // phpcs:ignore WordPress.DB.PreparedSQL -- table name only.
+        return (int) $wpdb->get_var('SELECT COUNT(*) FROM ' . Schema::table('outbox')); // SQL safe: table name only.
     }
 
     /**
@@ -90,7 +90,7 @@ final class Outbox
     public function oldestAge(): int
     {
         global $wpdb;
-        $d = $wpdb->get_var('SELECT MIN(date_created) FROM ' . Schema::table('outbox')); // phpcs:ignore WordPress.DB.PreparedSQL -- table name only.
+        $d = $wpdb->get_var('SELECT MIN(date_created) FROM ' . Schema::table('outbox')); // SQL safe: table name only.
         return $d ? max(0, time() - (int) strtotime($d . ' UTC')) : 0;
     }
 
@@ -121,7 +121,7 @@ final class Outbox
     private function move(Engine $engine, string $table, callable $refused, int $max, int $maxBytes): int
     {
         global $wpdb;
-        $sizes = $wpdb->get_results($wpdb->prepare("SELECT id, LENGTH(payload) AS bytes FROM {$table} ORDER BY id ASC LIMIT %d", $max)); // phpcs:ignore WordPress.DB.PreparedSQL -- table name only.
+        $sizes = $wpdb->get_results($wpdb->prepare("SELECT id, LENGTH(payload) AS bytes FROM {$table} ORDER BY id ASC LIMIT %d", $max)); // SQL safe: table name only.
         $ids = [];
         $total = 0;
         foreach ((array) $sizes as $row) {
@@ -134,7 +134,7 @@ final class Outbox
         if ($ids === []) {
             return 0;
         }
-        $rows = $wpdb->get_results("SELECT id, event_id, webhook_id, event, payload, date_created FROM {$table} WHERE id IN (" . implode(',', $ids) . ') ORDER BY id ASC'); // phpcs:ignore WordPress.DB.PreparedSQL -- integers only.
+        $rows = $wpdb->get_results("SELECT id, event_id, webhook_id, event, payload, date_created FROM {$table} WHERE id IN (" . implode(',', $ids) . ') ORDER BY id ASC'); // SQL safe: integers only.
         $moved = 0;
         foreach ((array) $rows as $row) {
             try {

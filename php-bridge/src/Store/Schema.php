@@ -155,7 +155,7 @@ final class Schema
     {
         global $wpdb;
         foreach (['webhooks', 'deliveries', 'events', 'outbox', 'jobs'] as $t) {
-            $wpdb->query('DROP TABLE IF EXISTS ' . self::table($t)); // phpcs:ignore WordPress.DB.PreparedSQL -- table name only.
+            $wpdb->query('DROP TABLE IF EXISTS ' . self::table($t)); // SQL safe: table name only.
         }
         foreach (Options::NETWORK as $o) {
             delete_site_option($o);

@@ -19,7 +19,6 @@ use MultisiteWebhooks\UrlRule;
  */
 final class Webhooks
 {
-
     /** Seconds a rotated-out secret keeps signing. */
     public const ROTATION_GRACE = DAY_IN_SECONDS;
 
@@ -225,7 +224,7 @@ final class Webhooks
             $row['date_activated'] = $row['date_modified'];
         }
         $ok = $wpdb->update(Schema::table('webhooks'), $row, ['id' => $id]);
-        $wpdb->query($wpdb->prepare('UPDATE ' . Schema::table('webhooks') . ' SET revision = revision + 1 WHERE id = %d', $id)); // phpcs:ignore WordPress.DB.PreparedSQL -- table name only.
+        $wpdb->query($wpdb->prepare('UPDATE ' . Schema::table('webhooks') . ' SET revision = revision + 1 WHERE id = %d', $id)); // SQL safe: table name only.
         $this->bumpVersion();
         do_action('multisite_webhooks_webhook_updated', $id, $fields);
         return $ok !== false;
@@ -253,7 +252,7 @@ final class Webhooks
     public function get(int $id, bool $withSecrets = false): ?array
     {
         global $wpdb;
-        $row = $wpdb->get_row($wpdb->prepare('SELECT * FROM ' . Schema::table('webhooks') . ' WHERE id = %d', $id), ARRAY_A); // phpcs:ignore WordPress.DB.PreparedSQL -- table name only.
+        $row = $wpdb->get_row($wpdb->prepare('SELECT * FROM ' . Schema::table('webhooks') . ' WHERE id = %d', $id), ARRAY_A); // SQL safe: table name only.
         return $row ? self::shape($row, $withSecrets) : null;
     }
 
@@ -273,7 +272,7 @@ final class Webhooks
         $per = max(1, min(1000, (int) ($args['per_page'] ?? 1000)));
         $offset = max(0, ((int) ($args['page'] ?? 1) - 1) * $per);
         $sql = 'SELECT * FROM ' . Schema::table('webhooks') . " WHERE {$where} ORDER BY {$orderby} {$order}, id ASC LIMIT %d OFFSET %d";
-        $rows = $wpdb->get_results($wpdb->prepare($sql, array_merge($params, [$per, $offset])), ARRAY_A); // phpcs:ignore WordPress.DB.PreparedSQL -- built from allow-listed parts.
+        $rows = $wpdb->get_results($wpdb->prepare($sql, array_merge($params, [$per, $offset])), ARRAY_A); // SQL safe: built from allow-listed parts.
         return array_map(static fn (array $r): array => self::shape($r, false), (array) $rows);
     }
 
@@ -287,7 +286,7 @@ final class Webhooks
         global $wpdb;
         [$where, $params] = $this->where($args);
         $sql = 'SELECT COUNT(*) FROM ' . Schema::table('webhooks') . " WHERE {$where}";
-        return (int) $wpdb->get_var($params ? $wpdb->prepare($sql, $params) : $sql); // phpcs:ignore WordPress.DB.PreparedSQL -- built from allow-listed parts.
+        return (int) $wpdb->get_var($params ? $wpdb->prepare($sql, $params) : $sql); // SQL safe: built from allow-listed parts.
     }
 
     /**
@@ -389,7 +388,7 @@ final class Webhooks
     public function expireSecrets(): bool
     {
         global $wpdb;
-        $rows = $wpdb->get_results('SELECT id, secrets FROM ' . Schema::table('webhooks') . " WHERE secrets LIKE '%\"expires\":1%'", ARRAY_A); // phpcs:ignore WordPress.DB.PreparedSQL -- constant query.
+        $rows = $wpdb->get_results('SELECT id, secrets FROM ' . Schema::table('webhooks') . " WHERE secrets LIKE '%\"expires\":1%'", ARRAY_A); // SQL safe: constant query.
         $changed = false;
         foreach ((array) $rows as $r) {
             $secrets = (array) json_decode((string) $r['secrets'], true);
@@ -434,7 +433,7 @@ final class Webhooks
     public function unchecked(): array
     {
         global $wpdb;
-        $rows = $wpdb->get_results('SELECT * FROM ' . Schema::table('webhooks') . ' WHERE url_checked = 0 LIMIT 100', ARRAY_A); // phpcs:ignore WordPress.DB.PreparedSQL -- table name only.
+        $rows = $wpdb->get_results('SELECT * FROM ' . Schema::table('webhooks') . ' WHERE url_checked = 0 LIMIT 100', ARRAY_A); // SQL safe: table name only.
         return array_map(static fn (array $r): array => self::shape($r, false), (array) $rows);
     }
 
@@ -465,7 +464,7 @@ final class Webhooks
         }
         $sql .= ' WHERE id = %d';
         $params[] = $id;
-        $wpdb->query($wpdb->prepare($sql, $params)); // phpcs:ignore WordPress.DB.PreparedSQL -- table name only.
+        $wpdb->query($wpdb->prepare($sql, $params)); // SQL safe: table name only.
     }
 
     /**
@@ -541,7 +540,7 @@ final class Webhooks
     public function snapshot(): array
     {
         global $wpdb;
-        $rows = $wpdb->get_results('SELECT * FROM ' . Schema::table('webhooks'), ARRAY_A); // phpcs:ignore WordPress.DB.PreparedSQL -- table name only.
+        $rows = $wpdb->get_results('SELECT * FROM ' . Schema::table('webhooks'), ARRAY_A); // SQL safe: table name only.
         $now = time();
         $endpoints = [];
         foreach ((array) $rows as $r) {

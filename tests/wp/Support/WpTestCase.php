@@ -225,8 +225,10 @@ abstract class WpTestCase extends TestCase
     /** The value of a hidden input in an HTML page. */
     protected static function hiddenInput(string $html, string $name): string
     {
-        if (!preg_match('/name="' . preg_quote($name, '/') . '"\s+value="([^"]*)"/', $html, $m)
-            && !preg_match('/value="([^"]*)"\s+name="' . preg_quote($name, '/') . '"/', $html, $m)) {
+        if (
+            !preg_match('/name="' . preg_quote($name, '/') . '"\s+value="([^"]*)"/', $html, $m)
+            && !preg_match('/value="([^"]*)"\s+name="' . preg_quote($name, '/') . '"/', $html, $m)
+        ) {
             throw new \RuntimeException("no hidden input $name in the page");
         }
         return html_entity_decode($m[1]);
