@@ -1,7 +1,7 @@
 # Multisite Webhooks — build, test, benchmark, demo.
 #   make demo        bring up a local multisite with the plugin and show a webhook working
 #   make demo-stop   stop what the demo started
-#   make lint        the style, kept by machines: cargo fmt, clippy, php -l, phpcs (in make test)
+#   make lint        the style, kept by machines: cargo fmt, clippy, php -l (in make test); make lint-php adds phpcs
 #   make test        run every test (Rust, C boundary, processes, PHP through FFI, WordPress,
 #                    the network admin pages in Chromium)
 #   make test-reliability  the reliability and security suite in full (crash, faults, disk,
@@ -14,7 +14,7 @@ CARGO ?= cargo
 LIB   := target/release/libmultisite_webhooks.so
 HDR   := include/multisite_webhooks.h
 
-.PHONY: all build header plugin deps lint lint-php lint-rust test test-rust test-php test-wp test-browser test-crash test-reliability fuzz wp-up demo demo-stop bench clean
+.PHONY: all build header plugin deps lint lint-php lint-rust php-syntax test test-rust test-php test-wp test-browser test-crash test-reliability fuzz wp-up demo demo-stop bench clean
 
 all: build
 
@@ -39,11 +39,14 @@ deps:
 
 test: deps lint test-rust test-php test-wp test-browser test-crash
 
-lint: lint-rust
+lint: lint-rust php-syntax
 
-# PHP: every file parses (php -l), and phpcs with the repository's phpcs.xml.dist.
-lint-php:
+# Every PHP file parses.
+php-syntax:
 	@find php-bridge tests -name '*.php' -not -path '*/node_modules/*' -print0 | xargs -0 -n 1 -P 4 php -l > /dev/null
+
+# phpcs with the repository's phpcs.xml.dist (not in make lint yet: long lines remain to wrap).
+lint-php: php-syntax
 	phpcs -q
 
 lint-rust:

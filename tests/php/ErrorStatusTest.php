@@ -229,9 +229,11 @@ final class ErrorStatusTest extends EngineTestCase
     public function testArgumentsOutsideTheCRangeAreRefusedBeforeTheCall(): void
     {
         $engine = $this->initialized();
-        foreach ([static fn () => $engine->flush(-1), static fn () => $engine->shutdown(-1),
+        foreach (
+            [static fn () => $engine->flush(-1), static fn () => $engine->shutdown(-1),
             static fn () => $engine->takeResults(0), static fn () => $engine->takeResults(10001),
-            static fn () => $engine->takeResults(1, 1000)] as $call) {
+            static fn () => $engine->takeResults(1, 1000)] as $call
+        ) {
             try {
                 $call();
                 $this->fail('expected an InvalidArgumentException');

@@ -295,8 +295,12 @@ final class FfiEngine implements Engine
         $json = Payload::encode($payload);
         if (null === $json) {
             $utf8 = JSON_ERROR_UTF8 === json_last_error();
-            throw new EngineException($utf8 ? EngineException::INVALID_UTF8 : EngineException::INVALID_JSON,
-                'json: the payload could not be encoded as JSON: ' . lcfirst(json_last_error_msg()), null, $utf8 ? 'invalid_utf8' : 'invalid_json');
+            throw new EngineException(
+                $utf8 ? EngineException::INVALID_UTF8 : EngineException::INVALID_JSON,
+                'json: the payload could not be encoded as JSON: ' . lcfirst(json_last_error_msg()),
+                null,
+                $utf8 ? 'invalid_utf8' : 'invalid_json'
+            );
         }
         return $json;
     }
