@@ -106,6 +106,20 @@ pub fn is_id(id: &str, prefix: &str) -> bool {
         && id.bytes().skip(prefix.len()).all(|b| CROCKFORD.contains(&b))
 }
 
+/// When an id [`new_id`] gave with `prefix` was made (ms since the epoch), read back from its
+/// first ten characters; `None` if `id` is not such an id.
+pub fn id_time(id: &str, prefix: &str) -> Option<i64> {
+    if !is_id(id, prefix) {
+        return None;
+    }
+    let ms = id.bytes().skip(prefix.len()).take(10).try_fold(0u64, |acc, b| {
+        let digit = CROCKFORD.iter().position(|&c| c == b)? as u64;
+        Some((acc << 5) | digit)
+    })?;
+    // Ten characters hold 50 bits; the time is the low 48 (the top two are always zero).
+    Some((ms & 0xFFFF_FFFF_FFFF) as i64)
+}
+
 /// `2024-01-02T03:04:05.678Z` for milliseconds since the epoch.
 pub fn rfc3339(ms: i64) -> String {
     let (secs, milli) = (ms.div_euclid(1000), ms.rem_euclid(1000));
@@ -132,6 +146,16 @@ mod tests {
         assert_eq!(rfc3339(0), "1970-01-01T00:00:00.000Z");
         assert_eq!(rfc3339(951_782_400_000), "2000-02-29T00:00:00.000Z");
         assert_eq!(rfc3339(1_614_265_330_000), "2021-02-25T15:02:10.000Z");
+    }
+
+    #[test]
+    fn an_ids_time_is_read_back() {
+        let rng = SplitMix::seeded(3);
+        for t in [0, 1, 1_700_000_000_123, 0xFFFF_FFFF_FFFF] {
+            assert_eq!(id_time(&new_id("msg_", t, &rng), "msg_"), Some(t));
+        }
+        assert_eq!(id_time("msg_short", "msg_"), None);
+        assert_eq!(id_time(&new_id("att_", 5, &rng), "msg_"), None);
     }
 
     #[test]

@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 use serde_json::value::RawValue;
 
-use crate::clock::{is_id, new_id, Clock, Random, SplitMix, SystemClock};
+use crate::clock::{id_time, is_id, new_id, Clock, Random, SplitMix, SystemClock};
 use crate::config::{check_event, Endpoint, EndpointSpec, Rejected, Snapshot};
 use crate::delivery::{Deliverer, Request};
 use crate::error::{Error, Result};
@@ -180,7 +180,7 @@ impl Engine {
     /// An event no active endpoint hears is accepted and not written.
     pub fn emit(&self, event: &str, payload: &[u8]) -> Result<String> {
         let id = new_id("msg_", self.clock.now_ms(), self.rng.as_ref());
-        self.accept(id, event, payload)
+        self.accept(id, event, payload, None)
     }
 
     /// Accepts an event under the id it got when it was raised (`msg_` and 26 Crockford
@@ -194,13 +194,16 @@ impl Engine {
                 id.chars().take(40).collect::<String>()
             )));
         }
-        self.accept(id.to_string(), event, payload).map(|_| ())
+        self.accept(id.to_string(), event, payload, id_time(id, "msg_")).map(|_| ())
     }
 
-    fn accept(&self, id: String, event: &str, payload: &[u8]) -> Result<String> {
+    /// Accepts an event raised at `raised_ms` (now when `None`; never later than now): the
+    /// time webhooks' `since_ms` is compared with, so a webhook created after an event was
+    /// raised does not hear it, however late the event reaches the engine.
+    fn accept(&self, id: String, event: &str, payload: &[u8], raised_ms: Option<i64>) -> Result<String> {
         check_event(event)?;
         check_payload(payload, self.settings.max_payload_bytes)?;
-        let now = self.clock.now_ms();
+        let now = raised_ms.map_or(self.clock.now_ms(), |t| t.min(self.clock.now_ms()));
         if self.snapshot().listeners(event) == 0 {
             self.shared.emitted.fetch_add(1, Ordering::SeqCst);
             return Ok(id);

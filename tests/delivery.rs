@@ -878,3 +878,24 @@ fn an_event_kept_elsewhere_first_is_delivered_under_the_id_it_was_given() {
     assert_eq!(server.requests().len(), 1, "a malformed id queues nothing");
     engine.shutdown(Duration::ZERO).unwrap();
 }
+
+#[test]
+fn an_event_kept_elsewhere_first_is_not_heard_by_a_webhook_created_after_it_was_raised() {
+    let old = Server::start(|_, _| ok());
+    let newer = Server::start(|_, _| ok());
+    let engine = start("emit-as-since", "");
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as i64;
+    // Raised a minute ago and kept in the outbox; a webhook was created since; now it reaches the engine.
+    let id = multisite_webhooks::clock::new_id("msg_", now - 60_000, &SplitMix::seeded(9));
+    let snap = serde_json::json!({"version": 1, "endpoints": [
+        {"id": 1, "url": old.url("/"), "events": ["site_created"], "secrets": [SECRET]},
+        {"id": 2, "url": newer.url("/"), "events": ["site_created"], "secrets": [SECRET], "since_ms": now - 1_000}]});
+    engine.configure(snap.to_string().as_bytes()).unwrap();
+    engine.emit_as(&id, "site_created", br#"{"site_id":4}"#).unwrap();
+    engine.flush(T).unwrap();
+    assert_eq!(old.requests().len(), 1);
+    assert_eq!(newer.requests().len(), 0, "the newer webhook did not exist when the event was raised");
+    let attempts = take_all_until(&engine, 1, T);
+    assert_eq!(attempts.events[0]["timestamp"], now - 60_000, "the event keeps the time it was raised");
+    engine.shutdown(Duration::ZERO).unwrap();
+}
