@@ -217,7 +217,9 @@ int32_t hooks_ack_results(const char *token, size_t token_len);
 
 /*
  Queues an event for delivery again to one endpoint, with the same `webhook-id`:
- `{"event_id":"msg_…","endpoint_id":N,"event":"…","payload":{…},"timestamp":ms?}`.
+ `{"event_id":"msg_…","endpoint_id":N,"event":"…","payload":{…},"timestamp":ms?,"redelivery":bool?}`
+ (`"redelivery":false`: a new event that this endpoint alone gets, with its own payload; it
+ is delivered the same way and its results say `"redelivery":false`).
 
  Ownership: borrows `request`.
  NULL and bad input: NULL → 1; invalid UTF-8 → 2; bad JSON → 3; payload too large → 4;
@@ -226,7 +228,8 @@ int32_t hooks_ack_results(const char *token, size_t token_len);
  Statuses: 0, 1, 2, 3, 4, 7, 8, 9, 11, 99.
  Thread safety: any thread.
  */
-int32_t hooks_redeliver(const char *request, size_t request_len);
+int32_t hooks_redeliver(const char *request,
+                        size_t request_len);
 
 /*
  The message of the last failed call on this thread (empty after a success).

@@ -75,6 +75,14 @@ struct RedeliverSpec {
     payload: Box<RawValue>,
     #[serde(default)]
     timestamp: Option<i64>,
+    /// False for a new event that one endpoint gets with a payload of its own (the plugin's
+    /// payload filter): delivered to that endpoint only, and not logged as a redelivery.
+    #[serde(default = "yes")]
+    redelivery: bool,
+}
+
+fn yes() -> bool {
+    true
 }
 
 /// What `send_test` takes.
@@ -236,7 +244,7 @@ impl Engine {
             return Err(Error::NotFound(format!("endpoint {} is not in the configured snapshot", spec.endpoint_id)));
         }
         let rec = EventRecord {
-            kind: Kind::Redeliver,
+            kind: if spec.redelivery { Kind::Redeliver } else { Kind::Targeted },
             id: spec.event_id,
             timestamp_ms: spec.timestamp.unwrap_or_else(|| self.clock.now_ms()),
             event: spec.event,

@@ -899,3 +899,25 @@ fn an_event_kept_elsewhere_first_is_not_heard_by_a_webhook_created_after_it_was_
     assert_eq!(attempts.events[0]["timestamp"], now - 60_000, "the event keeps the time it was raised");
     engine.shutdown(Duration::ZERO).unwrap();
 }
+
+#[test]
+fn a_redelivery_and_a_targeted_event_go_to_one_endpoint_and_say_which_they_are() {
+    let one = Server::start(|_, _| ok());
+    let two = Server::start(|_, _| ok());
+    let engine = start("targeted", "");
+    let snap = serde_json::json!({"version": 1, "endpoints": [
+        {"id": 1, "url": one.url("/"), "events": ["e"], "secrets": [SECRET]},
+        {"id": 2, "url": two.url("/"), "events": ["e"], "secrets": [SECRET]}]});
+    engine.configure(snap.to_string().as_bytes()).unwrap();
+    let again = br#"{"event_id":"msg_again","endpoint_id":2,"event":"e","payload":{"n":1}}"#;
+    engine.redeliver(again).unwrap();
+    let own = br#"{"event_id":"msg_own","endpoint_id":2,"event":"e","payload":{"n":2},"redelivery":false}"#;
+    engine.redeliver(own).unwrap();
+    engine.flush(T).unwrap();
+    assert_eq!((one.requests().len(), two.requests().len()), (0, 2), "each goes to endpoint 2 alone");
+    let taken = take_all_until(&engine, 2, T);
+    let flag = |id: &str| taken.attempts.iter().find(|a| a["event_id"] == id).map(|a| a["redelivery"].clone());
+    assert_eq!(flag("msg_again"), Some(serde_json::json!(true)), "{:?}", taken.attempts);
+    assert_eq!(flag("msg_own"), Some(serde_json::json!(false)), "a new event with its own payload is not a redelivery");
+    engine.shutdown(Duration::ZERO).unwrap();
+}

@@ -50,7 +50,7 @@ impl<'a> Arbitrary<'a> for Rec {
             Ok(s)
         };
         Ok(Rec(EventRecord {
-            kind: if bool::arbitrary(u)? { Kind::Event } else { Kind::Redeliver },
+            kind: *u.choose(&[Kind::Event, Kind::Redeliver, Kind::Targeted])?,
             id: text(u, 64)?,
             timestamp_ms: i64::arbitrary(u)?,
             event: text(u, 191)?,

@@ -424,7 +424,9 @@ pub extern "C" fn hooks_ack_results(token: *const c_char, token_len: usize) -> i
 }
 
 /// Queues an event for delivery again to one endpoint, with the same `webhook-id`:
-/// `{"event_id":"msg_…","endpoint_id":N,"event":"…","payload":{…},"timestamp":ms?}`.
+/// `{"event_id":"msg_…","endpoint_id":N,"event":"…","payload":{…},"timestamp":ms?,"redelivery":bool?}`
+/// (`"redelivery":false`: a new event that this endpoint alone gets, with its own payload; it
+/// is delivered the same way and its results say `"redelivery":false`).
 ///
 /// Ownership: borrows `request`.
 /// NULL and bad input: NULL → 1; invalid UTF-8 → 2; bad JSON → 3; payload too large → 4;

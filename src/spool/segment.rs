@@ -21,12 +21,21 @@ pub enum Kind {
     Event = 1,
     /// Deliver an existing event again to one endpoint.
     Redeliver = 2,
+    /// A new event for one endpoint only (it gets a payload of its own).
+    Targeted = 3,
+}
+
+impl Kind {
+    /// Whether the record is for one endpoint only (its `target`).
+    pub fn is_targeted(self) -> bool {
+        self != Kind::Event
+    }
 }
 
 /// One accepted event, as stored in a segment.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EventRecord {
-    /// Event or redelivery.
+    /// Event, redelivery or targeted event.
     pub kind: Kind,
     /// The event id (`webhook-id`), the same on every attempt and redelivery.
     pub id: String,
@@ -34,7 +43,7 @@ pub struct EventRecord {
     pub timestamp_ms: i64,
     /// The event slug.
     pub event: String,
-    /// For a redelivery, the one endpoint to deliver to; 0 otherwise.
+    /// For a redelivery or a targeted event, the one endpoint to deliver to; 0 otherwise.
     pub target: u64,
     /// The payload JSON exactly as given.
     pub payload: Vec<u8>,
@@ -61,6 +70,7 @@ impl EventRecord {
         let kind = match c.u8()? {
             1 => Kind::Event,
             2 => Kind::Redeliver,
+            3 => Kind::Targeted,
             _ => return None,
         };
         let n = c.u8()? as usize;
@@ -312,8 +322,10 @@ pub(crate) mod tests {
 
     #[test]
     fn record_round_trip() {
-        let r = EventRecord { kind: Kind::Redeliver, target: 7, ..rec(3) };
-        assert_eq!(EventRecord::decode(&r.encode()), Some(r));
+        for kind in [Kind::Event, Kind::Redeliver, Kind::Targeted] {
+            let r = EventRecord { kind, target: 7, ..rec(3) };
+            assert_eq!(EventRecord::decode(&r.encode()), Some(r));
+        }
         assert_eq!(EventRecord::decode(b"\x09rest"), None);
     }
 

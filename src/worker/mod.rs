@@ -631,7 +631,7 @@ impl Dispatcher {
     }
 
     fn fan_out(&mut self, seg: u32, off: u32, rec: &EventRecord) {
-        let target = (rec.kind == Kind::Redeliver).then_some(rec.target);
+        let target = rec.kind.is_targeted().then_some(rec.target);
         let arrival = Arrival { seg, off, event: &rec.event, timestamp_ms: rec.timestamp_ms, target };
         let states = self.segs.get(&seg).map(|s| &s.states);
         let known = |endpoint: u64| states.and_then(|m| m.get(&(off, endpoint)).copied());
