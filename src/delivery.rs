@@ -66,7 +66,8 @@ pub struct Outcome {
     pub duration_ms: u64,
     /// The request headers sent (signature included; secrets never are).
     pub request_headers: Vec<(String, String)>,
-    /// Response headers (at most 64, values cut at 512 bytes).
+    /// Response headers as [`kept_headers`] keeps them: bounded, with a `(cut)` entry saying
+    /// what was left out.
     pub response_headers: Vec<(String, String)>,
     /// The response body, cut at the configured excerpt size (lossy UTF-8).
     pub response_excerpt: String,
@@ -211,10 +212,7 @@ impl Deliverer {
                 let status = res.status();
                 out.status = Some(status.as_u16());
                 out.reason = status.canonical_reason().map(str::to_string);
-                for (k, v) in res.headers().iter().take(64) {
-                    let v = String::from_utf8_lossy(v.as_bytes());
-                    out.response_headers.push((k.as_str().to_string(), cut(&v, 512)));
-                }
+                out.response_headers = kept_headers(res.headers().iter().map(|(k, v)| (k.as_str(), v.as_bytes())));
                 if matches!(status.as_u16(), 429 | 503) {
                     out.retry_after_s = res.headers().get("retry-after").and_then(|v| v.to_str().ok()).and_then(|v| {
                         crate::retry::parse_retry_after(v, crate::clock::Clock::now_ms(&crate::clock::SystemClock))
@@ -288,6 +286,52 @@ fn read_excerpt(mut r: impl Read, cap: usize) -> (String, bool, Option<String>) 
     (String::from_utf8_lossy(&kept).into_owned(), extra > 0, None)
 }
 
+/// Response headers kept per attempt, at most.
+pub const KEPT_HEADERS: usize = 64;
+/// Bytes of one response header's value kept, at most.
+pub const KEPT_HEADER_VALUE: usize = 512;
+/// Bytes of response header names and values kept per attempt, at most.
+pub const KEPT_HEADER_BYTES: usize = 8 * 1024;
+/// The entry that says what was left out; no header is named so (`(` is not a token character).
+pub const CUT_ENTRY: &str = "(cut)";
+
+/// The response headers a result keeps, in the order received: at most [`KEPT_HEADERS`] of
+/// them and [`KEPT_HEADER_BYTES`] in all, each value cut at [`KEPT_HEADER_VALUE`] bytes
+/// (lossy UTF-8). When anything is left out, a last [`CUT_ENTRY`] entry says what, so a
+/// receiver that answers with huge headers still leaves a bounded, truthful record.
+pub fn kept_headers<'h>(headers: impl Iterator<Item = (&'h str, &'h [u8])>) -> Vec<(String, String)> {
+    let (mut kept, mut bytes, mut dropped, mut shortened) = (Vec::new(), 0usize, 0usize, 0usize);
+    for (name, value) in headers {
+        let value = String::from_utf8_lossy(value);
+        let value = if value.len() > KEPT_HEADER_VALUE {
+            shortened += 1;
+            cut(&value, KEPT_HEADER_VALUE)
+        } else {
+            value.into_owned()
+        };
+        if kept.len() == KEPT_HEADERS || bytes + name.len() + value.len() > KEPT_HEADER_BYTES {
+            dropped += 1;
+            continue;
+        }
+        bytes += name.len() + value.len();
+        kept.push((name.to_string(), value));
+    }
+    let mut why = Vec::new();
+    if dropped > 0 {
+        why.push(format!(
+            "{dropped} of {} headers not kept (at most {KEPT_HEADERS} and {KEPT_HEADER_BYTES} bytes are)",
+            kept.len() + dropped
+        ));
+    }
+    if shortened > 0 {
+        why.push(format!("{shortened} values cut at {KEPT_HEADER_VALUE} bytes"));
+    }
+    if !why.is_empty() {
+        kept.push((CUT_ENTRY.to_string(), why.join("; ")));
+    }
+    kept
+}
+
 fn cut(s: &str, max: usize) -> String {
     if s.len() <= max {
         return s.to_string();
@@ -337,6 +381,32 @@ fn describe(e: &ureq::Error) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn response_headers_are_kept_within_bounds_and_say_what_was_cut() {
+        let few = [("a", &b"1"[..]), ("b", b"\xff2")];
+        assert_eq!(kept_headers(few.into_iter()), [("a".into(), "1".into()), ("b".into(), "\u{fffd}2".into())]);
+
+        let long = "é".repeat(400); // 800 bytes: cut at a character boundary, at most 512
+        let names: Vec<String> = (0..100).map(|i| format!("x-h{i}")).collect();
+        let kept = kept_headers(names.iter().map(|n| (n.as_str(), long.as_bytes())));
+        let (last, rest) = kept.split_last().unwrap();
+        assert_eq!(last.0, CUT_ENTRY);
+        assert!(rest.iter().all(|(_, v)| v.len() <= KEPT_HEADER_VALUE && v.len() >= KEPT_HEADER_VALUE - 1));
+        assert!(rest.iter().map(|(k, v)| k.len() + v.len()).sum::<usize>() <= KEPT_HEADER_BYTES);
+        assert_eq!(
+            last.1,
+            format!(
+                "{} of 100 headers not kept (at most 64 and 8192 bytes are); 100 values cut at 512 bytes",
+                100 - rest.len()
+            )
+        );
+
+        let many: Vec<String> = (0..70).map(|i| format!("h{i}")).collect();
+        let kept = kept_headers(many.iter().map(|n| (n.as_str(), &b"v"[..])));
+        assert_eq!(kept.len(), KEPT_HEADERS + 1);
+        assert_eq!(kept[KEPT_HEADERS].1, "6 of 70 headers not kept (at most 64 and 8192 bytes are)");
+    }
 
     #[test]
     fn envelope_wraps_the_payload_verbatim() {
