@@ -291,7 +291,8 @@ final class Emitter
      */
     private function redeliverTo(Engine $engine, string $id, int $webhookId, string $slug, string $bytes, int $ms): void
     {
-        $request = ['event_id' => $id, 'endpoint_id' => $webhookId, 'event' => $slug, 'payload' => $bytes, 'timestamp' => $ms];
+        $request = ['event_id' => $id, 'endpoint_id' => $webhookId, 'event' => $slug, 'payload' => $bytes, 'timestamp' => $ms,
+            'redelivery' => false];
         try {
             $engine->redeliver($request);
         } catch (EngineException $e) {

@@ -68,10 +68,15 @@ final class ExtensionPointsTest extends WpTestCase
         self::importResults();
         $entry = self::wpJson('echo json_encode(' . self::P . '->deliveries()->list(["event_id" => ' . var_export($id, true) . ', "webhook_id" => ' . $filtered['id'] . '])[0] ?? null);');
         $this->assertNotNull($entry, 'the filtered delivery is in the log');
+        $this->assertFalse($entry['is_redelivery'], 'a webhook\'s own payload is a first delivery, not a redelivery');
         $this->assertSame('true', trim(self::wp(self::FILTER . ' echo json_encode(' . self::P . '->operations()->redeliver(' . (int) $entry['id'] . '));')));
         $again = $this->waitForPosts('/filtered', 2)[1];
         $this->assertSame($id, $again['headers']['webhook-id']);
         $this->assertSame($this->expectedFiltered($filtered['id']), $again['body']);
+        self::importResults();
+        $log = self::wpJson('echo json_encode(' . self::P . '->deliveries()->list(["event_id" => ' . var_export($id, true)
+            . ', "webhook_id" => ' . $filtered['id'] . ']));');
+        $this->assertSame([false, true], array_column(array_reverse($log), 'is_redelivery'), 'the one asked for is the redelivery');
     }
 
     public function testThePayloadFilterWorksTheSameThroughTheOutbox(): void
@@ -115,6 +120,9 @@ final class ExtensionPointsTest extends WpTestCase
         $this->assertSame(self::RAISED, $plain['body'], 'the payload as raised, byte for byte');
         $this->assertSame([$id, $id], [$filtered['headers']['webhook-id'], $plain['headers']['webhook-id']], 'one webhook-id for both');
         $this->assertSame(self::RAISED, trim(self::wp('echo ' . self::P . '->deliveries()->payload(' . var_export($id, true) . ');')), 'the log keeps the event as raised');
+        self::importResults();
+        $log = self::wpJson('echo json_encode(' . self::P . '->deliveries()->list(["event_id" => ' . var_export($id, true) . ']));');
+        $this->assertSame([false, false], array_column($log, 'is_redelivery'), 'both are first deliveries, the filtered one too');
     }
 
     /** The filter's array as the plugin encodes every array payload (wp_json_encode's defaults). */

@@ -169,7 +169,9 @@ interface Engine
     /**
      * Queues an event again for one endpoint, with the same `webhook-id`.
      *
-     * @param array<string, mixed> $request `['event_id', 'endpoint_id', 'event', 'payload', 'timestamp'?]`.
+     * @param array<string, mixed> $request `['event_id', 'endpoint_id', 'event', 'payload', 'timestamp'?,
+     *                                      'redelivery'?]`; `'redelivery' => false` for a new event this
+     *                                      endpoint alone gets, with a payload of its own.
      *
      * @throws EngineException NOT_FOUND (endpoint not in the snapshot), INVALID_JSON, INVALID_EVENT,
      *                         TOO_LARGE, NOT_INITIALIZED, SPOOL.

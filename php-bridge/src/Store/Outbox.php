@@ -142,7 +142,8 @@ final class Outbox
                 // a row for one webhook through the engine's targeted path.
                 if ((int) $row->webhook_id > 0) {
                     $engine->redeliver(['event_id' => (string) $row->event_id, 'endpoint_id' => (int) $row->webhook_id, 'event' => (string) $row->event,
-                        'payload' => (string) $row->payload, 'timestamp' => 1000 * (int) strtotime($row->date_created . ' UTC')]);
+                        'payload' => (string) $row->payload, 'timestamp' => 1000 * (int) strtotime($row->date_created . ' UTC'),
+                        'redelivery' => false]);
                 } elseif ((string) $row->event_id !== '') {
                     $engine->emitAs((string) $row->event_id, (string) $row->event, (string) $row->payload);
                 } else {
