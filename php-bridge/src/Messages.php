@@ -28,11 +28,17 @@ final class Messages
             case 'too_long':
                 return __('The URL is longer than 2048 characters.', 'multisite-webhooks');
             case 'not_ascii':
-                return __('The URL contains characters outside plain ASCII. Percent-encode them in the path (for example %E0%A4%B9 for ह); a host name in another script is converted automatically.', 'multisite-webhooks');
+                return __(
+                    'The URL contains characters outside plain ASCII. Percent-encode them in the path (for example %E0%A4%B9 for ह); a host name in another script is converted automatically.',
+                    'multisite-webhooks'
+                );
             case 'idn':
                 return __('The host name cannot be converted to its internet (xn--) form: check its spelling.', 'multisite-webhooks');
             case 'idn_unavailable':
-                return __('The host name is written in another script, and this server\'s PHP lacks the intl extension to convert it. Enter its xn-- form instead (your domain registrar shows it).', 'multisite-webhooks');
+                return __(
+                    'The host name is written in another script, and this server\'s PHP lacks the intl extension to convert it. Enter its xn-- form instead (your domain registrar shows it).',
+                    'multisite-webhooks'
+                );
             case 'control':
                 return __('The URL must not contain spaces or control characters.', 'multisite-webhooks');
             case 'forbidden_char':
@@ -73,9 +79,9 @@ final class Messages
             $where = trim(($context['address'] ?? '') . (($context['range'] ?? '') !== '' ? ' (' . $context['range'] . ')' : ''));
             return sprintf(
                 /* translators: %s: the refused address and its kind, e.g. "169.254.169.254 (link-local)" */
-                __('Requests to this address are refused because it is not on the public internet: %s. If the receiver really runs inside your network, add its address to the MULTISITE_WEBHOOKS_SSRF_ALLOW constant in wp-config.php.', 'multisite-webhooks'),
+                __('Requests to this address are refused because it is not on the public internet: %s.', 'multisite-webhooks'),
                 $where !== '' ? $where : $detail
-            );
+            ) . ' ' . __('If the receiver really runs inside your network, add its address to the MULTISITE_WEBHOOKS_SSRF_ALLOW constant in wp-config.php.', 'multisite-webhooks');
         }
         $sentences = [
             'too_large' => __('The payload is larger than the engine accepts.', 'multisite-webhooks'),

@@ -79,7 +79,10 @@ final class Notices
         if (SpoolExposure::knownServed(Settings::spoolDir())) {
             $out[] = ['error', sprintf(
                 /* translators: 1: folder, 2: fix */
-                esc_html__('The spool folder %1$s is served over HTTP, so the engine does not start there (it would publish every signing secret); events wait in the database. To fix it: %2$s', 'multisite-webhooks'),
+                esc_html__(
+                    'The spool folder %1$s is served over HTTP, so the engine does not start there (it would publish every signing secret); events wait in the database. To fix it: %2$s',
+                    'multisite-webhooks'
+                ),
                 '<code>' . esc_html(Settings::spoolDir()) . '</code>',
                 '<code>' . esc_html(sprintf('define( \'MULTISITE_WEBHOOKS_SPOOL_DIR\', \'%s\' );', Settings::defaultSpoolDir(rtrim(ABSPATH, '/'), get_site_url()))) . '</code>'
             )];
@@ -110,7 +113,14 @@ final class Notices
             $path = $plugin->operations()->deliveryPath();
             $out[] = ['error', sprintf(
                 /* translators: 1: number of events, 2: how long, 3: who delivers now, 4: command */
-                esc_html(_n('%1$s event has waited %2$s in the outbox: nothing moves it to the engine. Delivering now: %3$s Start the delivery worker: %4$s', '%1$s events have waited up to %2$s in the outbox: nothing moves them to the engine. Delivering now: %3$s Start the delivery worker: %4$s', $waiting, 'multisite-webhooks')),
+                esc_html(
+                    _n(
+                        '%1$s event has waited %2$s in the outbox: nothing moves it to the engine. Delivering now: %3$s Start the delivery worker: %4$s',
+                        '%1$s events have waited up to %2$s in the outbox: nothing moves them to the engine. Delivering now: %3$s Start the delivery worker: %4$s',
+                        $waiting,
+                        'multisite-webhooks'
+                    )
+                ),
                 esc_html(number_format_i18n($waiting)),
                 esc_html(human_time_diff(time() - $age)),
                 esc_html($path['detail']),
@@ -127,25 +137,43 @@ final class Notices
         if ($refused > 0) {
             $out[] = ['error', sprintf(
                 /* translators: 1: number of events, 2: link to the delivery log */
-                esc_html(_n('%1$s event raised in the last 24 hours was refused and can never be sent. %2$s', '%1$s events raised in the last 24 hours were refused and can never be sent. %2$s', $refused, 'multisite-webhooks')),
+                esc_html(
+                    _n(
+                        '%1$s event raised in the last 24 hours was refused and can never be sent. %2$s',
+                        '%1$s events raised in the last 24 hours were refused and can never be sent. %2$s',
+                        $refused,
+                        'multisite-webhooks'
+                    )
+                ),
                 esc_html(number_format_i18n($refused)),
-                sprintf('<a href="%s">%s</a>', esc_url(Admin\Admin::url(Admin\Admin::PAGE_LOG, ['status' => Store\Deliveries::REFUSED])), esc_html__('See why in the delivery log.', 'multisite-webhooks'))
+                sprintf(
+                    '<a href="%s">%s</a>',
+                    esc_url(Admin\Admin::url(Admin\Admin::PAGE_LOG, ['status' => Store\Deliveries::REFUSED])),
+                    esc_html__('See why in the delivery log.', 'multisite-webhooks')
+                )
             )];
         }
         $dropped = (array) get_site_option(Options::DROPPED_SEEN, []);
         if ((int) ($dropped['lost'] ?? 0) > 0 && time() - (int) ($dropped['time'] ?? 0) < 7 * DAY_IN_SECONDS) {
             $out[] = ['error', sprintf(
                 /* translators: %s: number of entries */
-                esc_html__('%s delivery log entries were lost: the engine keeps finished attempts for a limited space, and nobody imported them in time. Make sure WP-Cron or a system cron runs every minute.', 'multisite-webhooks'),
+                esc_html__('%s delivery log entries were lost: the engine keeps finished attempts for a limited space, and nobody imported them in time.', 'multisite-webhooks'),
                 esc_html(number_format_i18n((int) $dropped['lost']))
-            )];
+            ) . ' ' . esc_html__('Make sure WP-Cron or a system cron runs every minute.', 'multisite-webhooks')];
         }
         if (Events\UltimateMultisite::active()) {
             $waiting = $plugin->umImport()->waiting();
             if ($waiting > 0) {
                 $out[] = ['warning', sprintf(
                     /* translators: 1: number of webhooks, 2: link to the import page */
-                    esc_html(_n('%1$s Ultimate Multisite webhook is not in Multisite Webhooks yet. %2$s', '%1$s Ultimate Multisite webhooks are not in Multisite Webhooks yet. %2$s', $waiting, 'multisite-webhooks')),
+                    esc_html(
+                        _n(
+                            '%1$s Ultimate Multisite webhook is not in Multisite Webhooks yet. %2$s',
+                            '%1$s Ultimate Multisite webhooks are not in Multisite Webhooks yet. %2$s',
+                            $waiting,
+                            'multisite-webhooks'
+                        )
+                    ),
                     esc_html(number_format_i18n($waiting)),
                     sprintf('<a class="button" href="%s">%s</a>', esc_url(Admin\Admin::url(Admin\Admin::PAGE_IMPORT)), esc_html__('Import them', 'multisite-webhooks'))
                 )];

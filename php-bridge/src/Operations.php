@@ -494,8 +494,10 @@ final class Operations
         return new \WP_Error(
             'multisite_webhooks_degraded',
             sprintf(
-            /* translators: 1: why this PHP has no engine, 2: command that starts the worker, 3: systemd unit file, 4: the pool fix */
-                __('This page was served by a PHP that cannot load the delivery engine (%1$s), and no delivery worker is running to do it instead. Start one: %2$s (or install %3$s), or let this PHP load the engine: %4$s', 'multisite-webhooks'),
+                /* translators: %1$s: why this PHP has no engine */
+                __('This page was served by a PHP that cannot load the delivery engine (%1$s), and no delivery worker is running to do it instead.', 'multisite-webhooks')
+                /* translators: %2$s: command that starts the worker, %3$s: systemd unit file, %4$s: the pool fix */
+                . ' ' . __('Start one: %2$s (or install %3$s), or let this PHP load the engine: %4$s', 'multisite-webhooks'),
                 rtrim($loader->reason(), '.'),
                 self::workerCommand(),
                 $this->plugin->dir() . '/contrib/multisite-webhooks-worker.service',
@@ -547,7 +549,10 @@ final class Operations
             return ['kind' => $cli ? 'cron' : 'other', 'detail' => sprintf(
                 $cli
                 /* translators: %s: how long ago */
-                ? __('WP-CLI (a system cron), which last ran %s ago: this PHP cannot load the engine, so events wait up to a minute in the outbox and test sends need the delivery worker.', 'multisite-webhooks')
+                ? __(
+                    'WP-CLI (a system cron), which last ran %s ago: this PHP cannot load the engine, so events wait up to a minute in the outbox and test sends need the delivery worker.',
+                    'multisite-webhooks'
+                )
                 /* translators: %s: how long ago */
                 : __('another PHP with the engine (another pool or server), which last ran %s ago: this PHP cannot load the engine, so events wait in the outbox for it.', 'multisite-webhooks'),
                 human_time_diff(time() - max(1, $ago))

@@ -195,7 +195,10 @@ final class SpoolExposure
     {
         $file = rtrim($dir, '/') . '/.htaccess';
         if (!is_file($file)) {
-            @file_put_contents($file, "# Multisite Webhooks: this folder holds signing secrets.\n<IfModule mod_authz_core.c>\n\tRequire all denied\n</IfModule>\n<IfModule !mod_authz_core.c>\n\tDeny from all\n</IfModule>\n");
+            @file_put_contents(
+                $file,
+                "# Multisite Webhooks: this folder holds signing secrets.\n<IfModule mod_authz_core.c>\n\tRequire all denied\n</IfModule>\n<IfModule !mod_authz_core.c>\n\tDeny from all\n</IfModule>\n"
+            );
             @chmod($file, 0600);
         }
     }

@@ -98,7 +98,9 @@ final class UltimateMultisiteImport
         if ($wpdb->get_var($wpdb->prepare('SHOW TABLES LIKE %s', $wpdb->esc_like($source))) !== $source) {
             return 0;
         }
-        return (int) $wpdb->get_var('SELECT COUNT(*) FROM `' . esc_sql($source) . '` s WHERE NOT EXISTS (SELECT 1 FROM ' . Schema::table('webhooks') . ' w WHERE w.migrated_from_id = s.id)'); // SQL safe: table names only.
+        return (int) $wpdb->get_var(
+            'SELECT COUNT(*) FROM `' . esc_sql($source) . '` s WHERE NOT EXISTS (SELECT 1 FROM ' . Schema::table('webhooks') . ' w WHERE w.migrated_from_id = s.id)'
+        ); // SQL safe: table names only.
     }
 
     /**

@@ -322,7 +322,11 @@ final class CliTest extends WpTestCase
 
     public function testCreatePrintsTheSecretOnceAndListAndGetNeverDo(): void
     {
-        $r = self::cli('webhook create', [], ['name' => 'CRM', 'webhook_url' => $this->receiver->url('/crm'), 'events' => 'site_created,test_ping', 'payload_format' => 'envelope', 'integration' => 'zapier']);
+        $r = self::cli(
+            'webhook create',
+            [],
+            ['name' => 'CRM', 'webhook_url' => $this->receiver->url('/crm'), 'events' => 'site_created,test_ping', 'payload_format' => 'envelope', 'integration' => 'zapier']
+        );
         $this->assertSame(0, $r['status'], $r['err']);
         $this->assertMatchesRegularExpression('/^Signing secret \(shown only now, keep it\): (whsec_\S+)$/m', $r['out']);
         preg_match('/(whsec_\S+)/', $r['out'], $secret);
@@ -342,7 +346,9 @@ final class CliTest extends WpTestCase
         $csv = array_map('str_getcsv', explode("\n", trim(self::ok('webhook list', [], ['format' => 'csv', 'fields' => 'id,name,events']))));
         $this->assertSame([['id', 'name', 'events'], [(string) $id, 'CRM', '["site_created","test_ping"]'], [(string) $second, 'Pings', '["test_ping"]']], $csv);
         $this->assertStringContainsString("payload_format\tenvelope", self::ok('webhook get', [$id]));
-        $all = [self::ok('webhook list'), self::ok('webhook list', [], ['format' => 'json', 'fields' => 'id,name,webhook_url,events,status,active,hidden,integration,payload_format,event_count,failure_count,last_status,disabled_reason,secret_rotating,migrated_from_id,revision,date_created,date_modified,date_last_delivery,date_last_failed,date_disabled']),
+        $fields = 'id,name,webhook_url,events,status,active,hidden,integration,payload_format,event_count,failure_count,last_status,disabled_reason,'
+            . 'secret_rotating,migrated_from_id,revision,date_created,date_modified,date_last_delivery,date_last_failed,date_disabled';
+        $all = [self::ok('webhook list'), self::ok('webhook list', [], ['format' => 'json', 'fields' => $fields]),
             self::ok('webhook get', [$id]), self::ok('webhook get', [$id], ['format' => 'json']), self::ok('webhook get', [$id], ['format' => 'yaml'])];
         foreach ($all as $out) {
             $this->assertStringNotContainsString('whsec_', $out, 'list and get never print a secret');
@@ -491,7 +497,10 @@ final class CliTest extends WpTestCase
         [$id] = explode("\n", trim($r['out']));
         $this->assertMatchesRegularExpression('/^msg_[0-9A-Z]{26}$/', $id, 'the id comes first');
         $this->assertMatchesRegularExpression('/^Webhook ' . $fast . ' \(Fast\): delivered, 200 in \d+ ms \(delivery \d+\)\.$/m', $r['out'], $r['err']);
-        $this->assertMatchesRegularExpression('/Warning: Webhook ' . $failing . ' \(Down\): attempt 1 failed \(503\); next attempt at \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC \(delivery \d+\)\./', $r['err']);
+        $this->assertMatchesRegularExpression(
+            '/Warning: Webhook ' . $failing . ' \(Down\): attempt 1 failed \(503\); next attempt at \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC \(delivery \d+\)\./',
+            $r['err']
+        );
         $this->assertSame($id, $this->posts('/fast')[0]['headers']['webhook-id']);
 
         // A retry waits for its own new attempt too.
@@ -531,7 +540,10 @@ final class CliTest extends WpTestCase
         $ids = array_map('intval', explode(' ', trim(self::ok('webhook delivery list', [], ['webhook' => (string) $hook, 'format' => 'ids']))));
         $this->assertCount(4, $ids);
         $this->assertSame('0', trim(self::ok('webhook delivery list', [], ['webhook' => (string) $hook, 'since' => '+1 day', 'format' => 'count'])));
-        $csv = array_map('str_getcsv', explode("\n", trim(self::ok('webhook delivery list', [], ['webhook' => (string) $hook, 'status' => 'retrying', 'format' => 'csv', 'fields' => 'attempt,outcome,status_code']))));
+        $csv = array_map(
+            'str_getcsv',
+            explode("\n", trim(self::ok('webhook delivery list', [], ['webhook' => (string) $hook, 'status' => 'retrying', 'format' => 'csv', 'fields' => 'attempt,outcome,status_code'])))
+        );
         $this->assertSame([['attempt', 'outcome', 'status_code'], ['3', 'retrying', '500'], ['2', 'retrying', '500'], ['1', 'retrying', '500']], $csv);
 
         $one = self::jsonOut('webhook delivery get', [$failed[0]['id']]);
@@ -571,7 +583,10 @@ final class CliTest extends WpTestCase
     {
         file_get_contents('http://localhost/');
         $s = self::jsonOut('webhook queue status');
-        $this->assertSame(['mode', 'depth', 'queued', 'in_flight', 'retrying', 'parked', 'parked_by_webhook', 'leader_pid', 'leader_alive', 'last_error', 'outbox', 'delivered', 'failed', 'spool_dir'], array_keys($s));
+        $this->assertSame(
+            ['mode', 'depth', 'queued', 'in_flight', 'retrying', 'parked', 'parked_by_webhook', 'leader_pid', 'leader_alive', 'last_error', 'outbox', 'delivered', 'failed', 'spool_dir'],
+            array_keys($s)
+        );
         foreach (['depth', 'queued', 'in_flight', 'retrying', 'parked', 'outbox'] as $n) {
             $this->assertIsInt($s[$n], $n);
         }
@@ -594,7 +609,10 @@ final class CliTest extends WpTestCase
         self::ok('webhook emit', ['test_ping'], ['payload' => '{"n":2}', 'wait' => '0', 'porcelain' => true]);
         $r = self::cli('webhook queue flush', [], ['timeout' => '0.2']);
         $this->assertSame(1, $r['status'], $r['out'] . $r['err']);
-        $this->assertMatchesRegularExpression('/Still (\d+) deliveries waiting after 0\.2 s: (\d+) due, (\d+) in flight, (\d+) retrying later, (\d+) parked \(endpoint unreachable\); nothing is lost/', $r['err']);
+        $this->assertMatchesRegularExpression(
+            '/Still (\d+) deliveries waiting after 0\.2 s: (\d+) due, (\d+) in flight, (\d+) retrying later, (\d+) parked \(endpoint unreachable\); nothing is lost/',
+            $r['err']
+        );
         preg_match('/Still (\d+) deliveries waiting after 0\.2 s: (\d+) due, (\d+) in flight, (\d+) retrying later, (\d+) parked/', $r['err'], $n);
         $this->assertGreaterThan(0, (int) $n[1]);
         $this->assertSame((int) $n[1], (int) $n[2] + (int) $n[3] + (int) $n[4] + (int) $n[5], 'the parts add up to the total');
@@ -648,8 +666,31 @@ final class CliTest extends WpTestCase
             $wpdb->query("CREATE TABLE $t (id bigint(20) unsigned NOT NULL AUTO_INCREMENT, name varchar(191) NOT NULL, webhook_url varchar(191) NOT NULL,
                 event varchar(191) NOT NULL, event_count int(10) NOT NULL DEFAULT 0, active tinyint(4) NOT NULL DEFAULT 1, hidden tinyint(4) NOT NULL DEFAULT 0,
                 integration varchar(191) NOT NULL DEFAULT \'manual\', date_last_failed datetime NULL, date_created datetime NULL, date_modified datetime NULL, PRIMARY KEY (id))");
-            $wpdb->insert($t, ["id" => 11, "name" => "Payments to CRM", "webhook_url" => ' . var_export($url1, true) . ', "event" => "payment_received", "event_count" => 5, "active" => 1, "integration" => "zapier", "date_created" => "2023-01-01 00:00:00"]);
-            $wpdb->insert($t, ["id" => 12, "name" => "New sites", "webhook_url" => ' . var_export($url2, true) . ', "event" => "site_created", "event_count" => 0, "active" => 0, "date_created" => "2023-01-02 00:00:00"]);
+            $wpdb->insert(
+                $t,
+                [
+                    "id" => 11,
+                    "name" => "Payments to CRM",
+                    "webhook_url" => ' . var_export($url1, true) . ',
+                    "event" => "payment_received",
+                    "event_count" => 5,
+                    "active" => 1,
+                    "integration" => "zapier",
+                    "date_created" => "2023-01-01 00:00:00",
+                ]
+            );
+            $wpdb->insert(
+                $t,
+                [
+                    "id" => 12,
+                    "name" => "New sites",
+                    "webhook_url" => ' . var_export($url2, true) . ',
+                    "event" => "site_created",
+                    "event_count" => 0,
+                    "active" => 0,
+                    "date_created" => "2023-01-02 00:00:00",
+                ]
+            );
             $wpdb->insert($t, ["id" => 13, "name" => "Gone plugin", "webhook_url" => "https://example.com/x", "event" => "some_removed_event", "active" => 1]);
             if ($wpdb->last_error) { fwrite(STDERR, $wpdb->last_error); exit(1); }');
         try {
@@ -664,7 +705,9 @@ final class CliTest extends WpTestCase
                 ['name' => 'New sites', 'webhook_url' => $url2, 'events' => ['site_created'], 'active' => 0, 'integration' => 'manual', 'event_count' => 0, 'migrated_from_id' => 12],
             ];
             $this->assertSame($expected, $list);
-            $source = static fn (): array => self::wpJson('global $wpdb; echo json_encode(array_map("intval", $wpdb->get_col("SELECT active FROM " . $wpdb->base_prefix . "wu_webhooks ORDER BY id")));');
+            $source = static fn (): array => self::wpJson(
+                'global $wpdb; echo json_encode(array_map("intval", $wpdb->get_col("SELECT active FROM " . $wpdb->base_prefix . "wu_webhooks ORDER BY id")));'
+            );
             $this->assertSame([1, 0, 1], $source(), 'without --disable-source the source is untouched');
 
             $r = self::cli('webhook import-ultimate-multisite', [], ['disable-source' => true]);

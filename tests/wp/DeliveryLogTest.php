@@ -66,7 +66,8 @@ final class DeliveryLogTest extends WpTestCase
             'blog[domain]' => $slug, 'blog[title]' => 'No FFI Here', 'blog[email]' => 'admin@example.com', 'submit' => 'Add Site',
         ]);
         $this->assertSame(302, $status);
-        $waiting = self::wpJson('global $wpdb; echo json_encode($wpdb->get_col("SELECT reason FROM " . MultisiteWebhooks\Store\Schema::table("outbox") . " WHERE event = \'site_created\' AND payload LIKE \'%' . $slug . '%\'"));');
+        $waiting = self::wpJson('global $wpdb; echo json_encode($wpdb->get_col("SELECT reason FROM " . MultisiteWebhooks\Store\Schema::table("outbox")
+            . " WHERE event = \'site_created\' AND payload LIKE \'%' . $slug . '%\'"));');
         $this->assertCount(1, $waiting, 'the request without FFI put the event in the outbox');
         $this->assertStringContainsString('ffi.enable', $waiting[0], 'and said why');
         usleep(300_000);

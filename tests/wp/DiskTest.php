@@ -27,7 +27,8 @@ final class DiskTest extends WpTestCase
 
     protected function tearDown(): void
     {
-        self::wp('delete_site_option("mwh_e2e_spool_dir"); delete_site_option(MultisiteWebhooks\Options::LAST_ERROR); $p = MultisiteWebhooks\Plugin::instance(); $p->outbox()->drain($p->engine(), [$p->emitter(), "refuseFromOutbox"]);');
+        self::wp('delete_site_option("mwh_e2e_spool_dir"); delete_site_option(MultisiteWebhooks\Options::LAST_ERROR);
+            $p = MultisiteWebhooks\Plugin::instance(); $p->outbox()->drain($p->engine(), [$p->emitter(), "refuseFromOutbox"]);');
         self::reloadFpm();
         exec('umount ' . escapeshellarg($this->mount));
         @rmdir($this->mount);

@@ -239,7 +239,8 @@ final class HostingTest extends WpTestCase
     public function testEventsWaitingInTheOutboxOverFiveMinutesRaiseANoticeWithTheFix(): void
     {
         $notices = 'echo json_encode(array_column(MultisiteWebhooks\Notices::collect(MultisiteWebhooks\Plugin::instance()), 1));';
-        self::wp('global $wpdb; $wpdb->insert(MultisiteWebhooks\Store\Schema::table("outbox"), ["event" => "test_ping", "payload" => "{}", "reason" => "test", "date_created" => gmdate("Y-m-d H:i:s", time() - 240)]);');
+        self::wp('global $wpdb; $wpdb->insert(MultisiteWebhooks\Store\Schema::table("outbox"),
+            ["event" => "test_ping", "payload" => "{}", "reason" => "test", "date_created" => gmdate("Y-m-d H:i:s", time() - 240)]);');
         try {
             $young = implode("\n", self::wpJson($notices, 'http://localhost/', ['ffi.enable=0']));
             $this->assertStringNotContainsString('in the outbox: nothing moves', $young, 'four minutes is not yet a problem');
@@ -270,7 +271,8 @@ final class HostingTest extends WpTestCase
         $root = sys_get_temp_dir() . '/mwh-layout-' . bin2hex(random_bytes(4));
         mkdir($root . '/html/wp', 0755, true);
         try {
-            $urls = self::wpJson('use MultisiteWebhooks\SpoolExposure; $served = [' . var_export($root . '/html/wp', true) . ' => "https://example.com/wp/", ' . var_export($root . '/html', true) . ' => "https://example.com/"];
+            $urls = self::wpJson('use MultisiteWebhooks\SpoolExposure;
+                $served = [' . var_export($root . '/html/wp', true) . ' => "https://example.com/wp/", ' . var_export($root . '/html', true) . ' => "https://example.com/"];
                 echo json_encode([SpoolExposure::urlOf(' . var_export($root . '/html/multisite-webhooks-spool', true) . ', $served),
                     SpoolExposure::urlOf(MultisiteWebhooks\Settings::defaultSpoolDir(' . var_export($root . '/html/wp', true) . ', "https://example.com/wp"), $served)]);');
             $this->assertSame(['https://example.com/multisite-webhooks-spool/', null], $urls);
@@ -279,7 +281,8 @@ final class HostingTest extends WpTestCase
         }
         // This network (WordPress at the document root): the default is beside it, and the URL
         // a spool inside would have answers 404.
-        $here = self::wpJson('echo json_encode([MultisiteWebhooks\Settings::defaultSpoolDir(rtrim(ABSPATH, "/"), get_site_url()), MultisiteWebhooks\SpoolExposure::urlOf(MultisiteWebhooks\Settings::defaultSpoolDir(rtrim(ABSPATH, "/"), get_site_url()))]);');
+        $here = self::wpJson('$dir = MultisiteWebhooks\Settings::defaultSpoolDir(rtrim(ABSPATH, "/"), get_site_url());
+            echo json_encode([$dir, MultisiteWebhooks\SpoolExposure::urlOf($dir)]);');
         $this->assertSame(dirname(rtrim(self::$env['WP_PATH'], '/')) . '/multisite-webhooks-spool', $here[0]);
         $this->assertNull($here[1], 'outside every folder nginx serves for the network');
         $ctx = stream_context_create(['http' => ['timeout' => 10, 'ignore_errors' => true]]);
@@ -303,7 +306,8 @@ final class HostingTest extends WpTestCase
             $this->assertSame('http://localhost/wp-content/uploads/' . $name . '/', $v['url']);
             $this->assertSame([], glob($dir . '/probe-*'), 'the probe file is removed');
             // The engine does not start there: the event waits in the outbox, no secret is written.
-            $r = self::wpJson($there . '$id = hooks_emit("test_ping", ["n" => 1]); echo json_encode([$id, MultisiteWebhooks\Plugin::instance()->loader()->reason(), MultisiteWebhooks\Plugin::instance()->loader()->fix()]);');
+            $r = self::wpJson($there . '$id = hooks_emit("test_ping", ["n" => 1]); $loader = MultisiteWebhooks\Plugin::instance()->loader();
+                echo json_encode([$id, $loader->reason(), $loader->fix()]);');
             $this->assertInOutbox((string) $r[0]);
             $this->assertStringContainsString('is served over HTTP', $r[1]);
             $this->assertStringContainsString('MULTISITE_WEBHOOKS_SPOOL_DIR', $r[2]);

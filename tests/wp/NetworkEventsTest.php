@@ -84,7 +84,9 @@ final class NetworkEventsTest extends WpTestCase
     {
         $this->createWebhook('Posts', '/posts', ['post_published'], true, 'envelope');
         $title = 'Hello ' . bin2hex(random_bytes(3));
-        $postId = (int) trim(self::wp('echo wp_insert_post(["post_title" => ' . var_export($title, true) . ', "post_content" => "Body", "post_status" => "publish", "post_author" => 1]);', 'http://localhost/site2/'));
+        $postId = (int) trim(
+            self::wp('echo wp_insert_post(["post_title" => ' . var_export($title, true) . ', "post_content" => "Body", "post_status" => "publish", "post_author" => 1]);', 'http://localhost/site2/')
+        );
         $r = $this->waitForPosts('/posts', 1)[0];
         $this->assertSignedDelivery($r, 'post_published');
         $body = json_decode($r['body'], true);
@@ -121,7 +123,9 @@ final class NetworkEventsTest extends WpTestCase
         }
         // The bytes Ultimate Multisite's own sender posts for the same payload: wp_json_encode()
         // with its default flags (inc/managers/class-webhook-manager.php, send_webhooks()).
-        $umBodies = self::wpJson('$out = []; foreach (json_decode(file_get_contents(WPMU_PLUGIN_DIR . "/mwh-e2e-um-catalog.json"), true) as $e) { $out[$e["slug"]] = wp_json_encode($e["payload_example"]); } echo json_encode($out);');
+        $umBodies = self::wpJson('$out = [];
+            foreach (json_decode(file_get_contents(WPMU_PLUGIN_DIR . "/mwh-e2e-um-catalog.json"), true) as $e) { $out[$e["slug"]] = wp_json_encode($e["payload_example"]); }
+            echo json_encode($out);');
         foreach ($catalog as $e) {
             $this->assertSame($umBodies[$e['slug']], $bySlug[$e['slug']] ?? null, "{$e['slug']} arrives byte for byte as Ultimate Multisite would post it");
             $this->assertEquals($e['payload_example'], json_decode($bySlug[$e['slug']], true), "{$e['slug']} carries its payload's fields unchanged");

@@ -55,7 +55,8 @@ final class OneSourceTest extends WpTestCase
             preg_match_all('/\b(?:get|update|add|delete)_site_option\(\s*([^,)]+)/', $text, $m);
             foreach ($m[1] as $arg) {
                 // Uninstall walks Options::NETWORK with `$o`.
-                $this->assertMatchesRegularExpression($path === 'src/Store/Schema.php' ? '/^(Options::[A-Z_]+|\$o)$/' : '/^Options::[A-Z_]+$/', trim($arg), "$path names a network option through Options");
+                $pattern = $path === 'src/Store/Schema.php' ? '/^(Options::[A-Z_]+|\$o)$/' : '/^Options::[A-Z_]+$/';
+                $this->assertMatchesRegularExpression($pattern, trim($arg), "$path names a network option through Options");
             }
         }
         $o = self::wpJson('$r = new ReflectionClass(MultisiteWebhooks\Options::class); echo json_encode(["all" => $r->getConstants(),

@@ -68,7 +68,9 @@ final class RestTest extends WpTestCase
 
     private function publishOnSite2(string $title): int
     {
-        return (int) trim(self::wp('echo wp_insert_post(["post_title" => ' . var_export($title, true) . ', "post_content" => "Body", "post_status" => "publish", "post_author" => 1]);', 'http://localhost/site2/'));
+        return (int) trim(
+            self::wp('echo wp_insert_post(["post_title" => ' . var_export($title, true) . ', "post_content" => "Body", "post_status" => "publish", "post_author" => 1]);', 'http://localhost/site2/')
+        );
     }
 
     public function testCrudRoundTripNeverShowsSecretsOutsideCreateAndRotate(): void
@@ -103,7 +105,14 @@ final class RestTest extends WpTestCase
 
         // Two more, to see filters and paging.
         foreach (['Second', 'Third'] as $i => $name) {
-            $this->assertSame(201, self::api('POST', '/webhooks', ['name' => $name, 'url' => $this->receiver->url('/other'), 'event' => 'site_created', 'integration' => $i ? 'zapier' : 'manual', 'active' => (bool) $i])['status']);
+            $this->assertSame(
+                201,
+                self::api(
+                    'POST',
+                    '/webhooks',
+                    ['name' => $name, 'url' => $this->receiver->url('/other'), 'event' => 'site_created', 'integration' => $i ? 'zapier' : 'manual', 'active' => (bool) $i]
+                )['status']
+            );
         }
         $list = self::api('GET', '/webhooks?per_page=2&orderby=name&order=desc');
         $this->assertSame(200, $list['status']);
@@ -297,7 +306,10 @@ final class RestTest extends WpTestCase
 
         $logged = self::api('GET', '/deliveries/' . $r['body']['delivery_id']);
         $this->assertSame(200, $logged['status'], $logged['raw']);
-        $this->assertSame([$hook['id'], 'test_ping', 'failed', 500, true], [$logged['body']['webhook_id'], $logged['body']['event'], $logged['body']['status'], $logged['body']['status_code'], $logged['body']['is_test']]);
+        $this->assertSame(
+            [$hook['id'], 'test_ping', 'failed', 500, true],
+            [$logged['body']['webhook_id'], $logged['body']['event'], $logged['body']['status'], $logged['body']['status_code'], $logged['body']['is_test']]
+        );
 
         $this->assertSame(404, self::api('POST', '/webhooks/999999999/test')['status']);
         $this->assertInvalidParam(self::api('POST', '/webhooks/' . $hook['id'] . '/test', ['event' => 'no_such_event']), 'event');

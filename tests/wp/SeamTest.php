@@ -183,7 +183,9 @@ final class SeamTest extends WpTestCase
             ['memory_limit=48M']
         );
         $done = json_decode(trim($out), true);
-        $logged = (int) trim(self::wp('global $wpdb; echo (int) $wpdb->get_var("SELECT COUNT(*) FROM " . MultisiteWebhooks\Store\Schema::table("deliveries") . " WHERE webhook_id IN (' . implode(',', $ids) . ')");'));
+        $logged = (int) trim(
+            self::wp('global $wpdb; echo (int) $wpdb->get_var("SELECT COUNT(*) FROM " . MultisiteWebhooks\Store\Schema::table("deliveries") . " WHERE webhook_id IN (' . implode(',', $ids) . ')");')
+        );
         $this->assertSame(120, $logged, 'every attempt of these 40 events to the 3 webhooks is logged: ' . $out);
         $this->assertGreaterThanOrEqual(120, $done['new'], $out);
         $this->assertSame(40, (int) trim(self::wp($stored)) - $before, 'each payload stored once');
@@ -345,7 +347,9 @@ final class SeamTest extends WpTestCase
         $this->assertMatchesRegularExpression('/value="gone_plugin_event" checked/', $page, 'shown ticked, so saving the form keeps it');
         unlink($jar);
         // A brand-new subscription must still name a known event.
-        $bad = self::wpJson('$r = ' . self::P . '->operations()->saveWebhook(' . $id . ', ["events" => ["test_ping", "never_heard_of"]]); echo json_encode(is_wp_error($r) ? $r->get_error_messages("events") : $r);');
+        $bad = self::wpJson(
+            '$r = ' . self::P . '->operations()->saveWebhook(' . $id . ', ["events" => ["test_ping", "never_heard_of"]]); echo json_encode(is_wp_error($r) ? $r->get_error_messages("events") : $r);'
+        );
         $this->assertSame(['There is no event called "never_heard_of".'], $bad);
     }
 

@@ -68,7 +68,12 @@ final class SecurityTest extends WpTestCase
         }
         $this->assertSame('0', trim(self::wp('echo count(MultisiteWebhooks\Plugin::instance()->webhooks()->list());')), 'nothing was saved');
         // The allow-listed receiver address is accepted.
-        $ok = self::wp('$v = MultisiteWebhooks\Plugin::instance()->operations()->validateWebhook(["name" => "ok", "webhook_url" => ' . var_export($this->receiver->url('/ok'), true) . ', "events" => ["test_ping"]], false); echo is_wp_error($v) ? "refused" : "accepted";');
+        $ok = self::wp(
+            '$v = MultisiteWebhooks\Plugin::instance()->operations()->validateWebhook(["name" => "ok", "webhook_url" => ' . var_export(
+                $this->receiver->url('/ok'),
+                true
+            ) . ', "events" => ["test_ping"]], false); echo is_wp_error($v) ? "refused" : "accepted";'
+        );
         $this->assertSame('accepted', trim($ok));
     }
 
@@ -133,7 +138,16 @@ final class SecurityTest extends WpTestCase
 
         $jar = self::login();
         $pages = [];
-        foreach (['multisite-webhooks', 'multisite-webhooks-edit&id=' . $hook['id'], 'multisite-webhooks-log', 'multisite-webhooks-log&webhook_id=' . $hook['id'], 'multisite-webhooks-health', 'multisite-webhooks-events'] as $page) {
+        foreach (
+            [
+                'multisite-webhooks',
+                'multisite-webhooks-edit&id=' . $hook['id'],
+                'multisite-webhooks-log',
+                'multisite-webhooks-log&webhook_id=' . $hook['id'],
+                'multisite-webhooks-health',
+                'multisite-webhooks-events',
+            ] as $page
+        ) {
             [$status, $html] = self::http('http://localhost/wp-admin/network/admin.php?page=' . $page, $jar);
             $this->assertSame(200, $status, $page);
             $pages[$page] = $html;
@@ -141,7 +155,12 @@ final class SecurityTest extends WpTestCase
         [, $pages['delivery']] = self::http('http://localhost/wp-admin/network/admin.php?page=multisite-webhooks-log&delivery=' . $delivery, $jar);
         $this->assertStringContainsString('webhook-signature', $pages['delivery'], 'the attempt shows its request headers');
 
-        $rest = self::wp('wp_set_current_user(1); foreach (["/multisite-webhooks/v1/webhooks", "/multisite-webhooks/v1/webhooks/' . $hook['id'] . '", "/multisite-webhooks/v1/deliveries", "/multisite-webhooks/v1/deliveries/' . $delivery . '"] as $r) { echo wp_json_encode(rest_do_request(new WP_REST_Request("GET", $r))->get_data()), "\n"; }');
+        $rest = self::wp('wp_set_current_user(1);
+            $routes = ["/multisite-webhooks/v1/webhooks", "/multisite-webhooks/v1/webhooks/' . $hook['id'] . '",
+                "/multisite-webhooks/v1/deliveries", "/multisite-webhooks/v1/deliveries/' . $delivery . '"];
+            foreach ($routes as $r) {
+                echo wp_json_encode(rest_do_request(new WP_REST_Request("GET", $r))->get_data()), "\n";
+            }');
         $cli = '';
         foreach ([['webhook list', '{"format":"json"}'], ['webhook get', '{"format":"json"}'], ['webhook delivery list', '{"format":"json"}']] as [$command, $assoc]) {
             $cmd = [HOOKS_TEST_ROOT . '/tools/wp/wp-php.sh', '--url=http://localhost/', __DIR__ . '/fixtures/cli/run.php', $command,

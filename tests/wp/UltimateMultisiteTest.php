@@ -76,7 +76,9 @@ final class UltimateMultisiteTest extends WpTestCase
         self::umWebhook('Payments', $this->receiver->url('/um-pay'), 'payment_received');
         $r = self::cli('webhook import-ultimate-multisite', [], ['disable-source' => true]);
         $this->assertSame(0, $r['status'], json_encode($r));
-        $secret = self::wpJson('$h = MultisiteWebhooks\Plugin::instance()->webhooks()->list()[0]; echo json_encode(MultisiteWebhooks\Plugin::instance()->webhooks()->get($h["id"], true)["secrets"][0]["secret"]);');
+        $secret = self::wpJson(
+            '$h = MultisiteWebhooks\Plugin::instance()->webhooks()->list()[0]; echo json_encode(MultisiteWebhooks\Plugin::instance()->webhooks()->get($h["id"], true)["secrets"][0]["secret"]);'
+        );
         $this->receiver->addSecret($secret);
         self::raise('payment_received');
         $got = $this->waitForPosts('/um-pay', 1);
@@ -149,7 +151,10 @@ final class UltimateMultisiteTest extends WpTestCase
         $zap = self::umWebhook('Zap', $this->receiver->url('/um-zap'), 'membership_created');
         self::wp('global $wpdb; $wpdb->update($wpdb->base_prefix . "wu_webhooks", ["hidden" => 1, "integration" => "zapier"], ["id" => ' . $zap . ']);');
         $gone = self::umWebhook('Old add-on', $this->receiver->url('/um-old'), 'some_removed_event');
-        $this->assertStringContainsString('4 Ultimate Multisite webhooks are not in Multisite Webhooks yet', implode("\n", self::wpJson('echo json_encode(array_map(static fn ($n) => wp_strip_all_tags($n[1]), MultisiteWebhooks\Notices::collect(MultisiteWebhooks\Plugin::instance())));')));
+        $this->assertStringContainsString(
+            '4 Ultimate Multisite webhooks are not in Multisite Webhooks yet',
+            implode("\n", self::wpJson('echo json_encode(array_map(static fn ($n) => wp_strip_all_tags($n[1]), MultisiteWebhooks\Notices::collect(MultisiteWebhooks\Plugin::instance())));'))
+        );
         $jar = self::login();
         [$status, $page] = self::http('http://localhost/wp-admin/network/admin.php?page=multisite-webhooks-import', $jar);
         $this->assertSame(200, $status);
@@ -192,7 +197,8 @@ final class UltimateMultisiteTest extends WpTestCase
     {
         file_put_contents(
             self::$env['WP_CONTENT_DIR'] . '/mu-plugins/mwh-e2e-early-event.php',
-            "<?php\n// Test-only: registers a custom event as a plugin file loads (before init).\nadd_action('plugins_loaded', static function () { hooks_register_event('early_bird', ['name' => 'Early', 'payload' => ['x' => 1]]); });\n"
+            "<?php\n// Test-only: registers a custom event as a plugin file loads (before init).\n"
+            . "add_action('plugins_loaded', static function () { hooks_register_event('early_bird', ['name' => 'Early', 'payload' => ['x' => 1]]); });\n"
         );
         try {
             $has = self::wpJson('$c = MultisiteWebhooks\Plugin::instance()->catalog(); echo json_encode([$c->has("early_bird"), $c->has("payment_received")]);');

@@ -74,7 +74,11 @@ final class Admin
         }
         $nonce = isset($_REQUEST[$field]) ? sanitize_text_field(wp_unslash((string) $_REQUEST[$field])) : ''; // No nonce needed: verified on the next line.
         if (!wp_verify_nonce($nonce, $nonceAction)) {
-            wp_die(esc_html__('This link or form has expired or was not made for you. Go back, reload the page and try again.', 'multisite-webhooks'), esc_html__('Not allowed', 'multisite-webhooks'), ['response' => 403, 'back_link' => true]);
+            wp_die(
+                esc_html__('This link or form has expired or was not made for you. Go back, reload the page and try again.', 'multisite-webhooks'),
+                esc_html__('Not allowed', 'multisite-webhooks'),
+                ['response' => 403, 'back_link' => true]
+            );
         }
     }
 
@@ -96,12 +100,18 @@ final class Admin
         $title = __('Webhooks', 'multisite-webhooks');
         $this->screens[] = (string) add_menu_page($title, $title, Plugin::CAPABILITY, self::PAGE_LIST, [$this->list, 'render'], 'dashicons-rest-api', 26);
         $this->screens[] = (string) add_submenu_page(self::PAGE_LIST, $title, __('All Webhooks', 'multisite-webhooks'), Plugin::CAPABILITY, self::PAGE_LIST, [$this->list, 'render']);
-        $this->screens[] = (string) add_submenu_page(self::PAGE_LIST, __('Add New Webhook', 'multisite-webhooks'), __('Add New', 'multisite-webhooks'), Plugin::CAPABILITY, self::PAGE_EDIT, [$this->edit, 'render']);
-        $this->screens[] = (string) add_submenu_page(self::PAGE_LIST, __('Delivery Log', 'multisite-webhooks'), __('Delivery Log', 'multisite-webhooks'), Plugin::CAPABILITY, self::PAGE_LOG, [$this->log, 'render']);
-        $this->screens[] = (string) add_submenu_page(self::PAGE_LIST, __('Webhook Events', 'multisite-webhooks'), __('Events', 'multisite-webhooks'), Plugin::CAPABILITY, self::PAGE_EVENTS, [$this, 'renderEvents']);
-        $this->screens[] = (string) add_submenu_page(self::PAGE_LIST, __('Webhooks Health', 'multisite-webhooks'), __('Health', 'multisite-webhooks'), Plugin::CAPABILITY, self::PAGE_HEALTH, [$this, 'renderHealth']);
-        $importScreen = (string) add_submenu_page(self::PAGE_LIST, __('Import from Ultimate Multisite', 'multisite-webhooks'), __('Import', 'multisite-webhooks'), Plugin::CAPABILITY, self::PAGE_IMPORT, [$this->import, 'render']);
-        $this->screens[] = $importScreen;
+        // Page slug => [browser title, menu label, renderer]: the order is the menu's.
+        $pages = [
+            self::PAGE_EDIT => [__('Add New Webhook', 'multisite-webhooks'), __('Add New', 'multisite-webhooks'), [$this->edit, 'render']],
+            self::PAGE_LOG => [__('Delivery Log', 'multisite-webhooks'), __('Delivery Log', 'multisite-webhooks'), [$this->log, 'render']],
+            self::PAGE_EVENTS => [__('Webhook Events', 'multisite-webhooks'), __('Events', 'multisite-webhooks'), [$this, 'renderEvents']],
+            self::PAGE_HEALTH => [__('Webhooks Health', 'multisite-webhooks'), __('Health', 'multisite-webhooks'), [$this, 'renderHealth']],
+            self::PAGE_IMPORT => [__('Import from Ultimate Multisite', 'multisite-webhooks'), __('Import', 'multisite-webhooks'), [$this->import, 'render']],
+        ];
+        foreach ($pages as $slug => [$pageTitle, $menuTitle, $render]) {
+            $this->screens[] = (string) add_submenu_page(self::PAGE_LIST, $pageTitle, $menuTitle, Plugin::CAPABILITY, $slug, $render);
+        }
+        $importScreen = (string) end($this->screens);
         add_action('load-' . $importScreen, [$this->import, 'load']);
         // Form posts and bulk actions are handled before any output, so they can redirect.
         add_action('load-' . $this->screens[0], [$this->list, 'load']);
@@ -202,7 +212,18 @@ final class Admin
             'released' => ['success', __('Ultimate Multisite sends its own webhooks again.', 'multisite-webhooks')],
             'took_over' => ['success', __('Multisite Webhooks is now the one sender of Ultimate Multisite\'s events.', 'multisite-webhooks')],
             /* translators: %d: number of webhooks */
-            'imported' => ['success', sprintf(_n('%d webhook imported from Ultimate Multisite. Multisite Webhooks now sends its events.', '%d webhooks imported from Ultimate Multisite. Multisite Webhooks now sends its events.', $n, 'multisite-webhooks'), $n)],
+            'imported' => [
+                'success',
+                sprintf(
+                    _n(
+                        '%d webhook imported from Ultimate Multisite. Multisite Webhooks now sends its events.',
+                        '%d webhooks imported from Ultimate Multisite. Multisite Webhooks now sends its events.',
+                        $n,
+                        'multisite-webhooks'
+                    ),
+                    $n
+                ),
+            ],
             'not_found' => ['error', __('That webhook no longer exists.', 'multisite-webhooks')],
         ];
         return $messages[$key] ?? null;

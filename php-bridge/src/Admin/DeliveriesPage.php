@@ -158,8 +158,9 @@ final class DeliveriesPage
             esc_attr__('Send every event that failed for good and matches these filters again?', 'multisite-webhooks'),
             esc_html__('Redeliver all failed', 'multisite-webhooks'),
             esc_html(sprintf(
+                __('Sends again every event that failed for good (and was not delivered since) and matches the filters above: webhook, event and date range.', 'multisite-webhooks')
                 /* translators: %d: maximum number of events */
-                __('Sends again every event that failed for good (and was not delivered since) matching the filters above — the webhook, event and date range — up to %d at a time, with the same webhook-id so receivers can tell a repeat.', 'multisite-webhooks'),
+                . ' ' . __('Up to %d at a time, with the same webhook-id, so receivers can tell a repeat.', 'multisite-webhooks'),
                 self::RANGE_MAX
             ))
         );

@@ -160,8 +160,15 @@ final class DeliveriesTable extends \WP_List_Table
             printf('<option value="%d"%s>%s</option>', $id, selected((int) ($f['webhook_id'] ?? 0), $id, false), esc_html($name));
         }
         echo '</select>';
-        $statuses = ['' => __('All statuses', 'multisite-webhooks'), 'delivered' => __('Delivered', 'multisite-webhooks'), Deliveries::FAILING => __('Failed or retrying', 'multisite-webhooks'),
-            'failed' => __('Failed for good', 'multisite-webhooks'), 'retrying' => __('Retrying', 'multisite-webhooks'), 'cancelled' => __('Cancelled', 'multisite-webhooks'), Deliveries::REFUSED => __('Refused', 'multisite-webhooks')];
+        $statuses = [
+            '' => __('All statuses', 'multisite-webhooks'),
+            'delivered' => __('Delivered', 'multisite-webhooks'),
+            Deliveries::FAILING => __('Failed or retrying', 'multisite-webhooks'),
+            'failed' => __('Failed for good', 'multisite-webhooks'),
+            'retrying' => __('Retrying', 'multisite-webhooks'),
+            'cancelled' => __('Cancelled', 'multisite-webhooks'),
+            Deliveries::REFUSED => __('Refused', 'multisite-webhooks'),
+        ];
         printf('<label class="screen-reader-text" for="mwh-filter-status">%s</label><select name="status" id="mwh-filter-status">', esc_html__('Filter by status', 'multisite-webhooks'));
         foreach ($statuses as $value => $label) {
             printf('<option value="%s"%s>%s</option>', esc_attr($value), selected((string) ($f['status'] ?? ''), $value, false), esc_html($label));
@@ -182,8 +189,16 @@ final class DeliveriesTable extends \WP_List_Table
             printf('<option value="%s"%s>%s</option>', esc_attr($value), selected((string) ($f['tests'] ?? ''), $value, false), esc_html($label));
         }
         echo '</select>';
-        printf('<label for="mwh-filter-since">%s</label> <input type="date" name="since" id="mwh-filter-since" value="%s" /> ', esc_html__('From', 'multisite-webhooks'), esc_attr((string) ($f['since'] ?? '')));
-        printf('<label for="mwh-filter-until">%s</label> <input type="date" name="until" id="mwh-filter-until" value="%s" /> ', esc_html__('to', 'multisite-webhooks'), esc_attr((string) ($f['until'] ?? '')));
+        printf(
+            '<label for="mwh-filter-since">%s</label> <input type="date" name="since" id="mwh-filter-since" value="%s" /> ',
+            esc_html__('From', 'multisite-webhooks'),
+            esc_attr((string) ($f['since'] ?? ''))
+        );
+        printf(
+            '<label for="mwh-filter-until">%s</label> <input type="date" name="until" id="mwh-filter-until" value="%s" /> ',
+            esc_html__('to', 'multisite-webhooks'),
+            esc_attr((string) ($f['until'] ?? ''))
+        );
         submit_button(__('Filter', 'multisite-webhooks'), '', 'filter_action', false, ['id' => 'mwh-filter-submit']);
         echo '</div>';
     }
@@ -209,7 +224,11 @@ final class DeliveriesTable extends \WP_List_Table
         $view = Admin::url(Admin::PAGE_LOG, ['delivery' => $id]);
         $actions = ['view' => sprintf('<a href="%s">%s</a>', esc_url($view), esc_html__('View', 'multisite-webhooks'))];
         if (!$item['is_test'] && $item['outcome'] !== Deliveries::REFUSED) {
-            $actions['redeliver'] = sprintf('<a href="%s">%s</a>', esc_url(wp_nonce_url(Admin::url(Admin::PAGE_LOG, ['action' => 'redeliver_one', 'delivery' => $id]), DeliveriesPage::NONCE)), esc_html__('Redeliver', 'multisite-webhooks'));
+            $actions['redeliver'] = sprintf(
+                '<a href="%s">%s</a>',
+                esc_url(wp_nonce_url(Admin::url(Admin::PAGE_LOG, ['action' => 'redeliver_one', 'delivery' => $id]), DeliveriesPage::NONCE)),
+                esc_html__('Redeliver', 'multisite-webhooks')
+            );
         }
         return sprintf('<a href="%s">%s</a>', esc_url($view), WebhooksTable::when((string) $item['date_created'])) . $this->row_actions($actions);
     }
@@ -317,7 +336,9 @@ final class DeliveriesTable extends \WP_List_Table
     public static function compact(array $rows): void
     {
         echo '<table class="widefat striped mwh-compact"><thead><tr>';
-        foreach ([__('Time', 'multisite-webhooks'), __('Event', 'multisite-webhooks'), __('Attempt', 'multisite-webhooks'), __('Status', 'multisite-webhooks'), __('Duration', 'multisite-webhooks')] as $h) {
+        foreach (
+            [__('Time', 'multisite-webhooks'), __('Event', 'multisite-webhooks'), __('Attempt', 'multisite-webhooks'), __('Status', 'multisite-webhooks'), __('Duration', 'multisite-webhooks')] as $h
+        ) {
             echo '<th scope="col">' . esc_html($h) . '</th>';
         }
         echo '</tr></thead><tbody>';

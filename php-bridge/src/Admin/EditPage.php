@@ -183,7 +183,11 @@ final class EditPage
                 )));
             }
             if (!$hook['url_checked']) {
-                printf('<div class="notice notice-warning"><p>%s</p></div>', esc_html__('This webhook\'s address was saved without the engine\'s address check (no engine in this PHP process). The first process with the engine checks it, and turns the webhook off with the reason if the address is refused.', 'multisite-webhooks'));
+                printf(
+                    '<div class="notice notice-warning"><p>%s %s</p></div>',
+                    esc_html__('This webhook\'s address was saved without the engine\'s address check (no engine in this PHP process).', 'multisite-webhooks'),
+                    esc_html__('The first process with the engine checks it, and turns the webhook off with the reason if the address is refused.', 'multisite-webhooks')
+                );
             }
         }
         echo '<div class="mwh-columns"><div class="mwh-main">';
@@ -215,9 +219,11 @@ final class EditPage
         delete_site_transient($key);
         ?>
         <div class="notice notice-warning mwh-secret" id="mwh-secret">
-            <p><strong><?php esc_html_e('Signing secret', 'multisite-webhooks'); ?></strong> — <?php esc_html_e('copy it now: it is shown only this once. The receiver uses it to check the webhook-signature header of every request.', 'multisite-webhooks'); ?></p>
+            <p><strong><?php esc_html_e('Signing secret', 'multisite-webhooks'); ?></strong> —
+                <?php esc_html_e('copy it now: it is shown only this once. The receiver uses it to check the webhook-signature header of every request.', 'multisite-webhooks'); ?></p>
             <p class="mwh-copy-row">
-                <input type="text" readonly class="large-text code" id="mwh-secret-value" value="<?php echo esc_attr($secret); ?>" aria-label="<?php esc_attr_e('Signing secret', 'multisite-webhooks'); ?>" />
+                <input type="text" readonly class="large-text code" id="mwh-secret-value" value="<?php echo esc_attr($secret); ?>"
+                    aria-label="<?php esc_attr_e('Signing secret', 'multisite-webhooks'); ?>" />
                 <button type="button" class="button mwh-copy" data-copy-target="mwh-secret-value"><?php esc_html_e('Copy', 'multisite-webhooks'); ?></button>
             </p>
         </div>
@@ -262,7 +268,10 @@ final class EditPage
         $this->row('events', __('Events', 'multisite-webhooks'), $this->eventsPicker((array) $values['events']), '', false);
 
         $formats = [
-            'flat' => [__('The payload itself', 'multisite-webhooks'), __('Compatible with Ultimate Multisite\'s webhooks (Zapier templates and existing receivers keep working).', 'multisite-webhooks')],
+            'flat' => [
+                __('The payload itself', 'multisite-webhooks'),
+                __('Compatible with Ultimate Multisite\'s webhooks (Zapier templates and existing receivers keep working).', 'multisite-webhooks'),
+            ],
             'envelope' => [__('Standard Webhooks envelope', 'multisite-webhooks'), __('{"type": event, "timestamp": ISO 8601, "data": payload}', 'multisite-webhooks')],
         ];
         $radios = '<fieldset><legend class="screen-reader-text">' . esc_html__('Payload format', 'multisite-webhooks') . '</legend>';
@@ -286,7 +295,10 @@ final class EditPage
 
         echo '</tbody></table>';
         echo '<h2>' . esc_html__('Example payloads of the selected events', 'multisite-webhooks') . '</h2>';
-        echo '<p class="description">' . esc_html__('What the receiver gets for each selected event, in the chosen format (these are examples; live events carry real data).', 'multisite-webhooks') . '</p>';
+        echo '<p class="description">' . esc_html__(
+            'What the receiver gets for each selected event, in the chosen format (these are examples; live events carry real data).',
+            'multisite-webhooks'
+        ) . '</p>';
         echo '<div id="mwh-examples" aria-live="polite"></div>';
         submit_button($id === 0 ? __('Add Webhook', 'multisite-webhooks') : __('Save Webhook', 'multisite-webhooks'), 'primary', 'submit', true, ['id' => 'mwh-save']);
         echo '</form>';
@@ -337,7 +349,10 @@ final class EditPage
             $groups[$e['source']][] = $e;
         }
         $html = '<fieldset id="mwh-events" class="mwh-events-picker"' . $this->invalid('events') . '><legend class="screen-reader-text">' . esc_html__('Events', 'multisite-webhooks') . '</legend>';
-        $html .= sprintf('<p><label class="screen-reader-text" for="mwh-events-filter">%1$s</label><input type="search" id="mwh-events-filter" class="regular-text" placeholder="%1$s" /></p>', esc_attr__('Filter events', 'multisite-webhooks'));
+        $html .= sprintf(
+            '<p><label class="screen-reader-text" for="mwh-events-filter">%1$s</label><input type="search" id="mwh-events-filter" class="regular-text" placeholder="%1$s" /></p>',
+            esc_attr__('Filter events', 'multisite-webhooks')
+        );
         $html .= sprintf(
             '<p class="mwh-event-all"><label><input type="checkbox" name="events[]" value="*"%s /> <strong>%s</strong></label> <span class="description">%s</span></p>',
             checked(in_array('*', $selected, true), true, false),
@@ -368,7 +383,8 @@ final class EditPage
             $html .= '<h4>' . esc_html__('Not raised right now', 'multisite-webhooks') . '</h4>';
             foreach ($missing as $slug) {
                 $html .= sprintf(
-                    '<label class="mwh-event mwh-event-missing" data-search="%s"><input type="checkbox" name="events[]" value="%s" checked="checked" /> <code>%s</code><span class="description">%s</span></label>',
+                    '<label class="mwh-event mwh-event-missing" data-search="%s">'
+                    . '<input type="checkbox" name="events[]" value="%s" checked="checked" /> <code>%s</code><span class="description">%s</span></label>',
                     esc_attr(mb_strtolower($slug)),
                     esc_attr($slug),
                     esc_html($slug),
@@ -394,13 +410,20 @@ final class EditPage
     {
         $id = (int) $hook['id'];
         echo '<div class="postbox mwh-box"><h2 class="hndle">' . esc_html__('Send Test Event', 'multisite-webhooks') . '</h2><div class="inside">';
-        echo '<p>' . esc_html__('Sends one real request now, signed like a live one, with the example payload of the event chosen here, to the saved URL. It is recorded in the delivery log as a test.', 'multisite-webhooks') . '</p>';
+        echo '<p>' . esc_html__(
+            'Sends one real request now, signed like a live one, with the example payload of the event chosen here, to the saved URL. It is recorded in the delivery log as a test.',
+            'multisite-webhooks'
+        ) . '</p>';
         printf('<p><label for="mwh-test-event">%s</label><br><select id="mwh-test-event">', esc_html__('Event', 'multisite-webhooks'));
         foreach ($this->plugin->catalog()->all() as $e) {
             printf('<option value="%s"%s>%s</option>', esc_attr($e['slug']), selected($e['slug'], $hook['events'][0] ?? '', false), esc_html($e['name'] . ' (' . $e['slug'] . ')'));
         }
         echo '</select></p>';
-        printf('<p><button type="button" class="button button-secondary mwh-send-test" data-webhook-id="%d" data-event-select="mwh-test-event">%s</button></p>', $id, esc_html__('Send Test Event', 'multisite-webhooks'));
+        printf(
+            '<p><button type="button" class="button button-secondary mwh-send-test" data-webhook-id="%d" data-event-select="mwh-test-event">%s</button></p>',
+            $id,
+            esc_html__('Send Test Event', 'multisite-webhooks')
+        );
         echo '</div></div>';
 
         echo '<div class="postbox mwh-box"><h2 class="hndle">' . esc_html__('Signing secret', 'multisite-webhooks') . '</h2><div class="inside">';

@@ -80,9 +80,10 @@ final class EventsReference
         $events = $this->catalog->all();
         echo '<p class="description">' . esc_html(sprintf(
             /* translators: %d: number of events */
-            _n('%d event can trigger a webhook. Each request carries the event\'s payload as its JSON body (or inside an envelope with type, timestamp and data) and the headers webhook-id, webhook-timestamp and webhook-signature (Standard Webhooks).', '%d events can trigger a webhook. Each request carries the event\'s payload as its JSON body (or inside an envelope with type, timestamp and data) and the headers webhook-id, webhook-timestamp and webhook-signature (Standard Webhooks).', count($events), 'multisite-webhooks'),
+            _n('%d event can trigger a webhook.', '%d events can trigger a webhook.', count($events), 'multisite-webhooks'),
             count($events)
-        )) . '</p>';
+        ) . ' ' . __('Each request carries the event\'s payload as its JSON body (or inside an envelope with type, timestamp and data).', 'multisite-webhooks')
+            . ' ' . __('Its headers webhook-id, webhook-timestamp and webhook-signature follow Standard Webhooks.', 'multisite-webhooks')) . '</p>';
         echo '<table class="widefat striped mwh-events-table"><thead><tr>';
         foreach ([__('Event', 'multisite-webhooks'), __('Description', 'multisite-webhooks'), __('Source', 'multisite-webhooks'), __('Payload', 'multisite-webhooks')] as $h) {
             echo '<th scope="col">' . esc_html($h) . '</th>';

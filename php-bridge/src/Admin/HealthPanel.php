@@ -70,10 +70,16 @@ final class HealthPanel
             __('Spool served over HTTP', 'multisite-webhooks') => sprintf(
                 '<span id="mwh-health-served" data-served="%s">%s</span>',
                 esc_attr(var_export($h['spool_served']['served'], true)),
-                esc_html(($h['spool_served']['served'] === false ? __('No:', 'multisite-webhooks') : ($h['spool_served']['served'] ? __('YES:', 'multisite-webhooks') : __('Unknown:', 'multisite-webhooks')))
-                . ' ' . $h['spool_served']['detail'])
+                esc_html(($h['spool_served']['served'] === false
+                    ? __('No:', 'multisite-webhooks')
+                    : ($h['spool_served']['served'] ? __('YES:', 'multisite-webhooks') : __('Unknown:', 'multisite-webhooks')))
+                    . ' ' . $h['spool_served']['detail'])
             ),
-            __('Who delivers', 'multisite-webhooks') => sprintf('<span id="mwh-health-path" data-path="%s">%s</span>', esc_attr((string) $h['path']['kind']), esc_html(ucfirst((string) $h['path']['detail']))),
+            __('Who delivers', 'multisite-webhooks') => sprintf(
+                '<span id="mwh-health-path" data-path="%s">%s</span>',
+                esc_attr((string) $h['path']['kind']),
+                esc_html(ucfirst((string) $h['path']['detail']))
+            ),
             __('Delivering process', 'multisite-webhooks') => esc_html($leader),
             __('Queue depth', 'multisite-webhooks') => esc_html(number_format_i18n((int) ($stats['queue_depth'] ?? 0))),
             __('Waiting to be sent', 'multisite-webhooks') => esc_html(number_format_i18n((int) ($stats['queued'] ?? 0))),
@@ -83,7 +89,9 @@ final class HealthPanel
             __('Events in the database outbox', 'multisite-webhooks') => esc_html(number_format_i18n((int) $h['outbox'])
                 /* translators: %s: how long */
                 . ((int) $h['outbox'] > 0 ? ' · ' . sprintf(__('the oldest has waited %s', 'multisite-webhooks'), human_time_diff(time() - max(1, (int) $h['outbox_age']))) : '')),
-            __('Delivered / failed (since the spool was created)', 'multisite-webhooks') => esc_html(number_format_i18n((int) ($stats['delivered'] ?? 0)) . ' / ' . number_format_i18n((int) ($stats['failed'] ?? 0))),
+            __('Delivered / failed (since the spool was created)', 'multisite-webhooks') => esc_html(
+                number_format_i18n((int) ($stats['delivered'] ?? 0)) . ' / ' . number_format_i18n((int) ($stats['failed'] ?? 0))
+            ),
             __('Durability', 'multisite-webhooks') => esc_html((string) ($stats['durability'] ?? '')),
             __('Webhooks the engine cannot use', 'multisite-webhooks') => esc_html(number_format_i18n(count($h['rejected']))),
             __('Webhooks whose address is not checked yet', 'multisite-webhooks') => esc_html(number_format_i18n((int) $h['unchecked'])),

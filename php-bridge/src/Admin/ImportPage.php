@@ -76,10 +76,16 @@ final class ImportPage
         }
         echo '<p>' . esc_html(UltimateMultisite::tookOver()
             ? __('Multisite Webhooks has taken over: Ultimate Multisite no longer sends webhooks itself, and a webhook saved there is imported here at once.', 'multisite-webhooks')
-            : __('Importing makes Multisite Webhooks the one sender: Ultimate Multisite stops sending its own unsigned copies, and webhooks saved there later are imported at once. Each webhook keeps its name, URL, event and whether it is active.', 'multisite-webhooks')) . '</p>';
+            : __(
+                'Importing makes Multisite Webhooks the one sender: Ultimate Multisite stops sending its own unsigned copies, and webhooks saved there later are imported at once.',
+                'multisite-webhooks'
+            )
+                . ' ' . __('Each webhook keeps its name, URL, event and whether it is active.', 'multisite-webhooks')) . '</p>';
         $labels = ['import' => __('Will be imported', 'multisite-webhooks'), 'already' => __('Already imported', 'multisite-webhooks'), 'skip' => __('Will be skipped', 'multisite-webhooks')];
         echo '<table class="widefat striped" id="mwh-import-preview"><thead><tr>';
-        foreach ([__('Name', 'multisite-webhooks'), __('URL', 'multisite-webhooks'), __('Event', 'multisite-webhooks'), __('Active', 'multisite-webhooks'), __('What happens', 'multisite-webhooks')] as $h) {
+        foreach (
+            [__('Name', 'multisite-webhooks'), __('URL', 'multisite-webhooks'), __('Event', 'multisite-webhooks'), __('Active', 'multisite-webhooks'), __('What happens', 'multisite-webhooks')] as $h
+        ) {
             echo '<th scope="col">' . esc_html($h) . '</th>';
         }
         echo '</tr></thead><tbody>';

@@ -91,7 +91,10 @@ final class WebhooksPage
         printf('<a href="%s" class="page-title-action">%s</a>', esc_url(Admin::url(Admin::PAGE_EDIT)), esc_html__('Add New Webhook', 'multisite-webhooks'));
         if (!empty($_REQUEST['s'])) { // No nonce needed: display only.
             /* translators: %s: search terms */
-            printf('<span class="subtitle">' . esc_html__('Search results for: %s', 'multisite-webhooks') . '</span>', '<strong>' . esc_html(sanitize_text_field(wp_unslash((string) $_REQUEST['s']))) . '</strong>');
+            printf(
+                '<span class="subtitle">' . esc_html__('Search results for: %s', 'multisite-webhooks') . '</span>',
+                '<strong>' . esc_html(sanitize_text_field(wp_unslash((string) $_REQUEST['s']))) . '</strong>'
+            );
         }
         echo '<hr class="wp-header-end">';
         Admin::messages();

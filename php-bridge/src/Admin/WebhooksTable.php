@@ -217,7 +217,11 @@ final class WebhooksTable extends \WP_List_Table
         if ($n === 0) {
             return '0';
         }
-        return sprintf('<a class="mwh-status-bad" href="%s">%s</a>', esc_url(Admin::url(Admin::PAGE_LOG, ['webhook_id' => (int) $item['id'], 'status' => Deliveries::FAILING])), esc_html(number_format_i18n($n)));
+        return sprintf(
+            '<a class="mwh-status-bad" href="%s">%s</a>',
+            esc_url(Admin::url(Admin::PAGE_LOG, ['webhook_id' => (int) $item['id'], 'status' => Deliveries::FAILING])),
+            esc_html(number_format_i18n($n))
+        );
     }
 
     /**

@@ -106,7 +106,11 @@ final class Doctor
             $exists && $wrong === [],
             $wrong === [] ? sprintf('every file owned by %s, 0600/0700', self::ownerName((int) @fileowner($dir)))
             : implode(', ', array_slice($wrong, 0, 5)) . (count($wrong) > 5 ? sprintf(' and %d more', count($wrong) - 5) : ''),
-            sprintf('chown -R %1$s %2$s && find %2$s -type d -exec chmod 0700 {} + && find %2$s -type f -exec chmod 0600 {} + (a process run as another user, e.g. root, left them).', self::ownerName((int) @fileowner($dir)), $dir)
+            sprintf(
+                'chown -R %1$s %2$s && find %2$s -type d -exec chmod 0700 {} + && find %2$s -type f -exec chmod 0600 {} + (a process run as another user, e.g. root, left them).',
+                self::ownerName((int) @fileowner($dir)),
+                $dir
+            )
         );
 
         $served = \MultisiteWebhooks\SpoolExposure::check($dir);
@@ -115,7 +119,8 @@ final class Doctor
             $served['served'] === false,
             $served['detail'],
             sprintf(
-                'Define MULTISITE_WEBHOOKS_SPOOL_DIR in wp-config.php as a folder outside the web root (e.g. %s, owned by the web server\'s user, mode 0700), or deny %s in the web server; then run `wp webhook doctor` again.',
+                'Define MULTISITE_WEBHOOKS_SPOOL_DIR in wp-config.php as a folder outside the web root (e.g. %s, owned by the web server\'s user, mode 0700),'
+                . ' or deny %s in the web server; then run `wp webhook doctor` again.',
                 Settings::defaultSpoolDir(rtrim(ABSPATH, '/'), get_site_url()),
                 (string) ($served['url'] ?? $dir)
             )

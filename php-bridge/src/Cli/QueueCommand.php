@@ -161,7 +161,8 @@ final class QueueCommand
         $n = static fn (string $k): int => (int) ($s[$k] ?? 0);
         if (!$done) {
             \WP_CLI::error(sprintf(
-                'Still %d deliveries waiting after %s s: %d due, %d in flight, %d retrying later, %d parked (endpoint unreachable); nothing is lost. Run again with a longer --timeout, or see `wp webhook queue status`.',
+                'Still %d deliveries waiting after %s s: %d due, %d in flight, %d retrying later, %d parked (endpoint unreachable); nothing is lost.'
+                . ' Run again with a longer --timeout, or see `wp webhook queue status`.',
                 $n('queue_depth'),
                 rtrim(rtrim(number_format($timeoutMs / 1000, 3, '.', ''), '0'), '.'),
                 $n('queued'),

@@ -783,7 +783,9 @@ final class WebhookCommand
             ));
         }
         if (!$saved['url_checked']) {
-            \WP_CLI::warning('The address was saved without the engine\'s address check (no engine in this PHP process); the first process with the engine checks it and turns the webhook off if it is refused.');
+            \WP_CLI::warning(
+                'The address was saved without the engine\'s address check (no engine in this PHP process); the first process with the engine checks it and turns the webhook off if it is refused.'
+            );
         }
         return $saved;
     }

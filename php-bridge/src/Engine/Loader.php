@@ -60,7 +60,10 @@ final class Loader
             $this->initFailed = true;
             $this->degrade(
                 sprintf('The spool folder %s is served over HTTP (its last check fetched a file from it), so the engine does not keep signing secrets there.', $spool),
-                sprintf('Define MULTISITE_WEBHOOKS_SPOOL_DIR in wp-config.php as a folder outside the web root, e.g. %s, then run `wp webhook doctor` (or deny the folder in the web server and run it).', \MultisiteWebhooks\Settings::defaultSpoolDir(rtrim(ABSPATH, '/'), get_site_url()))
+                sprintf(
+                    'Define MULTISITE_WEBHOOKS_SPOOL_DIR in wp-config.php as a folder outside the web root, e.g. %s, then run `wp webhook doctor` (or deny the folder in the web server and run it).',
+                    \MultisiteWebhooks\Settings::defaultSpoolDir(rtrim(ABSPATH, '/'), get_site_url())
+                )
             );
             return null;
         }
@@ -172,7 +175,10 @@ final class Loader
                 sprintf('ffi.enable is "%s" for this %s process, so it may not load the engine.', $enable === '' ? '0' : $enable, PHP_SAPI),
                 $cli
                     ? 'Set ffi.enable=preload (the default) or 1 in the CLI php.ini, or run php with -d ffi.enable=1.'
-                    : sprintf('Add `php_admin_value[ffi.enable] = 1` to the PHP-FPM pool, or preload the engine: `opcache.preload=%s` with `opcache.preload_user=<pool user>`.', $this->pluginDir . '/preload.php')
+                    : sprintf(
+                        'Add `php_admin_value[ffi.enable] = 1` to the PHP-FPM pool, or preload the engine: `opcache.preload=%s` with `opcache.preload_user=<pool user>`.',
+                        $this->pluginDir . '/preload.php'
+                    )
             );
             return null;
         }

@@ -34,7 +34,10 @@ final class CoreEvents
     public static function types(): array
     {
         return [
-            'site_created' => [__('Site Created', 'multisite-webhooks'), __('A new site was created in the network (Network Admin → Sites → Add New, a signup, or code calling wp_insert_site).', 'multisite-webhooks')],
+            'site_created' => [
+                __('Site Created', 'multisite-webhooks'),
+                __('A new site was created in the network (Network Admin → Sites → Add New, a signup, or code calling wp_insert_site).', 'multisite-webhooks'),
+            ],
             'site_deleted' => [__('Site Deleted', 'multisite-webhooks'), __('A site was deleted from the network. The payload describes the site as it was just before.', 'multisite-webhooks')],
             'site_archived' => [__('Site Archived', 'multisite-webhooks'), __('A site was archived: visitors see that it is no longer available.', 'multisite-webhooks')],
             'site_unarchived' => [__('Site Unarchived', 'multisite-webhooks'), __('An archived site was made available again.', 'multisite-webhooks')],
@@ -45,8 +48,14 @@ final class CoreEvents
             'user_registered' => [__('User Registered', 'multisite-webhooks'), __('A user account was created in the network.', 'multisite-webhooks')],
             'user_added_to_site' => [__('User Added to Site', 'multisite-webhooks'), __('A user was given a role on a site of the network.', 'multisite-webhooks')],
             'user_removed_from_site' => [__('User Removed from Site', 'multisite-webhooks'), __('A user was removed from a site of the network.', 'multisite-webhooks')],
-            'user_deleted' => [__('User Deleted', 'multisite-webhooks'), __('A user account was deleted from the network. The payload describes the user as they were just before.', 'multisite-webhooks')],
-            'post_published' => [__('Post Published', 'multisite-webhooks'), __('A post, page or other public content was published for the first time on any site of the network.', 'multisite-webhooks')],
+            'user_deleted' => [
+                __('User Deleted', 'multisite-webhooks'),
+                __('A user account was deleted from the network. The payload describes the user as they were just before.', 'multisite-webhooks'),
+            ],
+            'post_published' => [
+                __('Post Published', 'multisite-webhooks'),
+                __('A post, page or other public content was published for the first time on any site of the network.', 'multisite-webhooks'),
+            ],
         ];
     }
 

@@ -177,7 +177,12 @@ final class DeliveriesController extends Controller
             'type' => 'object',
             'properties' => [
                 'id' => ['description' => __('Delivery (attempt) id.', 'multisite-webhooks'), 'type' => 'integer', 'readonly' => true, 'context' => $all],
-                'webhook_id' => ['description' => __('The webhook it was sent to (0: refused before any webhook got it).', 'multisite-webhooks'), 'type' => 'integer', 'readonly' => true, 'context' => $all],
+                'webhook_id' => [
+                    'description' => __('The webhook it was sent to (0: refused before any webhook got it).', 'multisite-webhooks'),
+                    'type' => 'integer',
+                    'readonly' => true,
+                    'context' => $all,
+                ],
                 'event' => ['description' => __('Event slug.', 'multisite-webhooks'), 'type' => 'string', 'readonly' => true, 'context' => $all],
                 'event_id' => ['description' => __('The webhook-id receivers see, the same on every attempt.', 'multisite-webhooks'), 'type' => 'string', 'readonly' => true, 'context' => $all],
                 'attempt_id' => ['description' => __('Id of this attempt.', 'multisite-webhooks'), 'type' => 'string', 'readonly' => true, 'context' => $full],
@@ -213,8 +218,16 @@ final class DeliveriesController extends Controller
             'webhook_id' => ['description' => __('Only attempts for this webhook.', 'multisite-webhooks'), 'type' => 'integer', 'minimum' => 1],
             'event' => ['description' => __('Only attempts of this event.', 'multisite-webhooks'), 'type' => 'string', 'pattern' => '^[A-Za-z0-9_.:\-]{1,191}$'],
             'status' => ['description' => __('Outcome; "failing" = failed or retrying.', 'multisite-webhooks'), 'type' => 'string', 'enum' => Deliveries::STATUS_FILTERS],
-            'since' => ['description' => __('Attempts made at or after this time (GMT unless a zone is given).', 'multisite-webhooks'), 'type' => 'string', 'validate_callback' => [$this, 'validateDateArg']],
-            'until' => ['description' => __('Attempts made at or before this time (GMT unless a zone is given).', 'multisite-webhooks'), 'type' => 'string', 'validate_callback' => [$this, 'validateDateArg']],
+            'since' => [
+                'description' => __('Attempts made at or after this time (GMT unless a zone is given).', 'multisite-webhooks'),
+                'type' => 'string',
+                'validate_callback' => [$this, 'validateDateArg'],
+            ],
+            'until' => [
+                'description' => __('Attempts made at or before this time (GMT unless a zone is given).', 'multisite-webhooks'),
+                'type' => 'string',
+                'validate_callback' => [$this, 'validateDateArg'],
+            ],
             'is_test' => ['description' => __('Only test sends (true) or only real events (false).', 'multisite-webhooks'), 'type' => 'boolean'],
         ] + self::pagingParams();
     }

@@ -120,7 +120,9 @@ final class Deliveries
     public function refusedSince(int $since): int
     {
         global $wpdb;
-        return (int) $wpdb->get_var($wpdb->prepare('SELECT COUNT(*) FROM ' . Schema::table('deliveries') . ' WHERE outcome = %s AND date_created >= %s', self::REFUSED, gmdate('Y-m-d H:i:s', $since))); // SQL safe: table name only.
+        return (int) $wpdb->get_var(
+            $wpdb->prepare('SELECT COUNT(*) FROM ' . Schema::table('deliveries') . ' WHERE outcome = %s AND date_created >= %s', self::REFUSED, gmdate('Y-m-d H:i:s', $since))
+        ); // SQL safe: table name only.
     }
 
     /**
@@ -160,7 +162,15 @@ final class Deliveries
     public function latestAttempt(string $eventId, int $webhookId, int $afterId = 0): ?array
     {
         global $wpdb;
-        $row = $wpdb->get_row($wpdb->prepare('SELECT * FROM ' . Schema::table('deliveries') . ' WHERE event_id = %s AND webhook_id = %d AND id > %d AND is_test = 0 ORDER BY id DESC LIMIT 1', $eventId, $webhookId, $afterId), ARRAY_A); // SQL safe: table name only.
+        $row = $wpdb->get_row(
+            $wpdb->prepare(
+                'SELECT * FROM ' . Schema::table('deliveries') . ' WHERE event_id = %s AND webhook_id = %d AND id > %d AND is_test = 0 ORDER BY id DESC LIMIT 1',
+                $eventId,
+                $webhookId,
+                $afterId
+            ),
+            ARRAY_A
+        ); // SQL safe: table name only.
         return $row ? self::shape($row) : null;
     }
 

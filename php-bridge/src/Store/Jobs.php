@@ -53,7 +53,10 @@ final class Jobs
         $table = Schema::table('jobs');
         $cutoff = gmdate('Y-m-d H:i:s', time() - self::ABANDON_SECONDS);
         for ($tries = 0; $tries < 3; $tries++) {
-            $row = $wpdb->get_row($wpdb->prepare("SELECT id, kind, request FROM {$table} WHERE state = 'waiting' AND date_created >= %s ORDER BY id ASC LIMIT 1", $cutoff)); // SQL safe: table name only.
+            $row = $wpdb->get_row($wpdb->prepare(
+                "SELECT id, kind, request FROM {$table} WHERE state = 'waiting' AND date_created >= %s ORDER BY id ASC LIMIT 1", // SQL safe: table name only.
+                $cutoff
+            ));
             if ($row === null) {
                 return null;
             }

@@ -310,7 +310,11 @@ final class Webhooks
             $params[] = '%' . $wpdb->esc_like('"*"') . '%';
         }
         if (isset($args['status']) && in_array($args['status'], self::STATUSES, true)) {
-            $where[] = ['active' => "active = 1 AND COALESCE(disabled_reason, '') = ''", 'inactive' => "active = 0 AND COALESCE(disabled_reason, '') = ''", 'disabled' => "COALESCE(disabled_reason, '') <> ''"][$args['status']];
+            $where[] = [
+                'active' => "active = 1 AND COALESCE(disabled_reason, '') = ''",
+                'inactive' => "active = 0 AND COALESCE(disabled_reason, '') = ''",
+                'disabled' => "COALESCE(disabled_reason, '') <> ''",
+            ][$args['status']];
         }
         if (isset($args['active']) && $args['active'] !== '') {
             $where[] = 'active = %d';
