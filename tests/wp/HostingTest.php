@@ -149,6 +149,22 @@ final class HostingTest extends WpTestCase
         $this->assertStringContainsString('Worker stopped (signal)', $out);
     }
 
+    public function testAnEventRaisedBeforeAWebhookWasCreatedIsNotForItToTheMillisecond(): void
+    {
+        $hook = $this->createWebhook('Later', '/later', ['test_ping']);
+        // Raised 1 ms before the webhook was created and kept elsewhere first (the outbox), then one 1 ms after.
+        $ids = self::wpJson('global $wpdb; $p = MultisiteWebhooks\Plugin::instance();
+            $ms = (int) $wpdb->get_var($wpdb->prepare("SELECT activated_ms FROM " . MultisiteWebhooks\Store\Schema::table("webhooks") . " WHERE id = %d", ' . $hook['id'] . '));
+            $before = MultisiteWebhooks\Store\Outbox::newId($ms - 1); $after = MultisiteWebhooks\Store\Outbox::newId($ms + 1);
+            $p->engine()->emitAs($before, "test_ping", "{\"n\":1}"); $p->engine()->emitAs($after, "test_ping", "{\"n\":2}");
+            echo json_encode([$ms, $before, $after]);');
+        $this->assertGreaterThan(0, $ids[0], 'the webhook knows the millisecond it was created');
+        $this->waitForPosts('/later', 1);
+        usleep(1_500_000); // Both went into the spool together: the earlier one, if heard, would be here by now.
+        $got = $this->posts('/later');
+        $this->assertSame([$ids[2]], array_map(static fn (array $r): string => $r['headers']['webhook-id'], $got), 'only the event raised after it');
+    }
+
     public function testAWorkerStoppedOrKilledMidAttemptLosesNothing(): void
     {
         foreach ([SIGTERM, SIGKILL] as $signal) {

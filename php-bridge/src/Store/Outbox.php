@@ -54,11 +54,11 @@ final class Outbox
 
     /**
      * A message id: `msg_`, then 48 bits of milliseconds and 80 random bits in 26 Crockford
-     * base-32 characters (a ULID), so ids sort by when events were raised.
+     * base-32 characters (a ULID), so ids sort by when events were raised (`$ms`: now unless given).
      */
-    public static function newId(): string
+    public static function newId(?int $ms = null): string
     {
-        $ms = (int) floor(microtime(true) * 1000);
+        $ms ??= (int) floor(microtime(true) * 1000);
         $time = '';
         for ($i = 0; $i < 10; $i++) {
             $time = self::CROCKFORD[$ms % 32] . $time;

@@ -17,7 +17,7 @@ use MultisiteWebhooks\Options;
 final class Schema
 {
     /** Bump when a table definition changes. */
-    public const DB_VERSION = '6';
+    public const DB_VERSION = '7';
 
 
     /**
@@ -85,6 +85,7 @@ final class Schema
   date_created datetime NULL,
   date_modified datetime NULL,
   date_activated datetime NULL,
+  activated_ms bigint(20) unsigned NOT NULL DEFAULT 0,
   PRIMARY KEY  (id),
   KEY event (event),
   KEY integration (integration)

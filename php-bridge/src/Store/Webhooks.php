@@ -152,7 +152,8 @@ final class Webhooks
     public function create(array $fields): array
     {
         global $wpdb;
-        $now = gmdate('Y-m-d H:i:s');
+        $ms = self::nowMs();
+        $now = gmdate('Y-m-d H:i:s', intdiv($ms, 1000));
         $secret = self::newSecret();
         $row = [
             'name' => $fields['name'],
@@ -170,6 +171,7 @@ final class Webhooks
             'date_created' => $now,
             'date_modified' => $now,
             'date_activated' => $now,
+            'activated_ms' => $ms,
         ];
         $wpdb->insert(Schema::table('webhooks'), $row);
         $id = (int) $wpdb->insert_id;
@@ -221,7 +223,9 @@ final class Webhooks
         $wasOn = $old !== null && $old['active'] && $old['disabled_reason'] === '';
         $isOn = $turnsOn || (!array_key_exists('active', $fields) && $wasOn);
         if ($isOn && !$wasOn) {
-            $row['date_activated'] = $row['date_modified'];
+            $ms = self::nowMs();
+            $row['date_activated'] = gmdate('Y-m-d H:i:s', intdiv($ms, 1000));
+            $row['activated_ms'] = $ms;
         }
         $ok = $wpdb->update(Schema::table('webhooks'), $row, ['id' => $id]);
         $wpdb->query($wpdb->prepare('UPDATE ' . Schema::table('webhooks') . ' SET revision = revision + 1 WHERE id = %d', $id)); // SQL safe: table name only.
@@ -339,6 +343,7 @@ final class Webhooks
      */
     private static function shape(array $row, bool $withSecrets): array
     {
+        unset($row['activated_ms']); // the engine's since_ms; date_activated is what people read
         $events = json_decode((string) ($row['events'] ?? '[]'), true);
         $row['events'] = is_array($events) ? array_values(array_map('strval', $events)) : [];
         foreach (['id', 'migrated_from_id', 'event_count', 'failure_count', 'revision'] as $int) {
@@ -536,6 +541,12 @@ final class Webhooks
         return $out;
     }
 
+    /** Milliseconds since the epoch. */
+    private static function nowMs(): int
+    {
+        return (int) floor(microtime(true) * 1000);
+    }
+
     /**
      * The endpoint snapshot for the engine: every webhook, with its signing secrets.
      *
@@ -560,8 +571,10 @@ final class Webhooks
                 'active' => (int) $r['active'] === 1 && (string) $r['disabled_reason'] === '',
                 'format' => in_array($r['payload_format'], self::FORMATS, true) ? $r['payload_format'] : 'flat',
                 'revision' => (int) $r['revision'],
-                // Events raised before the webhook existed or was turned on are not for it.
-                'since_ms' => 1000 * (int) strtotime(((string) (($r['date_activated'] ?? '') ?: ($r['date_created'] ?? '')) ?: '1970-01-01 00:00:00') . ' UTC'),
+                // Events raised before the webhook existed or was turned on are not for it: to the
+                // millisecond (rows from before activated_ms: the second of date_activated).
+                'since_ms' => (int) ($r['activated_ms'] ?? 0) > 0 ? (int) $r['activated_ms']
+                    : 1000 * (int) strtotime(((string) (($r['date_activated'] ?? '') ?: ($r['date_created'] ?? '')) ?: '1970-01-01 00:00:00') . ' UTC'),
             ];
         }
         return ['version' => $this->configVersion(), 'endpoints' => $endpoints];
