@@ -261,4 +261,24 @@
 		} );
 		renderExamples();
 	}
+
+	// Headers: "Add header" adds a blank row (names headers[N][…] after the last row's N).
+	var addHeader = $( '#mwh-add-header' );
+	if ( addHeader ) {
+		addHeader.addEventListener( 'click', function () {
+			var rows = $all( '.mwh-header-row' );
+			var last = rows[ rows.length - 1 ];
+			var next = last.cloneNode( true );
+			var n = rows.length;
+			$all( 'input', next ).forEach( function ( input ) {
+				input.name = input.name.replace( /^headers\[\d+\]/, 'headers[' + n + ']' );
+				input.value = '';
+				if ( input.classList.contains( 'mwh-header-value' ) ) {
+					input.placeholder = __( 'Value', 'multisite-webhooks' );
+				}
+			} );
+			last.parentNode.insertBefore( next, last.nextSibling );
+			$( '.mwh-header-name', next ).focus();
+		} );
+	}
 }() );

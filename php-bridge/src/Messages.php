@@ -64,6 +64,41 @@ final class Messages
     }
 
     /**
+     * Why a webhook's own headers cannot be saved (HeaderRule::check()'s `why`), naming the
+     * header — never its value.
+     */
+    public static function header(string $why, string $name): string
+    {
+        switch ($why) {
+            case 'too_many':
+                /* translators: %d: most headers */
+                return sprintf(__('A webhook can have at most %d headers of its own.', 'multisite-webhooks'), HeaderRule::MAX_HEADERS);
+            case 'name':
+                /* translators: 1: header name as given, 2: longest name in bytes */
+                return sprintf(
+                    __('"%1$s" is not a header name: use 1 to %2$d letters, digits and the symbols !#$%%&\'*+-.^_`|~ (no spaces or colons).', 'multisite-webhooks'),
+                    $name,
+                    HeaderRule::MAX_NAME
+                );
+            case 'owned':
+                /* translators: %s: header name */
+                return sprintf(__('The header %s is set by the plugin itself (so are webhook-*, proxy-*, Content-Type, User-Agent and Host): it cannot be replaced.', 'multisite-webhooks'), $name);
+            case 'twice':
+                /* translators: %s: header name */
+                return sprintf(__('The header %s is given twice (header names ignore case).', 'multisite-webhooks'), $name);
+            case 'value':
+                /* translators: 1: header name, 2: longest value in bytes */
+                return sprintf(
+                    __('The value of %1$s must be at most %2$d characters of plain ASCII, with no line breaks and no spaces at either end.', 'multisite-webhooks'),
+                    $name,
+                    HeaderRule::MAX_VALUE
+                );
+            default:
+                return __('Give the headers as names with text values.', 'multisite-webhooks');
+        }
+    }
+
+    /**
      * A sentence for one of the engine's kinds (a refused event or call, a failed attempt,
      * a left-out endpoint). `$detail` is the engine's own words, added in brackets where they
      * help (an address, an OS error).

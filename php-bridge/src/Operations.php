@@ -62,7 +62,7 @@ final class Operations
         }
         try {
             $r = $engine->sendTest([
-                'endpoint' => ['id' => $webhookId, 'url' => $hook['webhook_url'], 'events' => [$event],
+                'endpoint' => ['id' => $webhookId, 'url' => $hook['webhook_url'], 'events' => [$event], 'headers' => (object) $hook['headers'],
                     'secrets' => Webhooks::activeSecrets($hook['secrets']), 'format' => $hook['payload_format']],
                 'event' => $event,
                 'payload' => $payload,
@@ -83,6 +83,9 @@ final class Operations
         } catch (\RuntimeException $e) {
             $this->plugin->emitter()->noteError($e->getMessage(), 'database');
             $r['delivery_id'] = 0;
+        }
+        if (isset($r['url'])) {
+            $r['url'] = MaskedUrl::of((string) $r['url']);
         }
         return self::withSentence($r);
     }
@@ -143,10 +146,12 @@ final class Operations
     {
         $existing = null;
         if ($id !== null) {
-            $existing = $this->plugin->webhooks()->get($id);
+            $existing = $this->plugin->webhooks()->get($id, true);
             if ($existing === null) {
                 return self::notFound($id);
             }
+            // What a reader was shown masked, written back, is what is stored.
+            $data = Webhooks::unmask($data, $existing);
         }
         // Turning on a webhook whose address was refused, or never judged, asks again.
         $turnsOn = array_key_exists('active', $data) && filter_var($data['active'], FILTER_VALIDATE_BOOLEAN);

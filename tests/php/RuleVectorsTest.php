@@ -5,13 +5,15 @@ declare(strict_types=1);
 namespace MultisiteWebhooks\Tests;
 
 use MultisiteWebhooks\Engine\EngineException;
+use MultisiteWebhooks\HeaderRule;
 use MultisiteWebhooks\Payload;
 use MultisiteWebhooks\Tests\Support\EngineTestCase;
 use MultisiteWebhooks\UrlRule;
 
 /**
  * The plugin's own checks give the same verdicts as the engine's, on the vector files the
- * engine's Rust tests read too (tests/fixtures/url-rule.json, tests/fixtures/payload-rule.json):
+ * engine's Rust tests read too (tests/fixtures/url-rule.json, tests/fixtures/payload-rule.json,
+ * tests/fixtures/header-rule.json):
  * a URL the plugin saves is one the engine takes, and a payload the outbox keeps is one the
  * engine will accept.
  */
@@ -57,6 +59,33 @@ final class RuleVectorsTest extends EngineTestCase
         // Only the host is converted: other text outside ASCII stays refused, with its code.
         $this->assertSame('not_ascii', UrlRule::normalize('https://example.com/हिंदी')[1]);
         $this->assertSame('idn', UrlRule::normalize("https://a\u{200D}b..example/")[1]);
+    }
+
+    public function testTheHeaderRuleGivesEveryVectorItsVerdict(): void
+    {
+        $doc = self::vectors('header-rule.json');
+        $this->assertGreaterThan(50, count($doc['vectors']));
+        foreach ($doc['vectors'] as $v) {
+            $want = $v['ok'] ? null : ['code' => $v['code'], 'why' => $v['why'], 'name' => $v['name']];
+            $this->assertSame($want, HeaderRule::check($v['headers']), $v['note']);
+        }
+    }
+
+    public function testTheEngineAgreesWithThePluginOnEveryHeaderVector(): void
+    {
+        $engine = $this->engine();
+        $engine->init($this->settings());
+        foreach (self::vectors('header-rule.json')['vectors'] as $i => $v) {
+            $endpoint = ['id' => 1, 'url' => 'http://a.example/', 'events' => ['e'], 'headers' => (object) $v['headers']];
+            $report = $engine->configure(['version' => $i + 1, 'endpoints' => [$endpoint]]);
+            if ($v['ok']) {
+                $this->assertSame([], $report['rejected'], $v['note']);
+                $this->assertSame(1, $report['endpoints'], $v['note']);
+            } else {
+                $this->assertCount(1, $report['rejected'], $v['note']);
+                $this->assertSame($v['code'], $report['rejected'][0]['code'], $v['note']);
+            }
+        }
     }
 
     public function testThePayloadRuleGivesEveryVectorItsKindOnBothSides(): void

@@ -99,7 +99,7 @@ final class RestTest extends WpTestCase
         $this->assertStringNotContainsString('whsec_', $got['raw']);
         unset($hook['secret']);
         $this->assertSame($hook, $got['body'], 'GET shows what create returned, minus the secret');
-        $expected = ['id', 'name', 'webhook_url', 'events', 'event', 'active', 'status', 'disabled_reason', 'url_checked', 'payload_format', 'integration', 'hidden',
+        $expected = ['id', 'name', 'webhook_url', 'headers', 'events', 'event', 'active', 'status', 'disabled_reason', 'url_checked', 'payload_format', 'integration', 'hidden',
             'event_count', 'failure_count', 'date_created', 'date_modified', 'date_last_failed', 'date_last_delivery', 'last_status', 'secret_rotating', '_links'];
         $this->assertSame($expected, array_keys($got['body']));
 

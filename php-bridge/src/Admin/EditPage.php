@@ -95,6 +95,7 @@ final class EditPage
             'events' => isset($_POST['events']) ? array_map('sanitize_text_field', array_map('strval', (array) wp_unslash($_POST['events']))) : [],
             'payload_format' => isset($_POST['payload_format']) ? sanitize_key(wp_unslash((string) $_POST['payload_format'])) : 'flat',
             'active' => !empty($_POST['active']),
+            'headers' => self::postedHeaders(),
         ];
         if ($id !== 0) {
             $hook = $this->plugin->webhooks()->get($id);
@@ -118,6 +119,28 @@ final class EditPage
             $this->redirect(Admin::url(Admin::PAGE_EDIT, ['id' => $saved['id'], 'mwh_msg' => 'created'] + $flags));
         }
         $this->redirect(Admin::url(Admin::PAGE_EDIT, ['id' => $id, 'mwh_msg' => 'saved'] + $flags));
+    }
+
+    /**
+     * The Headers rows of the form: `{name, value}` each, trimmed, blank rows dropped. A value
+     * left empty keeps the saved one (Webhooks::unmask()).
+     *
+     * @return list<array{name:string, value:string}>
+     */
+    private static function postedHeaders(): array
+    {
+        // No nonce needed: Admin::guard() verified the nonce.
+        $rows = isset($_POST['headers']) && is_array($_POST['headers']) ? wp_unslash($_POST['headers']) : []; // Header text as typed: HeaderRule checks it, output escapes it.
+        $out = [];
+        foreach ((array) $rows as $row) {
+            $row = is_array($row) ? $row : [];
+            $name = is_string($row['name'] ?? null) ? trim($row['name']) : '';
+            $value = is_string($row['value'] ?? null) ? trim($row['value']) : '';
+            if ($name !== '' || $value !== '') {
+                $out[] = ['name' => $name, 'value' => $value];
+            }
+        }
+        return $out;
     }
 
     /**
@@ -162,6 +185,8 @@ final class EditPage
             'webhook_url' => $hook['webhook_url'] ?? '',
             'events' => $hook['events'] ?? [],
             'payload_format' => $hook['payload_format'] ?? 'flat',
+            // Saved values are never put back into the page: the rows show the names only.
+            'headers' => array_map(static fn (string $name): array => ['name' => $name, 'value' => ''], array_keys((array) ($hook['headers'] ?? []))),
             // Disabled by the engine: Active starts unticked; ticking it turns the webhook on again.
             'active' => $hook === null ? true : ($hook['active'] && $hook['disabled_reason'] === ''),
         ];
@@ -265,6 +290,15 @@ final class EditPage
             __('Where each event is sent, as an HTTP POST with a JSON body.', 'multisite-webhooks') . ' ' . Messages::retries(Settings::retrySchedule($this->plugin->engineSettings()))
         );
 
+        $this->row(
+            'headers',
+            __('Headers', 'multisite-webhooks'),
+            $this->headerRows((array) ($values['headers'] ?? []), $id),
+            __('Sent with every request, for receivers that want a credential of their own (e.g. Authorization: Bearer …, or X-API-Key).', 'multisite-webhooks') . ' '
+            . __('Saved values are never shown again: leave a value empty to keep it, clear the name to remove the header.', 'multisite-webhooks'),
+            false
+        );
+
         $this->row('events', __('Events', 'multisite-webhooks'), $this->eventsPicker((array) $values['events']), '', false);
 
         $formats = [
@@ -302,6 +336,38 @@ final class EditPage
         echo '<div id="mwh-examples" aria-live="polite"></div>';
         submit_button($id === 0 ? __('Add Webhook', 'multisite-webhooks') : __('Save Webhook', 'multisite-webhooks'), 'primary', 'submit', true, ['id' => 'mwh-save']);
         echo '</form>';
+    }
+
+    /**
+     * The Headers rows: one per header (saved ones show their name, their value masked), and
+     * a blank one to add another; "Add header" adds more.
+     *
+     * @param list<array{name:string, value:string}> $rows
+     */
+    private function headerRows(array $rows, int $id): string
+    {
+        $saved = $id > 0 ? (array) ($this->plugin->webhooks()->get($id)['headers'] ?? []) : [];
+        $rows[] = ['name' => '', 'value' => ''];
+        $html = '<fieldset id="mwh-headers" class="mwh-headers"' . $this->invalid('headers') . '><legend class="screen-reader-text">' . esc_html__('Headers', 'multisite-webhooks') . '</legend>';
+        foreach (array_values($rows) as $i => $row) {
+            $isSaved = $row['name'] !== '' && array_key_exists($row['name'], $saved);
+            $html .= sprintf(
+                '<p class="mwh-header-row">'
+                . '<input type="text" name="headers[%1$d][name]" class="regular-text code mwh-header-name" value="%2$s" placeholder="%3$s" aria-label="%4$s"'
+                . ' autocomplete="off" spellcheck="false" /> '
+                . '<input type="password" name="headers[%1$d][value]" class="regular-text code mwh-header-value" value="%5$s" placeholder="%6$s" aria-label="%7$s"'
+                . ' autocomplete="new-password" spellcheck="false" /></p>',
+                $i,
+                esc_attr($row['name']),
+                esc_attr__('Header name, e.g. Authorization', 'multisite-webhooks'),
+                esc_attr__('Header name', 'multisite-webhooks'),
+                esc_attr($row['value']),
+                esc_attr($isSaved ? __('saved (leave empty to keep)', 'multisite-webhooks') : __('Value', 'multisite-webhooks')),
+                esc_attr__('Header value', 'multisite-webhooks')
+            );
+        }
+        $html .= sprintf('<p><button type="button" class="button" id="mwh-add-header">%s</button></p></fieldset>', esc_html__('Add header', 'multisite-webhooks'));
+        return $html;
     }
 
     /**

@@ -11,6 +11,7 @@ declare(strict_types=1);
 
 namespace MultisiteWebhooks\Admin;
 
+use MultisiteWebhooks\MaskedUrl;
 use MultisiteWebhooks\Options;
 use MultisiteWebhooks\Events\UltimateMultisite;
 use MultisiteWebhooks\Plugin;
@@ -104,7 +105,7 @@ final class ImportPage
                 esc_attr((string) $r['action']),
                 esc_html((string) $r['name']),
                 $r['hidden'] ? ' <span class="mwh-badge">' . esc_html__('hidden in Ultimate Multisite (e.g. made by Zapier)', 'multisite-webhooks') . '</span>' : '',
-                esc_html((string) $r['webhook_url']),
+                esc_html(MaskedUrl::of((string) $r['webhook_url'])),
                 esc_html((string) $r['event']),
                 esc_html($r['active'] ? __('yes', 'multisite-webhooks') : __('no', 'multisite-webhooks')),
                 $what

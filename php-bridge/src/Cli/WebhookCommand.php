@@ -31,7 +31,7 @@ use MultisiteWebhooks\Store\Webhooks;
 final class WebhookCommand
 {
     /** Fields of a webhook, in display order (secrets are never among them). */
-    public const FIELDS = ['id', 'name', 'webhook_url', 'events', 'status', 'active', 'hidden', 'integration', 'payload_format',
+    public const FIELDS = ['id', 'name', 'webhook_url', 'headers', 'events', 'status', 'active', 'hidden', 'integration', 'payload_format',
         'event_count', 'failure_count', 'last_status', 'disabled_reason', 'secret_rotating', 'migrated_from_id', 'revision',
         'date_created', 'date_modified', 'date_last_delivery', 'date_last_failed', 'date_disabled', 'parked', 'next_probe_at'];
 
@@ -39,7 +39,7 @@ final class WebhookCommand
     public const LIST_FIELDS = ['id', 'name', 'webhook_url', 'events', 'status', 'event_count', 'failure_count'];
 
     /** Assoc args of create/update => webhook fields. */
-    private const EDITABLE = ['name' => 'name', 'webhook_url' => 'webhook_url', 'events' => 'events', 'active' => 'active',
+    private const EDITABLE = ['name' => 'name', 'webhook_url' => 'webhook_url', 'headers' => 'headers', 'events' => 'events', 'active' => 'active',
         'hidden' => 'hidden', 'payload_format' => 'payload_format', 'integration' => 'integration'];
 
     private Plugin $plugin;
@@ -207,6 +207,9 @@ final class WebhookCommand
      * [--integration=<name>]
      * : Which integration the webhook belongs to. Defaults to manual.
      *
+     * [--headers=<json>]
+     * : Headers sent with every request, as a JSON object, e.g. '{"Authorization":"Bearer …"}'. Their values are never shown again.
+     *
      * [--hidden=<0|1>]
      * : Hide it from the admin list. Defaults to 0.
      *
@@ -276,6 +279,9 @@ final class WebhookCommand
      *
      * [--integration=<name>]
      * : New integration name.
+     *
+     * [--headers=<json>]
+     * : Replaces the headers sent with every request (a JSON object; '{}' removes them). A value given as "***" keeps the saved one.
      *
      * ## EXAMPLES
      *
@@ -763,6 +769,12 @@ final class WebhookCommand
             }
             if ($field === 'active' || $field === 'hidden') {
                 $data[$field] = self::flag($assoc[$arg], $arg);
+            } elseif ($field === 'headers') {
+                $headers = is_string($assoc[$arg]) ? json_decode($assoc[$arg]) : null;
+                if (!is_object($headers)) {
+                    \WP_CLI::error('--headers is a JSON object of header names and values, e.g. --headers=\'{"Authorization":"Bearer abc"}\'. Nothing was changed.');
+                }
+                $data[$field] = $headers;
             } else {
                 $data[$field] = $assoc[$arg] === true ? '' : (string) $assoc[$arg];
             }

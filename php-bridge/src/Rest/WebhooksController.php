@@ -214,7 +214,8 @@ final class WebhooksController extends Controller
     }
 
     /**
-     * A webhook as the API shows it: never its secrets.
+     * A webhook as the API shows it: never its secrets, the values of its own headers or
+     * credentials in its URL (masked; written back as read, they keep what is stored).
      *
      * @param array<string, mixed> $item    A row of Webhooks::get() without secrets.
      * @param \WP_REST_Request     $request
@@ -228,6 +229,7 @@ final class WebhooksController extends Controller
             'id' => (int) $h['id'],
             'name' => (string) $h['name'],
             'webhook_url' => (string) $h['webhook_url'],
+            'headers' => (object) ($h['headers'] ?? []),
             'events' => $events,
             'event' => (string) ($events[0] ?? ''),
             // A webhook the engine disabled is not active (writing the object back keeps it off).
@@ -285,6 +287,15 @@ final class WebhooksController extends Controller
                 'name' => ['description' => __('Name shown in the network admin.', 'multisite-webhooks'), 'type' => 'string', 'minLength' => 2, 'maxLength' => 191, 'context' => $all],
                 'webhook_url' => ['description' => __('The http(s) URL that receives the events.', 'multisite-webhooks'), 'type' => 'string', 'format' => 'uri', 'context' => $all],
                 'events' => ['description' => __('Event slugs ("*" = every event).', 'multisite-webhooks'), 'type' => 'array', 'items' => ['type' => 'string'], 'context' => $all],
+                'headers' => [
+                    'description' => __(
+                        'Headers sent with every request (e.g. Authorization), by name. Their values are never shown: they read as "***", and "***" written back keeps the saved value.',
+                        'multisite-webhooks'
+                    ),
+                    'type' => 'object',
+                    'additionalProperties' => ['type' => 'string'],
+                    'context' => $full,
+                ],
                 'event' => ['description' => __('The first event (Ultimate Multisite compatible).', 'multisite-webhooks'), 'type' => 'string', 'context' => $full],
                 'active' => ['description' => __('Whether events are sent.', 'multisite-webhooks'), 'type' => 'boolean', 'context' => $all],
                 'status' => [
@@ -366,6 +377,7 @@ final class WebhooksController extends Controller
             'webhook_url' => $arg('webhook_url', ['validate_callback' => [$this, 'validateUrlArg']]),
             'url' => ['description' => __('Alias of webhook_url.', 'multisite-webhooks'), 'type' => 'string', 'format' => 'uri', 'validate_callback' => [$this, 'validateUrlArg']],
             'events' => $arg('events', ['minItems' => 1, 'validate_callback' => [$this, 'validateEventsField']]),
+            'headers' => array_intersect_key($props['headers'], ['description' => 1, 'type' => 1, 'additionalProperties' => 1]),
             'event' => [
                 'description' => __('One event slug, or several separated by commas (Ultimate Multisite compatible).', 'multisite-webhooks'),
                 'type' => 'string',
@@ -449,7 +461,7 @@ final class WebhooksController extends Controller
     private function webhookInput(\WP_REST_Request $request): array
     {
         $data = [];
-        foreach (['name', 'webhook_url', 'events', 'event', 'active', 'payload_format', 'integration', 'hidden'] as $key) {
+        foreach (['name', 'webhook_url', 'headers', 'events', 'event', 'active', 'payload_format', 'integration', 'hidden'] as $key) {
             if ($request->has_param($key) && $request[$key] !== null) {
                 $data[$key] = $request[$key];
             }

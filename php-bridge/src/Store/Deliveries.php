@@ -9,6 +9,8 @@ declare(strict_types=1);
 
 namespace MultisiteWebhooks\Store;
 
+use MultisiteWebhooks\MaskedUrl;
+
 /**
  * Attempts as the engine reported them.
  */
@@ -64,9 +66,10 @@ final class Deliveries
             'error' => ['%s', $error],
             'error_kind' => ['%s', isset($r['error_kind']) && $r['error_kind'] !== '' ? (string) $r['error_kind'] : null],
             'duration_ms' => ['%d', (int) ($r['duration_ms'] ?? 0)],
-            'url' => ['%s', (string) ($r['url'] ?? '')],
-            'request_headers' => ['%s', (string) wp_json_encode((object) ($r['request_headers'] ?? []))],
-            'response_headers' => ['%s', (string) wp_json_encode((object) ($r['response_headers'] ?? []))],
+            // The log keeps the address, never a credential in it.
+            'url' => ['%s', MaskedUrl::of((string) ($r['url'] ?? ''))],
+            'request_headers' => ['%s', self::json($r['request_headers'] ?? [])],
+            'response_headers' => ['%s', self::json($r['response_headers'] ?? [])],
             'response_excerpt' => ['%s', mb_strcut((string) ($r['response_excerpt'] ?? ''), 0, self::EXCERPT_MAX)],
             'next_attempt_at' => ['%s', $next > 0 ? gmdate('Y-m-d H:i:s', intdiv($next, 1000)) : null],
             'is_test' => ['%d', !empty($r['test']) ? 1 : 0],
@@ -88,6 +91,17 @@ final class Deliveries
             throw new \RuntimeException('database: the delivery log did not take an entry: ' . $wpdb->last_error);
         }
         return $wpdb->rows_affected === 1;
+    }
+
+    /**
+     * Headers as stored: a JSON object, text outside ASCII kept as it is (the engine bounds
+     * their size so that this always fits its column).
+     *
+     * @param mixed $headers
+     */
+    private static function json($headers): string
+    {
+        return (string) wp_json_encode((object) $headers, JSON_UNESCAPED_SLASHES | JSON_UNESCAPED_UNICODE);
     }
 
     /**
@@ -341,6 +355,7 @@ final class Deliveries
         $row['status_code'] = $row['status_code'] === null ? null : (int) $row['status_code'];
         $row['is_test'] = (bool) (int) $row['is_test'];
         $row['is_redelivery'] = (bool) (int) $row['is_redelivery'];
+        $row['url'] = MaskedUrl::of((string) ($row['url'] ?? '')); // rows logged before URLs were masked too
         foreach (['request_headers', 'response_headers'] as $h) {
             $decoded = json_decode((string) $row[$h], true);
             $row[$h] = is_array($decoded) ? $decoded : [];

@@ -17,7 +17,7 @@ use MultisiteWebhooks\Options;
 final class Schema
 {
     /** Bump when a table definition changes. */
-    public const DB_VERSION = '7';
+    public const DB_VERSION = '8';
 
 
     /**
@@ -74,6 +74,7 @@ final class Schema
   integration varchar(191) NOT NULL DEFAULT 'manual',
   payload_format varchar(20) NOT NULL DEFAULT 'flat',
   secrets text NOT NULL,
+  headers text NULL,
   revision bigint(20) unsigned NOT NULL DEFAULT 1,
   disabled_reason text NULL,
   disabled_kind varchar(32) NULL,

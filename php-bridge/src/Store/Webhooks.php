@@ -10,8 +10,10 @@ declare(strict_types=1);
 
 namespace MultisiteWebhooks\Store;
 
-use MultisiteWebhooks\Options;
+use MultisiteWebhooks\HeaderRule;
+use MultisiteWebhooks\MaskedUrl;
 use MultisiteWebhooks\Messages;
+use MultisiteWebhooks\Options;
 use MultisiteWebhooks\UrlRule;
 
 /**
@@ -32,7 +34,7 @@ final class Webhooks
     public const ORDERBY = ['id', 'name', 'webhook_url', 'event', 'event_count', 'failure_count', 'active', 'date_created', 'date_modified', 'date_last_delivery'];
 
     /** Columns a caller may set. */
-    private const FIELDS = ['name', 'webhook_url', 'events', 'active', 'hidden', 'integration', 'payload_format', 'migrated_from_id', 'url_checked'];
+    private const FIELDS = ['name', 'webhook_url', 'events', 'headers', 'active', 'hidden', 'integration', 'payload_format', 'migrated_from_id', 'url_checked'];
 
     /**
      * A new signing secret: `whsec_` + base64 of 32 random bytes.
@@ -119,6 +121,14 @@ final class Webhooks
             }
             $out['events'] = $events;
         }
+        if (array_key_exists('headers', $data)) {
+            $headers = self::headersOf($data['headers']);
+            $problem = $headers === null ? ['why' => 'shape', 'name' => ''] : HeaderRule::check($headers);
+            if ($problem !== null) {
+                $errors->add('headers', Messages::header($problem['why'], $problem['name']), ['code' => $problem['code'] ?? 'bad_field']);
+            }
+            $out['headers'] = $headers ?? [];
+        }
         if (array_key_exists('payload_format', $data) || !$partial) {
             $format = (string) ($data['payload_format'] ?? 'flat');
             if (!in_array($format, self::FORMATS, true)) {
@@ -167,6 +177,7 @@ final class Webhooks
             'migrated_from_id' => (int) ($fields['migrated_from_id'] ?? 0),
             'url_checked' => (int) ($fields['url_checked'] ?? 1),
             'secrets' => (string) wp_json_encode([['secret' => $secret, 'created' => time(), 'expires' => null]]),
+            'headers' => self::encodeHeaders($fields['headers'] ?? []),
             'revision' => 1,
             'date_created' => $now,
             'date_modified' => $now,
@@ -207,6 +218,8 @@ final class Webhooks
             if ($f === 'events') {
                 $row['events'] = (string) wp_json_encode(array_values($fields['events']));
                 $row['event'] = (string) ($fields['events'][0] ?? '');
+            } elseif ($f === 'headers') {
+                $row['headers'] = self::encodeHeaders($fields['headers']);
             } else {
                 $row[$f] = $fields[$f];
             }
@@ -249,7 +262,10 @@ final class Webhooks
     }
 
     /**
-     * One webhook as an array (secrets excluded unless asked for), or null.
+     * One webhook as an array, or null. Its credentials — secrets, the values of its own
+     * headers, credentials in its URL — only when asked for (`$withSecrets`): otherwise the
+     * secrets are left out and the rest masked (MaskedUrl::MASK), as every list, log, REST
+     * read and CLI view shows them.
      *
      * @return array<string, mixed>|null
      */
@@ -362,7 +378,80 @@ final class Webhooks
             $row['secrets'] = $secrets;
         }
         $row['secret_rotating'] = count($secrets) > 1;
+        $headers = self::headersOf(json_decode((string) ($row['headers'] ?? ''), true) ?? []) ?? [];
+        $row['webhook_url'] = $withSecrets ? (string) $row['webhook_url'] : MaskedUrl::of((string) $row['webhook_url']);
+        $row['headers'] = $withSecrets ? $headers : array_map(static fn (): string => MaskedUrl::MASK, $headers);
         return $row;
+    }
+
+    /**
+     * `$data` (fields to save) with what a reader was shown masked given back as it is
+     * stored: a URL equal to the masked form of the stored one is the stored one, and a
+     * header value given as MaskedUrl::MASK (or left empty in a form) keeps the stored value
+     * of that header. So a REST client or a form that writes back what it read changes nothing.
+     *
+     * @param array<string, mixed> $data
+     * @param array<string, mixed> $stored The webhook as get($id, true) returns it.
+     * @return array<string, mixed>
+     */
+    public static function unmask(array $data, array $stored): array
+    {
+        $url = (string) ($stored['webhook_url'] ?? '');
+        if (isset($data['webhook_url']) && is_string($data['webhook_url']) && MaskedUrl::hasCredentials($url) && trim($data['webhook_url']) === MaskedUrl::of($url)) {
+            $data['webhook_url'] = $url;
+        }
+        $given = array_key_exists('headers', $data) ? self::headersOf($data['headers']) : null;
+        if ($given !== null) {
+            $kept = (array) ($stored['headers'] ?? []);
+            foreach ($given as $name => $value) {
+                if (($value === MaskedUrl::MASK || $value === '') && isset($kept[$name])) {
+                    $given[$name] = $kept[$name];
+                }
+            }
+            $data['headers'] = $given;
+        }
+        return $data;
+    }
+
+    /**
+     * Headers given as an object or array of name => string value (REST, CLI JSON, stored),
+     * or as a list of `{name, value}` rows (the Edit form; rows without a name are dropped);
+     * null when it is neither.
+     *
+     * @param mixed $given
+     * @return array<string, string>|null
+     */
+    public static function headersOf($given): ?array
+    {
+        if (is_object($given)) {
+            $given = get_object_vars($given);
+        }
+        if (!is_array($given)) {
+            return null;
+        }
+        $out = [];
+        foreach ($given as $name => $value) {
+            if (is_array($value) && array_key_exists('name', $value)) {
+                $name = trim((string) $value['name']);
+                $value = $value['value'] ?? '';
+                if ($name === '') {
+                    continue;
+                }
+            }
+            if (!is_string($value) && !is_int($value)) {
+                return null;
+            }
+            $out[(string) $name] = (string) $value;
+        }
+        return $out;
+    }
+
+    /**
+     * @param array<string, string> $headers
+     */
+    private static function encodeHeaders(array $headers): string
+    {
+        return $headers === [] ? '' : (string) wp_json_encode((object) $headers, JSON_UNESCAPED_SLASHES | JSON_UNESCAPED_UNICODE);
     }
 
     /**
@@ -566,6 +655,7 @@ final class Webhooks
             $endpoints[] = [
                 'id' => (int) $r['id'],
                 'url' => (string) $r['webhook_url'],
+                'headers' => (object) (self::headersOf(json_decode((string) ($r['headers'] ?? ''), true) ?? []) ?? []),
                 'events' => is_array($events) ? array_values(array_map('strval', $events)) : [],
                 'secrets' => $secrets,
                 'active' => (int) $r['active'] === 1 && (string) $r['disabled_reason'] === '',
