@@ -114,6 +114,13 @@
 		fill( '.mwh-test-error', r.error || __( 'none', 'multisite-webhooks' ) );
 		/* translators: %d: milliseconds */
 		fill( '.mwh-test-duration', typeof r.duration_ms === 'number' ? sprintf( __( '%d ms', 'multisite-webhooks' ), r.duration_ms ) : '' );
+		var payload = r.payload || '';
+		try {
+			payload = pretty( JSON.parse( payload ) );
+		} catch ( e ) {
+			// Shown as sent.
+		}
+		fill( '.mwh-test-payload', payload );
 		fill( '.mwh-test-body', r.response_excerpt === '' ? __( '(empty)', 'multisite-webhooks' ) : r.response_excerpt );
 		fill( '.mwh-test-request-headers', pretty( r.request_headers || {} ) );
 		fill( '.mwh-test-response-headers', pretty( r.response_headers || {} ) );
@@ -260,6 +267,15 @@
 			}
 		} );
 		renderExamples();
+	}
+
+	// A form shown again with errors: focus goes to the first field in error (its message is
+	// read out with it), not to the top of the page.
+	var firstError = $( '.mwh-has-error' );
+	if ( firstError ) {
+		var field = $( '[aria-invalid="true"]', firstError );
+		var target = field && field.tagName === 'FIELDSET' ? $( 'input', field ) : field;
+		( target || $( 'input, select, textarea', firstError ) || firstError ).focus();
 	}
 
 	// Headers: "Add header" adds a blank row (names headers[N][…] after the last row's N).

@@ -3,6 +3,7 @@
 
 import { after, afterEach, before, beforeEach, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { renameSync } from 'node:fs';
 import {
   BASE, NETWORK_ADMIN, Receiver, closedPort, createWebhook, deleteAllWebhooks, installFixtures, launch, login,
   phpString, removeFixtures, screenshot, sleep, wpJson, wpPhp,
@@ -464,9 +465,12 @@ describe('network admin pages', () => {
     assert.match(await um.locator('.mwh-fields').innerText(), /payment_id/);
     assert.match(await page.locator('#mwh-event-site_created').innerText(), /WordPress/);
 
-    // The list page carries the reference below the list.
+    // The list page links to the reference instead of repeating it.
     await page.goto(LIST);
-    assert.equal(await page.locator('#mwh-events-reference ~ .mwh-events-table tbody tr').count(), Object.keys(catalog).length);
+    assert.equal(await page.locator('.mwh-events-table').count(), 0);
+    await Promise.all([page.waitForNavigation(), page.click('.mwh-events-link a')]);
+    assert.match(page.url(), /page=multisite-webhooks-events$/);
+    await page.goto(LIST);
     // Ultimate Multisite's menu leads here instead of to its own Webhooks page.
     assert.equal(await page.locator('#toplevel_page_wp-ultimo a[href*="page=multisite-webhooks"]').count(), 1);
     assert.equal(await page.locator('#toplevel_page_wp-ultimo a[href*="page=wp-ultimo-webhooks"]').count(), 0);
@@ -478,5 +482,145 @@ describe('network admin pages', () => {
       assert.ok(overflow <= 1, `${name}: no sideways scrolling (overflow ${overflow}px)`);
       await screenshot(page, name, false);
     }
+    await page.goto(LIST);
+    const height = await page.evaluate(() => document.documentElement.scrollHeight);
+    assert.ok(height < 2600, `the list with one webhook is a page, not a catalogue, on a phone (${height}px)`);
+  });
+});
+
+describe('credentials, the walkthrough of the guide, details', () => {
+  const TOKEN = 'tok-Zz91secret';
+  const BEARER = 'Bearer b-5ecret-77';
+
+  test('a header of its own and a token in the URL: set on the form, sent on every request, shown nowhere', async () => {
+    await page.goto(EDIT);
+    await page.fill('#mwh-name', 'CRM with a key');
+    await page.fill('#mwh-webhook_url', receiver.url(`/crm?token=${TOKEN}`));
+    await page.fill('input[name="headers[0][name]"]', 'Authorization');
+    await page.fill('input[name="headers[0][value]"]', BEARER);
+    await page.click('#mwh-add-header');
+    await page.fill('input[name="headers[1][name]"]', 'X-Tenant');
+    await page.fill('input[name="headers[1][value]"]', 'acme');
+    await page.check('input[name="events[]"][value="test_ping"]');
+    await Promise.all([page.waitForNavigation(), page.click('#mwh-save')]);
+    assert.match(await page.locator('.notice-success').first().innerText(), /Webhook created/);
+    await receiver.addSecret(await page.locator('#mwh-secret-value').inputValue());
+    await page.reload();
+    // Saved values never come back into the page: the names do, the values are empty.
+    assert.equal(await page.locator('input[name="headers[0][name]"]').inputValue(), 'Authorization');
+    assert.equal(await page.locator('input[name="headers[0][value]"]').inputValue(), '');
+    assert.match(await page.locator('input[name="headers[0][value]"]').getAttribute('placeholder'), /saved/);
+    assert.ok(!(await page.content()).includes(BEARER), 'the edit page holds no saved header value');
+    await screenshot(page, 'edit-headers');
+
+    const dialog = await sendTest(page.locator('.mwh-side .mwh-send-test'));
+    assert.equal(await dialog.getAttribute('data-outcome'), 'success');
+    assert.equal(await dialog.locator('.mwh-test-url').innerText(), receiver.url('/crm?token=***'));
+    assert.ok(!(await dialog.innerText()).includes(TOKEN) && !(await dialog.innerText()).includes(BEARER), 'the test dialog shows no credential');
+    const [got] = await receiver.waitForPosts(`/crm?token=${TOKEN}`, 1);
+    assert.equal(got.headers.authorization, BEARER);
+    assert.equal(got.headers['x-tenant'], 'acme');
+    assert.equal(got.signature_valid, true);
+    await page.click('#mwh-test-dialog button[value="close"]');
+
+    // Saving the form again, the value left empty, keeps it.
+    await page.fill('#mwh-name', 'CRM with a key (renamed)');
+    await Promise.all([page.waitForNavigation(), page.click('#mwh-save')]);
+    const [hook] = wpJson('echo json_encode(array_map(fn ($h) => MultisiteWebhooks\\Plugin::instance()->webhooks()->get($h["id"], true), MultisiteWebhooks\\Plugin::instance()->webhooks()->list()));');
+    assert.deepEqual(hook.headers, { Authorization: BEARER, 'X-Tenant': 'acme' });
+    assert.equal(hook.webhook_url, receiver.url(`/crm?token=${TOKEN}`));
+
+    for (const url of [LIST, `${LOG}&webhook_id=${hook.id}`]) {
+      await page.goto(url);
+      const html = await page.content();
+      assert.ok(!html.includes(TOKEN) && !html.includes(BEARER), `${url} shows no credential`);
+    }
+    await page.goto(LIST);
+    assert.equal(await page.locator('#the-list td.column-webhook_url code').innerText(), receiver.url('/crm?token=***'));
+    await screenshot(page, 'list-masked-url');
+  });
+
+  test('walkthrough without Ultimate Multisite: its events greyed; Send Test shows its payload; the list shows the last test apart from deliveries', async () => {
+    const mu = wpPhp('echo WPMU_PLUGIN_DIR;').trim();
+    const catalogFile = `${mu}/mwh-e2e-um-catalog.json`;
+    const aside = `${catalogFile}.aside`;
+    renameSync(catalogFile, aside);
+    try {
+      await page.goto(EDIT);
+      await page.fill('#mwh-events-filter', 'payment');
+      const absent = page.locator('.mwh-event-absent:visible');
+      assert.ok(await absent.count() >= 3, 'filtering for "payment" shows Ultimate Multisite\'s payment events');
+      const received = page.locator('.mwh-event-absent', { has: page.locator('input[value="payment_received"]') });
+      assert.match(await received.innerText(), /Payment Received[\s\S]*Raised when Ultimate Multisite is active\./);
+      assert.equal(await received.locator('input').isDisabled(), true);
+      await screenshot(page, 'events-without-ultimate-multisite', false);
+    } finally {
+      renameSync(aside, catalogFile);
+    }
+
+    const hook = createWebhook('Walkthrough', receiver.url('/walk-test'), ['test_ping']);
+    await receiver.addSecret(hook.secret);
+    await page.goto(`${EDIT}&id=${hook.id}`);
+    await page.selectOption('#mwh-test-event', 'test_ping');
+    const dialog = await sendTest(page.locator('.mwh-side .mwh-send-test'));
+    const [got] = await receiver.waitForPosts('/walk-test', 1);
+    assert.deepEqual(JSON.parse(await dialog.locator('.mwh-test-payload').innerText()), JSON.parse(got.body), 'the dialog shows the payload it sent');
+    await screenshot(page, 'test-dialog-payload', false);
+
+    await page.goto(LIST);
+    const row = page.locator('#the-list tr', { has: page.locator('a.row-title', { hasText: 'Walkthrough' }) });
+    assert.match(await row.locator('td.column-date_last_delivery .mwh-last-test').innerText(), /^last test: 200 OK, \d+ (seconds?|mins?) ago$/);
+    assert.equal(await row.locator('td.column-event_count').innerText(), '0', 'a test is not a delivery');
+    await screenshot(page, 'list-last-test', false);
+
+    // Every page says what it is for in its Help tab.
+    for (const slug of ['multisite-webhooks', 'multisite-webhooks-edit', 'multisite-webhooks-log', 'multisite-webhooks-events', 'multisite-webhooks-health', 'multisite-webhooks-import']) {
+      await page.goto(`${NETWORK_ADMIN}admin.php?page=${slug}`);
+      await page.click('#contextual-help-link');
+      const help = page.locator('#tab-panel-mwh-help-overview');
+      await help.waitFor({ state: 'visible' });
+      assert.ok((await help.innerText()).length > 80, `${slug}: the Help tab explains the page`);
+      if (slug === 'multisite-webhooks') await screenshot(page, 'help-tab', false);
+    }
+  });
+
+  test('details: one toggle per row, the Edit page is titled so, focus goes to the first error, hidden webhooks are shown marked', async () => {
+    const shown = createWebhook('Shown', receiver.url('/shown'), ['test_ping']);
+    const hidden = wpJson(`$p = MultisiteWebhooks\\Plugin::instance(); echo json_encode($p->operations()->saveWebhook(null, ["name" => "Made by Zapier",
+      "webhook_url" => ${phpString(receiver.url('/zap'))}, "events" => ["*"], "hidden" => true, "integration" => "zapier"]));`);
+    wpPhp('hooks_emit("test_ping", ["n" => 1]);');
+    await receiver.waitForPosts('/zap', 1);
+    await page.setViewportSize({ width: 600, height: 900 });
+    await page.goto(LIST);
+    for (const id of [shown.id, hidden.id]) {
+      assert.equal(await page.locator(`#the-list tr:has(input[value="${id}"]) .toggle-row`).count(), 1, 'one "Show more details" toggle per row');
+    }
+    const zap = page.locator('#the-list tr', { has: page.locator('a.row-title', { hasText: 'Made by Zapier' }) });
+    assert.equal(await zap.locator('.mwh-badge-hidden').innerText(), 'hidden');
+    await zap.locator('.toggle-row').click();
+    assert.equal(await zap.getAttribute('class').then((c) => /is-expanded/.test(c)), true);
+    await screenshot(page, 'list-toggle-and-hidden', false);
+    await reloadUntil(LOG, (p) => p.locator('#the-list tr'), 1);
+    const logRows = await page.locator('#the-list tr').count();
+    assert.equal(await page.locator('#the-list tr .toggle-row').count(), logRows, 'one toggle per row in the log too');
+    await page.setViewportSize({ width: 1280, height: 900 });
+
+    await page.goto(`${EDIT}&id=${shown.id}`);
+    assert.match(await page.title(), /^Edit Webhook ‹/);
+    await page.goto(EDIT);
+    assert.match(await page.title(), /^Add New Webhook ‹/);
+
+    await page.fill('#mwh-name', 'Focus');
+    await page.fill('#mwh-webhook_url', 'ftp://example.com/');
+    await page.check('input[name="events[]"][value="test_ping"]');
+    await Promise.all([page.waitForNavigation(), page.click('#mwh-save')]);
+    assert.equal(await page.evaluate(() => document.activeElement.id), 'mwh-webhook_url', 'focus is on the first field in error');
+    await page.fill('#mwh-webhook_url', receiver.url('/focus'));
+    await page.fill('input[name="headers[0][name]"]', 'Content-Type');
+    await page.fill('input[name="headers[0][value]"]', 'text/plain');
+    await Promise.all([page.waitForNavigation(), page.click('#mwh-save')]);
+    assert.match(await page.locator('#mwh-error-headers').innerText(), /Content-Type is set by the plugin itself/);
+    assert.equal(await page.evaluate(() => document.activeElement.name), 'headers[0][name]', 'focus is in the headers in error');
+    await screenshot(page, 'edit-error-focus', false);
   });
 });

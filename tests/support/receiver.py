@@ -13,6 +13,8 @@ Behaviour of a POST by path:
     /sleep/<ms>              waits <ms> milliseconds, then 200
     /retry-after/<secs>      429 with `Retry-After: <secs>`
     /redirect                302 to /status/200
+    /headers/<n>/<len>       200 with <n> headers X-Big-<i> of <len> "é" each
+                             (sent as Latin-1: one byte each, not UTF-8)
     anything else            200 with body `ok`
 
 Control:
@@ -251,6 +253,11 @@ class Handler(BaseHTTPRequestHandler):
             return self._send(429, b"slow down", extra=[("Retry-After", m.group(1))])
         if path == "/redirect":
             return self._send(302, b"moved", extra=[("Location", "/status/200")])
+        m = re.fullmatch(r"/headers/(\d{1,4})/(\d{1,6})", path)
+        if m:
+            n, size = int(m.group(1)), max(1, int(m.group(2)))
+            value = "\u00e9" * size  # http.server writes header text as Latin-1
+            return self._send(200, b"ok", extra=[(f"X-Big-{i}", value) for i in range(n)])
         return self._send(200, b"ok")
 
     # Any other method is recorded and answered 405, so a test sees what arrived.

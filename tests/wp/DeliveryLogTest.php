@@ -52,6 +52,36 @@ final class DeliveryLogTest extends WpTestCase
         $this->assertSame(2, $again);
     }
 
+    public function testResponseHeadersOverTheColumnSizeAreKeptBoundedAsValidJsonSayingWhatWasCut(): void
+    {
+        // 50 headers of 1,200 Latin-1 "é" bytes each (60 KB, under the HTTP client's 64 KB):
+        // as JSON, each byte one escaped replacement character, far more than the column holds.
+        $this->createWebhook('Chatty receiver', '/headers/50/1200', ['test_ping']);
+        $eventId = trim(self::wp('echo hooks_emit("test_ping", ["n" => 1]);'));
+        $this->waitForPosts('/headers/50/1200', 1);
+        $row = null;
+        $end = microtime(true) + 20;
+        while ($row === null && microtime(true) < $end) {
+            self::importResults();
+            $row = self::wpJson('global $wpdb; echo json_encode($wpdb->get_row($wpdb->prepare("SELECT outcome, response_headers FROM "
+                . MultisiteWebhooks\Store\Schema::table("deliveries") . " WHERE event_id = %s", ' . var_export($eventId, true) . '), ARRAY_A));');
+            usleep(100_000);
+        }
+        $this->assertSame('delivered', $row['outcome'] ?? null);
+        $this->assertLessThan(65535, strlen($row['response_headers']), 'the record fits its column');
+        $headers = json_decode($row['response_headers'], true, 512, JSON_THROW_ON_ERROR);
+        $this->assertSame('2', $headers['content-length']);
+        $this->assertSame(str_repeat("\u{FFFD}", 170), $headers['x-big-0'], 'bytes outside UTF-8 read as replacement characters, cut at 512 bytes');
+        $this->assertMatchesRegularExpression('/^\d+ of 5[0-9] headers not kept \(at most 64 and 8192 bytes are\); \d+ values cut at 512 bytes$/', $headers['(cut)']);
+
+        $jar = self::login();
+        $id = (int) self::wp('global $wpdb; echo $wpdb->get_var($wpdb->prepare("SELECT id FROM " . MultisiteWebhooks\Store\Schema::table("deliveries") . " WHERE event_id = %s", '
+            . var_export($eventId, true) . '));');
+        [, $page] = self::http('http://localhost/wp-admin/network/admin.php?page=multisite-webhooks-log&delivery=' . $id, $jar);
+        $this->assertStringContainsString('x-big-0', $page, 'the detail shows the kept headers, not "(none)"');
+        $this->assertStringContainsString('headers not kept', $page);
+    }
+
     public function testAnEventRaisedWithoutFfiEndsDeliveredViaTheOutbox(): void
     {
         $this->createWebhook('Sites', '/sites', ['site_created']);

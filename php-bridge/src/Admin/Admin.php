@@ -111,6 +111,9 @@ final class Admin
         foreach ($pages as $slug => [$pageTitle, $menuTitle, $render]) {
             $this->screens[] = (string) add_submenu_page(self::PAGE_LIST, $pageTitle, $menuTitle, Plugin::CAPABILITY, $slug, $render);
         }
+        foreach ($this->screens as $screen) {
+            add_action('load-' . $screen, [Help::class, 'add']);
+        }
         $importScreen = (string) end($this->screens);
         add_action('load-' . $importScreen, [$this->import, 'load']);
         // Form posts and bulk actions are handled before any output, so they can redirect.

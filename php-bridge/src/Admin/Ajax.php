@@ -81,6 +81,7 @@ final class Ajax
             'request_headers' => (object) ($result['request_headers'] ?? []),
             'response_headers' => (object) ($result['response_headers'] ?? []),
             'response_excerpt' => (string) ($result['response_excerpt'] ?? ''),
+            'payload' => (string) ($result['body'] ?? ''),
             'log_url' => empty($result['delivery_id']) ? '' : Admin::url(Admin::PAGE_LOG, ['delivery' => (int) $result['delivery_id']]),
         ]);
     }

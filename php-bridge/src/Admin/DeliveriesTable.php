@@ -23,6 +23,8 @@ if (!class_exists('WP_List_Table')) {
  */
 final class DeliveriesTable extends \WP_List_Table
 {
+    use RowActions;
+
     /** Rows per page unless the admin chose otherwise in Screen Options. */
     public const PER_PAGE = 50;
 
@@ -220,6 +222,17 @@ final class DeliveriesTable extends \WP_List_Table
      */
     protected function column_date_created(array $item): string
     {
+        return sprintf('<a href="%s">%s</a>', esc_url(Admin::url(Admin::PAGE_LOG, ['delivery' => (int) $item['id']])), WebhooksTable::when((string) $item['date_created']));
+    }
+
+    /**
+     * The row actions of an attempt (under its time, the primary column).
+     *
+     * @param array<string, mixed> $item
+     * @return array<string, string>
+     */
+    protected function rowActions(array $item): array
+    {
         $id = (int) $item['id'];
         $view = Admin::url(Admin::PAGE_LOG, ['delivery' => $id]);
         $actions = ['view' => sprintf('<a href="%s">%s</a>', esc_url($view), esc_html__('View', 'multisite-webhooks'))];
@@ -230,7 +243,7 @@ final class DeliveriesTable extends \WP_List_Table
                 esc_html__('Redeliver', 'multisite-webhooks')
             );
         }
-        return sprintf('<a href="%s">%s</a>', esc_url($view), WebhooksTable::when((string) $item['date_created'])) . $this->row_actions($actions);
+        return $actions;
     }
 
     /**

@@ -52,6 +52,10 @@ final class EditPage
      */
     public function load(): void
     {
+        if (self::id() > 0) {
+            // The page is registered as "Add New Webhook"; editing one says so in the browser's title too.
+            $GLOBALS['title'] = __('Edit Webhook', 'multisite-webhooks');
+        }
         if (($_SERVER['REQUEST_METHOD'] ?? 'GET') !== 'POST') {
             return;
         }
@@ -443,8 +447,31 @@ final class EditPage
                 );
             }
         }
-        // Events this webhook hears whose source is not loaded now: kept, shown as such.
-        $missing = array_values(array_filter($selected, fn (string $slug): bool => $slug !== '*' && !$this->plugin->catalog()->has($slug)));
+        // Without Ultimate Multisite its events are still named, greyed: they cannot be chosen
+        // until it raises them (one the webhook already hears stays ticked and is kept).
+        if (empty($groups[Catalog::SOURCE_ULTIMATE_MULTISITE])) {
+            $html .= '<h4>' . esc_html(EventsReference::sourceLabel(Catalog::SOURCE_ULTIMATE_MULTISITE)) . '</h4>';
+            foreach (UltimateMultisite::known() as $slug => $e) {
+                $kept = in_array($slug, $selected, true);
+                $html .= sprintf(
+                    '<label class="mwh-event mwh-event-absent" data-search="%s"><input type="checkbox" name="events[]" value="%s"%s /> <strong>%s</strong> <code>%s</code>'
+                    . '<span class="description">%s</span><span class="description mwh-event-absent-note">%s</span></label>',
+                    esc_attr(mb_strtolower($slug . ' ' . $e['name'] . ' ' . $e['description'])),
+                    esc_attr($slug),
+                    $kept ? ' checked="checked"' : ' disabled="disabled"',
+                    esc_html($e['name']),
+                    esc_html($slug),
+                    esc_html($e['description']),
+                    esc_html($kept ? __('Not raised while Ultimate Multisite is inactive. The subscription is kept.', 'multisite-webhooks')
+                        : __('Raised when Ultimate Multisite is active.', 'multisite-webhooks'))
+                );
+            }
+        }
+        // Other events this webhook hears whose source is not loaded now: kept, shown as such.
+        $missing = array_values(array_filter(
+            $selected,
+            fn (string $slug): bool => $slug !== '*' && !$this->plugin->catalog()->has($slug) && !(empty($groups[Catalog::SOURCE_ULTIMATE_MULTISITE]) && isset(UltimateMultisite::known()[$slug]))
+        ));
         if ($missing !== []) {
             $html .= '<h4>' . esc_html__('Not raised right now', 'multisite-webhooks') . '</h4>';
             foreach ($missing as $slug) {

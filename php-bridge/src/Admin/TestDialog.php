@@ -33,6 +33,8 @@ final class TestDialog
                         <tr><th scope="row"><?php esc_html_e('Error', 'multisite-webhooks'); ?></th><td class="mwh-test-error"></td></tr>
                         <tr><th scope="row"><?php esc_html_e('Time taken', 'multisite-webhooks'); ?></th><td class="mwh-test-duration"></td></tr>
                     </tbody></table>
+                    <h3><?php esc_html_e('Payload sent', 'multisite-webhooks'); ?></h3>
+                    <pre class="mwh-json mwh-test-payload"></pre>
                     <h3><?php esc_html_e('Response body', 'multisite-webhooks'); ?></h3>
                     <pre class="mwh-json mwh-test-body"></pre>
                     <details>

@@ -106,8 +106,16 @@ final class WebhooksPage
         $table->display();
         echo '</form>';
         TestDialog::render();
-        echo '<h2 id="mwh-events-reference">' . esc_html__('Events', 'multisite-webhooks') . '</h2>';
-        (new EventsReference($this->plugin->catalog()))->render();
+        printf(
+            '<p class="mwh-events-link">%s <a href="%s">%s</a></p>',
+            esc_html(sprintf(
+                /* translators: %d: number of events */
+                _n('A webhook can hear %d event.', 'A webhook can hear any of %d events.', count($this->plugin->catalog()->all()), 'multisite-webhooks'),
+                count($this->plugin->catalog()->all())
+            )),
+            esc_url(Admin::url(Admin::PAGE_EVENTS)),
+            esc_html__('See each event, its fields and an example payload on the Events tab.', 'multisite-webhooks')
+        );
         echo '</div>';
     }
 }

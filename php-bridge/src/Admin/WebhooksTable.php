@@ -22,14 +22,18 @@ if (!class_exists('WP_List_Table')) {
  */
 final class WebhooksTable extends \WP_List_Table
 {
+    use RowActions;
+
     /** Rows per page unless the admin chose otherwise in Screen Options. */
     public const PER_PAGE = 20;
-
 
     private Plugin $plugin;
 
     /** @var array<int, int> Failed attempts in the last 24 h by webhook id. */
     private array $failures = [];
+
+    /** @var array<int, array<string, mixed>> The newest test send by webhook id. */
+    private array $tests = [];
 
     public function __construct(Plugin $plugin)
     {
@@ -94,6 +98,7 @@ final class WebhooksTable extends \WP_List_Table
         $total = $this->plugin->webhooks()->count($args);
         $this->items = $this->plugin->webhooks()->list($args + ['per_page' => $per, 'page' => $this->get_pagenum()]);
         $this->failures = $this->plugin->deliveries()->failuresSince(array_column($this->items, 'id'), time() - DAY_IN_SECONDS);
+        $this->tests = $this->plugin->deliveries()->lastTests(array_column($this->items, 'id'));
         $this->set_pagination_args(['total_items' => $total, 'per_page' => $per, 'total_pages' => (int) ceil($total / $per)]);
         $this->_column_headers = [$this->get_columns(), get_hidden_columns($this->screen), $this->get_sortable_columns(), 'name'];
     }
@@ -128,6 +133,20 @@ final class WebhooksTable extends \WP_List_Table
      */
     protected function column_name(array $item): string
     {
+        $edit = Admin::url(Admin::PAGE_EDIT, ['id' => (int) $item['id']]);
+        $why = __('Ultimate Multisite hides webhooks that an integration (e.g. Zapier) made; it receives events like any other.', 'multisite-webhooks');
+        $badge = $item['hidden'] ? sprintf(' <span class="mwh-badge mwh-badge-hidden" title="%s">%s</span>', esc_attr($why), esc_html__('hidden', 'multisite-webhooks')) : '';
+        return sprintf('<strong><a class="row-title" href="%s">%s</a></strong>', esc_url($edit), esc_html((string) $item['name'])) . $badge;
+    }
+
+    /**
+     * The row actions of a webhook (under its name, the primary column).
+     *
+     * @param array<string, mixed> $item
+     * @return array<string, string>
+     */
+    protected function rowActions(array $item): array
+    {
         $id = (int) $item['id'];
         $edit = Admin::url(Admin::PAGE_EDIT, ['id' => $id]);
         $delete = wp_nonce_url(Admin::url(Admin::PAGE_LIST, ['action' => 'delete', 'id' => $id]), 'multisite_webhooks_delete_' . $id);
@@ -142,8 +161,7 @@ final class WebhooksTable extends \WP_List_Table
                 esc_html__('Delete', 'multisite-webhooks')
             ),
         ];
-        $badge = $item['hidden'] ? ' <span class="mwh-badge">' . esc_html__('hidden in Ultimate Multisite', 'multisite-webhooks') . '</span>' : '';
-        return sprintf('<strong><a class="row-title" href="%s">%s</a></strong>', esc_url($edit), esc_html((string) $item['name'])) . $badge . $this->row_actions($actions);
+        return $actions;
     }
 
     /**
@@ -199,13 +217,30 @@ final class WebhooksTable extends \WP_List_Table
      */
     protected function column_date_last_delivery(array $item): string
     {
-        if (empty($item['date_last_delivery'])) {
-            return '<span aria-hidden="true">—</span><span class="screen-reader-text">' . esc_html__('Never', 'multisite-webhooks') . '</span>';
+        $out = '<span aria-hidden="true">—</span><span class="screen-reader-text">' . esc_html__('Never', 'multisite-webhooks') . '</span>';
+        if (!empty($item['date_last_delivery'])) {
+            $status = (string) ($item['last_status'] ?? '');
+            $ok = $status !== '' && $status[0] === '2';
+            $out = self::when((string) $item['date_last_delivery']) . ' '
+                . sprintf('<span class="mwh-code %s">%s</span>', $ok ? 'mwh-status-ok' : 'mwh-status-bad', esc_html($status === 'error' ? __('error', 'multisite-webhooks') : $status));
         }
-        $status = (string) ($item['last_status'] ?? '');
-        $ok = $status !== '' && $status[0] === '2';
-        return self::when((string) $item['date_last_delivery']) . ' '
-            . sprintf('<span class="mwh-code %s">%s</span>', $ok ? 'mwh-status-ok' : 'mwh-status-bad', esc_html($status === 'error' ? __('error', 'multisite-webhooks') : $status));
+        $test = $this->tests[(int) $item['id']] ?? null;
+        if ($test !== null) {
+            // A test send is shown as one, apart: it is not a delivery and not counted.
+            $code = $test['status_code'];
+            $result = $code !== null ? trim($code . ' ' . get_status_header_desc($code)) : __('no answer', 'multisite-webhooks');
+            $out .= sprintf(
+                '<br><span class="mwh-last-test %s">%s</span>',
+                $test['outcome'] === 'delivered' ? 'mwh-status-ok' : 'mwh-status-bad',
+                sprintf(
+                    /* translators: 1: HTTP status and reason, e.g. "200 OK", 2: when, e.g. "2 mins ago" */
+                    esc_html__('last test: %1$s, %2$s', 'multisite-webhooks'),
+                    esc_html($result),
+                    self::when((string) $test['date_created'])
+                )
+            );
+        }
+        return $out;
     }
 
     /**

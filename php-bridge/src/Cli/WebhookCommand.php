@@ -211,7 +211,7 @@ final class WebhookCommand
      * : Headers sent with every request, as a JSON object, e.g. '{"Authorization":"Bearer …"}'. Their values are never shown again.
      *
      * [--hidden=<0|1>]
-     * : Hide it from the admin list. Defaults to 0.
+     * : Mark it hidden, as Ultimate Multisite marks webhooks an integration made (the admin list still shows it, marked). Defaults to 0.
      *
      * [--porcelain]
      * : Output just the new webhook's id. The secret is not printed: add --show-secret.
@@ -272,7 +272,7 @@ final class WebhookCommand
      * : Turn delivery on (1) or off (0).
      *
      * [--hidden=<0|1>]
-     * : Hide it from the admin list (1) or show it (0).
+     * : Mark it hidden (1) or not (0); the admin list shows it either way, marked when hidden.
      *
      * [--payload_format=<format>]
      * : `flat` or `envelope`.

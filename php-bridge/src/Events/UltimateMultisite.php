@@ -71,12 +71,24 @@ final class UltimateMultisite
         }, 10, 2);
     }
 
-    /** Event slugs Ultimate Multisite 2.4 raises (so a kept subscription can name its source). */
-    private const SLUGS = ['payment_received', 'site_published', 'confirm_email_address', 'domain_created', 'renewal_payment_created',
-        'invoice_sent', 'payment_failed', 'membership_expired', 'demo_site_expiring', 'checkout_started', 'checkout_step_completed',
-        'checkout_completed', 'checkout_failed', 'subsite_post_created', 'subsite_cpt_created', 'subsite_user_registered',
-        'subsite_woocommerce_order', 'customer_created', 'customer_updated', 'membership_created', 'membership_updated',
-        'payment_created', 'payment_updated'];
+    /**
+     * The events Ultimate Multisite 2.4 raises, known while it is not active too
+     * (php-bridge/data/ultimate-multisite-events.json): slug => [name, description].
+     *
+     * @return array<string, array{name:string, description:string}>
+     */
+    public static function known(): array
+    {
+        static $known = null;
+        if ($known === null) {
+            $doc = json_decode((string) file_get_contents(dirname(__DIR__, 2) . '/data/ultimate-multisite-events.json'), true);
+            $known = [];
+            foreach ((array) ($doc['events'] ?? []) as $e) {
+                $known[(string) $e['slug']] = ['name' => (string) $e['name'], 'description' => (string) $e['description']];
+            }
+        }
+        return $known;
+    }
 
     /**
      * Who raises an event that is not registered now: "Ultimate Multisite" for its slugs,
@@ -84,7 +96,7 @@ final class UltimateMultisite
      */
     public static function sourceOf(string $slug): string
     {
-        return in_array($slug, self::SLUGS, true) ? 'Ultimate Multisite' : __('the plugin or code that registers it', 'multisite-webhooks');
+        return isset(self::known()[$slug]) ? 'Ultimate Multisite' : __('the plugin or code that registers it', 'multisite-webhooks');
     }
 
     /**

@@ -322,7 +322,11 @@ final class WebhooksController extends Controller
                     'context' => $full,
                 ],
                 'integration' => ['description' => __('What created the webhook (manual, zapier, ...).', 'multisite-webhooks'), 'type' => 'string', 'context' => $full],
-                'hidden' => ['description' => __('Hide the webhook from the network admin list.', 'multisite-webhooks'), 'type' => 'boolean', 'context' => $full],
+                'hidden' => [
+                    'description' => __('Ultimate Multisite\'s mark for a webhook an integration (Zapier) made. The network admin still sees it, marked.', 'multisite-webhooks'),
+                    'type' => 'boolean',
+                    'context' => $full,
+                ],
                 'event_count' => ['description' => __('Deliveries made.', 'multisite-webhooks'), 'type' => 'integer', 'readonly' => true, 'context' => $full],
                 'failure_count' => ['description' => __('Failed attempts.', 'multisite-webhooks'), 'type' => 'integer', 'readonly' => true, 'context' => $full],
                 'date_created' => self::dateProperty(__('When the webhook was created (GMT).', 'multisite-webhooks')),

@@ -264,6 +264,31 @@ final class Deliveries
     }
 
     /**
+     * The newest test send of each of `$webhookIds`: webhook id => its row (status_code,
+     * outcome, error_kind, date_created). Tests are shown as such and never counted as
+     * deliveries.
+     *
+     * @param list<int> $webhookIds
+     * @return array<int, array<string, mixed>>
+     */
+    public function lastTests(array $webhookIds): array
+    {
+        global $wpdb;
+        $ids = array_values(array_filter(array_map('intval', $webhookIds)));
+        if ($ids === []) {
+            return [];
+        }
+        $table = Schema::table('deliveries');
+        $sql = "SELECT d.webhook_id, d.status_code, d.outcome, d.error_kind, d.date_created FROM {$table} d JOIN (SELECT MAX(id) AS id FROM {$table}"
+            . ' WHERE is_test = 1 AND webhook_id IN (' . implode(',', array_fill(0, count($ids), '%d')) . ') GROUP BY webhook_id) m ON d.id = m.id';
+        $out = [];
+        foreach ((array) $wpdb->get_results($wpdb->prepare($sql, $ids), ARRAY_A) as $r) { // SQL safe: placeholders only.
+            $out[(int) $r['webhook_id']] = ['status_code' => $r['status_code'] === null ? null : (int) $r['status_code']] + $r;
+        }
+        return $out;
+    }
+
+    /**
      * The distinct events that failed for good (no later attempt of the same event to the same
      * webhook delivered it), matching `$args` (webhook_id, event, since, until): what
      * "Redeliver all failed" sends again. At most `$max`, oldest first.
