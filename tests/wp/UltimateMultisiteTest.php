@@ -172,7 +172,8 @@ final class UltimateMultisiteTest extends WpTestCase
         $mine = self::wpJson('echo json_encode(array_column(MultisiteWebhooks\Plugin::instance()->webhooks()->list(), "hidden", "migrated_from_id"));');
         $this->assertSame([$good => false, $zap => true], $mine, 'the private and the unknown ones are not imported; the hidden one is');
         [, $list] = self::http('http://localhost/wp-admin/network/admin.php?page=multisite-webhooks', $jar);
-        $this->assertMatchesRegularExpression('~Zap</a></strong> <span class="mwh-badge mwh-badge-hidden" title="Ultimate Multisite hides webhooks that an integration[^"]*">hidden</span>~', $list, 'visible to the network admin, marked');
+        $badge = '~Zap</a></strong> <span class="mwh-badge mwh-badge-hidden" title="Ultimate Multisite hides webhooks that an integration[^"]*">hidden</span>~';
+        $this->assertMatchesRegularExpression($badge, $list, 'visible to the network admin, marked');
         unlink($jar);
         $this->assertTrue(self::wpJson('echo json_encode(MultisiteWebhooks\Events\UltimateMultisite::tookOver());'));
     }
